@@ -1,0 +1,1 @@
+console.log('hardfs CLI: not built yet'); process.exit(2);

@@ -1,0 +1,32 @@
+import { HardfsError } from '../errors.js';
+
+/**
+ * A SafeDir operation takes exactly one path component. Anything that could make the kernel
+ * walk somewhere else — a separator of either platform, NUL (which truncates the path in C),
+ * `.` or `..` — is refused before any syscall sees it.
+ */
+export function assertSingleComponent(name: string, what = 'name'): void {
+  if (typeof name !== 'string') {
+    throw new HardfsError('EBADNAME', `${what} must be a string`);
+  }
+  if (name.length === 0) {
+    throw new HardfsError('EBADNAME', `${what} must not be empty`);
+  }
+  if (name === '.' || name === '..') {
+    throw new HardfsError('EBADNAME', `${what} must not be "." or ".."`, { path: name });
+  }
+  if (name.includes('/') || name.includes('\\') || name.includes('\0')) {
+    throw new HardfsError('EBADNAME', `${what} must be a single path component`, {
+      path: name.replaceAll('\0', '\\0'),
+    });
+  }
+}
+
+export function isSingleComponent(name: string): boolean {
+  try {
+    assertSingleComponent(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
