@@ -1,4 +1,4 @@
-import type { BigIntStats, Stats } from 'node:fs';
+import { closeSync, lstatSync, openSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
 import {
   link,
   lstat,
@@ -15,6 +15,7 @@ import { HardfsError, errnoCode } from '../errors.js';
 import { writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
 import {
   readOpenedRegularFile,
+  readOpenedRegularFileSync,
   resolveMaxBytes,
   type ReadOptions,
 } from '../io/read-regular-file.js';
@@ -155,6 +156,35 @@ export class SafeDir {
         await handle.close();
       }
     });
+  }
+
+  /**
+   * Synchronous readFile, for exit handlers and bulk loads where thousands of small files make
+   * thread-pool round trips dominate. Same checks as readFile.
+   */
+  readFileSync(name: string, options?: ReadOptions): Buffer {
+    assertSingleComponent(name);
+    const maxBytes = resolveMaxBytes(options);
+    return this.#runSync(() => {
+      this.#refuseSymlinkWithoutNoFollowSync(name);
+      let fd: number;
+      try {
+        fd = openSync(this.#pathOf(name), OPEN_READ_FLAGS);
+      } catch (error) {
+        throw mapOpenError(error, this.#displayPathOf(name), 'file');
+      }
+      try {
+        return readOpenedRegularFileSync(fd, this.#displayPathOf(name), maxBytes);
+      } finally {
+        closeSync(fd);
+      }
+    });
+  }
+
+  /** Synchronous unlink, for exit handlers (where no promise will ever settle). */
+  unlinkSync(name: string): void {
+    assertSingleComponent(name);
+    this.#runSync(() => unlinkSync(this.#pathOf(name)));
   }
 
   /**
@@ -385,6 +415,52 @@ export class SafeDir {
     }
   }
 
+  #runSync<T>(operation: () => T): T {
+    if (this.#closed) {
+      throw new HardfsError('ECLOSED', 'directory handle is closed', { path: this.#path });
+    }
+    if (this.#resolution === 'verify') this.#verifyIdentitySync();
+    const result = operation();
+    if (this.#resolution === 'verify') this.#verifyIdentitySync();
+    return result;
+  }
+
+  #verifyIdentitySync(): void {
+    let current: BigIntStats;
+    try {
+      current = lstatSync(this.#path, { bigint: true });
+    } catch (error) {
+      throw new HardfsError('EESCAPE', `pinned directory is gone from its path (${errnoCode(error) ?? 'error'})`, {
+        path: this.#path,
+        cause: error,
+      });
+    }
+    this.#compareIdentity(current);
+  }
+
+  #compareIdentity(current: BigIntStats): void {
+    if (current.isSymbolicLink()) {
+      throw new HardfsError('ESYMLINK', 'pinned directory was replaced by a symlink', { path: this.#path });
+    }
+    if (!sameIdentity(current, this.#identity)) {
+      throw new HardfsError('EESCAPE', 'pinned directory was replaced by another directory', { path: this.#path });
+    }
+  }
+
+  #refuseSymlinkWithoutNoFollowSync(name: string): void {
+    if (O_NOFOLLOW !== 0) return;
+    let stats: Stats;
+    try {
+      stats = lstatSync(this.#pathOf(name));
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
+    if (stats.isSymbolicLink()) {
+      throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: this.#displayPathOf(name) });
+    }
+  }
+
   #pathOf(name: string | undefined): string {
     if (this.#resolution === 'descriptor' && this.#handle) {
       const base = descriptorPath(this.#handle.fd);
@@ -412,12 +488,7 @@ export class SafeDir {
         cause: error,
       });
     }
-    if (current.isSymbolicLink()) {
-      throw new HardfsError('ESYMLINK', 'pinned directory was replaced by a symlink', { path: this.#path });
-    }
-    if (!sameIdentity(current, this.#identity)) {
-      throw new HardfsError('EESCAPE', 'pinned directory was replaced by another directory', { path: this.#path });
-    }
+    this.#compareIdentity(current);
   }
 
   async #openNoFollow(name: string, flags: number): Promise<FileHandle> {

@@ -1,3 +1,4 @@
+import { fstatSync, readSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { HardfsError } from '../errors.js';
 
@@ -46,6 +47,38 @@ export async function readOpenedRegularFile(
       buffer = grown;
     }
     const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) {
+    throw new HardfsError('ETOOBIG', `file grew past the ${maxBytes}-byte bound while read`, {
+      path: displayPath,
+    });
+  }
+  return length === buffer.length ? buffer : buffer.subarray(0, length);
+}
+
+/** The synchronous twin of readOpenedRegularFile, on a raw descriptor. */
+export function readOpenedRegularFileSync(fd: number, displayPath: string, maxBytes: number): Buffer {
+  const stats = fstatSync(fd);
+  if (!stats.isFile()) {
+    throw new HardfsError('EINSECURE', 'not a regular file', { path: displayPath });
+  }
+  if (stats.size > maxBytes) {
+    throw new HardfsError('ETOOBIG', `file is ${stats.size} bytes, over the ${maxBytes}-byte bound`, {
+      path: displayPath,
+    });
+  }
+  let buffer = Buffer.allocUnsafe(Math.min(stats.size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) break;
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const bytesRead = readSync(fd, buffer, length, buffer.length - length, null);
     if (bytesRead === 0) break;
     length += bytesRead;
   }
