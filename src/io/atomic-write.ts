@@ -9,6 +9,11 @@ export interface AtomicWriteOptions {
   mode?: number;
   /** fsync the file and the directory. Default true; false trades the last write on power loss for speed. */
   fsync?: boolean;
+  /**
+   * fsync the directory after the rename. Defaults to `fsync`. Batch writers (a migration
+   * staging hundreds of files) turn it off and call SafeDir#sync() once at the end.
+   */
+  syncDirectory?: boolean;
 }
 
 export type WriteData = string | Uint8Array;
@@ -84,7 +89,7 @@ export async function writeAtomicIn(
     if (created) await removeTempFile(tempPath);
     throw error;
   }
-  if (durable) {
+  if (options.syncDirectory ?? durable) {
     faultPoint('fsyncDir');
     await dir.syncDirectory();
   }

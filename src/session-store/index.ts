@@ -1,1 +1,28 @@
-export {};
+// Public API of hardfs/session-store. Re-exports only.
+export { openSessionStore, SessionStore, type EntryMutator, type StoreMutator } from './session-store.js';
+export type { SessionRecord } from './change-tracker.js';
+export type { SessionEntry, EntryRecord } from './entry-record.js';
+export { defaultNormalizeKey, type SessionStoreOptions, type SessionStoreLogger } from './options.js';
+export {
+  migrateSessionStoreToDirectory,
+  type MigrationOptions,
+  type MigrationResult,
+  type SkippedLegacyEntry,
+} from './migration.js';
+export { listAgentSessionDirs, type AgentSessionDir, type ListAgentSessionDirsOptions } from './discovery.js';
+export {
+  loadSessionStore,
+  updateSessionStore,
+  updateSessionStoreEntry,
+  readSessionUpdatedAt,
+  closeSessionStores,
+} from './function-api.js';
+export { entryFileName } from './entry-record.js';
+export {
+  STAMP_FILE,
+  LOCKS_DIR,
+  QUARANTINE_DIR,
+  storeLayout,
+  isEntryFileName,
+  type StoreLayout,
+} from './layout.js';

@@ -1,0 +1,112 @@
+import { HardfsError, isBlockedObjectKey } from '../index.js';
+import type { SessionEntry } from './entry-record.js';
+
+export type SessionRecord<E extends SessionEntry> = Record<string, E>;
+
+export interface TrackedChange<E extends SessionEntry> {
+  key: string;
+  /** The value after the mutator ran, or undefined when the key was deleted. */
+  value: E | undefined;
+  /** The value in the snapshot the mutator saw, or undefined when the key did not exist. */
+  original: E | undefined;
+}
+
+/**
+ * What updateMany hands its mutator: a record that looks like the whole store but copies an
+ * entry only when the mutator reaches for it. Reading, assigning or deleting a key marks it
+ * touched; untouched keys cost nothing, so an update's cost follows the keys it touches, not
+ * the store size (the legacy design cloned and diffed the whole store on every update).
+ */
+export class ChangeTracker<E extends SessionEntry> {
+  readonly #snapshot: Readonly<Record<string, E>>;
+  readonly #copy: (entry: E) => E;
+  readonly #copies = new Map<string, E>();
+  readonly #assigned = new Map<string, E>();
+  readonly #deleted = new Set<string>();
+  readonly record: SessionRecord<E>;
+
+  constructor(snapshot: Readonly<Record<string, E>>, copy: (entry: E) => E) {
+    this.#snapshot = snapshot;
+    this.#copy = copy;
+    this.record = new Proxy(Object.create(null) as SessionRecord<E>, {
+      get: (_target, property) => (typeof property === 'string' ? this.#get(property) : undefined),
+      set: (_target, property, value) => this.#set(property, value),
+      defineProperty: (_target, property, descriptor) => {
+        if (!('value' in descriptor)) {
+          throw new TypeError('session entries cannot be accessor properties');
+        }
+        return this.#set(property, descriptor.value);
+      },
+      deleteProperty: (_target, property) => {
+        if (typeof property !== 'string') return true;
+        this.#assigned.delete(property);
+        this.#copies.delete(property);
+        this.#deleted.add(property);
+        return true;
+      },
+      has: (_target, property) => typeof property === 'string' && this.#exists(property),
+      ownKeys: () => this.#keys(),
+      getOwnPropertyDescriptor: (_target, property) => {
+        if (typeof property !== 'string' || !this.#exists(property)) return undefined;
+        return { value: this.#get(property), writable: true, enumerable: true, configurable: true };
+      },
+      getPrototypeOf: () => null,
+      setPrototypeOf: () => false,
+    });
+  }
+
+  /** Every key the mutator read, assigned or deleted, with its before and after values. */
+  changes(): TrackedChange<E>[] {
+    const touched = new Set<string>([...this.#copies.keys(), ...this.#assigned.keys(), ...this.#deleted]);
+    return [...touched].map((key) => ({
+      key,
+      value: this.#deleted.has(key) ? undefined : (this.#assigned.get(key) ?? this.#copies.get(key)),
+      original: Object.hasOwn(this.#snapshot, key) ? this.#snapshot[key] : undefined,
+    }));
+  }
+
+  #exists(key: string): boolean {
+    if (this.#deleted.has(key)) return false;
+    return this.#assigned.has(key) || Object.hasOwn(this.#snapshot, key);
+  }
+
+  #get(key: string): E | undefined {
+    if (this.#deleted.has(key)) return undefined;
+    const assigned = this.#assigned.get(key);
+    if (assigned !== undefined) return assigned;
+    const copied = this.#copies.get(key);
+    if (copied !== undefined) return copied;
+    if (!Object.hasOwn(this.#snapshot, key)) return undefined;
+    const copy = this.#copy(this.#snapshot[key] as E);
+    this.#copies.set(key, copy);
+    return copy;
+  }
+
+  #set(property: string | symbol, value: unknown): boolean {
+    if (typeof property !== 'string') {
+      throw new TypeError('session keys must be strings');
+    }
+    if (isBlockedObjectKey(property)) {
+      throw new HardfsError('EBADNAME', 'session key is a blocked object key', { path: property });
+    }
+    if (value === undefined) {
+      // `store[key] = undefined` reads as a delete in the legacy JSON store (the key vanished
+      // on the next stringify), so it is one here too.
+      this.#assigned.delete(property);
+      this.#copies.delete(property);
+      this.#deleted.add(property);
+      return true;
+    }
+    this.#deleted.delete(property);
+    this.#copies.delete(property);
+    this.#assigned.set(property, value as E);
+    return true;
+  }
+
+  #keys(): string[] {
+    const keys = new Set<string>();
+    for (const key of Object.keys(this.#snapshot)) if (!this.#deleted.has(key)) keys.add(key);
+    for (const key of this.#assigned.keys()) keys.add(key);
+    return [...keys];
+  }
+}

@@ -1,0 +1,422 @@
+import {
+  HardfsError,
+  KeyedMutex,
+  errnoCode,
+  isHardfsError,
+  isTempFileName,
+  openDir,
+  parseJsonSafe,
+  withFileLock,
+  type SafeDir,
+} from '../index.js';
+import { ChangeTracker, type SessionRecord } from './change-tracker.js';
+import { deepFreeze } from './deep-freeze.js';
+import {
+  assertStorableEntry,
+  entryFileName,
+  normalizeStoreKey,
+  parseRecord,
+  serializeEntry,
+  serializeRecord,
+  type EntryRecord,
+  type SessionEntry,
+} from './entry-record.js';
+import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from './layout.js';
+import { migrateWithParent, removeLeftoverStaging } from './migration.js';
+import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
+import { readStamp, touchStamp } from './stamp.js';
+
+export type EntryMutator<E extends SessionEntry> = (current: E | undefined) => E | undefined | Promise<E | undefined>;
+export type StoreMutator<E extends SessionEntry, R> = (store: SessionRecord<E>) => R | Promise<R>;
+
+interface Snapshot<E extends SessionEntry> {
+  token: string | undefined;
+  entries: Readonly<Record<string, E>>;
+  revs: Map<string, number>;
+}
+
+interface LoadedRecord<E extends SessionEntry> {
+  record: EntryRecord<E>;
+  entryJson: string;
+}
+
+export class SessionStore<E extends SessionEntry = SessionEntry> {
+  readonly #layout: StoreLayout;
+  readonly #options: ResolvedStoreOptions;
+  readonly #parent: SafeDir;
+  readonly #dir: SafeDir;
+  readonly #locks: SafeDir;
+  readonly #mutex = new KeyedMutex();
+  #snapshot: Snapshot<E> | undefined;
+  #closed = false;
+
+  /** @internal Use openSessionStore(). */
+  constructor(layout: StoreLayout, options: ResolvedStoreOptions, parent: SafeDir, dir: SafeDir, locks: SafeDir) {
+    this.#layout = layout;
+    this.#options = options;
+    this.#parent = parent;
+    this.#dir = dir;
+    this.#locks = locks;
+  }
+
+  get storePath(): string {
+    return this.#layout.storePath;
+  }
+
+  /** Absolute path of the store directory (`<dir>/sessions.d`). */
+  get directoryPath(): string {
+    return this.#dir.path;
+  }
+
+  /** One entry, read from its own file: O(1) in the store size. A fresh, mutable copy. */
+  async get(key: string): Promise<E | undefined> {
+    this.#assertOpen();
+    const normalized = normalizeStoreKey(key, this.#options.normalizeKey);
+    return (await this.#readRecord(entryFileName(normalized)))?.record.entry;
+  }
+
+  /** `updatedAt` of one entry (undefined when absent or not a number): O(1) in the store size. */
+  async getUpdatedAt(key: string): Promise<number | undefined> {
+    const entry = await this.get(key);
+    const updatedAt = entry?.updatedAt;
+    return typeof updatedAt === 'number' ? updatedAt : undefined;
+  }
+
+  /**
+   * Every entry, as a frozen null-prototype record. The snapshot is cached but revalidated
+   * against the coherence stamp on every call, so a commit in any process is visible to the
+   * very next call here.
+   */
+  async loadAll(): Promise<Readonly<Record<string, E>>> {
+    this.#assertOpen();
+    return (await this.#currentSnapshot()).entries;
+  }
+
+  /**
+   * Read-modify-write of one key under its in-process and cross-process lock. The mutator gets
+   * a fresh copy of the current entry (or undefined) and returns the new entry; returning
+   * undefined keeps the current entry (mutated in place, if it was). Nothing is written when
+   * the entry did not change. Resolves to the stored entry.
+   */
+  async update(key: string, mutator: EntryMutator<E>): Promise<E | undefined> {
+    this.#assertOpen();
+    if (typeof mutator !== 'function') throw new TypeError('mutator must be a function');
+    const normalized = normalizeStoreKey(key, this.#options.normalizeKey);
+    const fileName = entryFileName(normalized);
+    return this.#withKeyLocks([normalized], async () => {
+      const current = await this.#readRecord(fileName);
+      const currentEntry = current?.record.entry;
+      const returned = await mutator(currentEntry);
+      const next = returned === undefined ? currentEntry : returned;
+      if (next === undefined) return undefined;
+      assertStorableEntry(next, normalized);
+      const entryJson = serializeEntry(next, this.#options.maxEntryDepth);
+      if (current !== undefined && current.entryJson === entryJson) return next;
+      await this.#writeRecord(fileName, normalized, (current?.record.rev ?? 0) + 1, entryJson, true);
+      await touchStamp(this.#dir);
+      return next;
+    });
+  }
+
+  /**
+   * Multi-key update. The mutator gets a record that looks like the whole store but copies an
+   * entry only when touched; only keys whose content changed are written, under their locks
+   * taken in a fixed order. If another writer committed one of those keys after the snapshot
+   * the mutator saw, the mutator runs again on fresh data (optimistic concurrency), so no
+   * concurrent update is ever lost. Resolves to what the mutator returned.
+   */
+  async updateMany<R>(mutator: StoreMutator<E, R>): Promise<R> {
+    this.#assertOpen();
+    if (typeof mutator !== 'function') throw new TypeError('mutator must be a function');
+    for (let attempt = 0; attempt <= this.#options.maxUpdateRetries; attempt += 1) {
+      const snapshot = await this.#currentSnapshot();
+      const tracker = new ChangeTracker<E>(snapshot.entries, (entry) => this.#copyEntry(entry));
+      const result = await mutator(tracker.record);
+      const writes = this.#plannedWrites(tracker, snapshot);
+      if (writes.length === 0) return result;
+      const committed = await this.#withKeyLocks(
+        writes.map((write) => write.key),
+        () => this.#commitIfUnchanged(writes),
+      );
+      if (committed) return result;
+    }
+    throw new HardfsError(
+      'ELOCKED',
+      `updateMany gave up after ${this.#options.maxUpdateRetries + 1} attempts: concurrent writers kept changing the same keys`,
+      { path: this.#dir.path },
+    );
+  }
+
+  /** Removes one entry under its locks. Resolves to whether it existed. */
+  async delete(key: string): Promise<boolean> {
+    this.#assertOpen();
+    const normalized = normalizeStoreKey(key, this.#options.normalizeKey);
+    const fileName = entryFileName(normalized);
+    return this.#withKeyLocks([normalized], async () => {
+      try {
+        await this.#dir.unlink(fileName);
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') return false;
+        throw error;
+      }
+      if (this.#options.fsync) await this.#dir.sync();
+      await touchStamp(this.#dir);
+      return true;
+    });
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#snapshot = undefined;
+    await this.#locks.close();
+    await this.#dir.close();
+    await this.#parent.close();
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  #assertOpen(): void {
+    if (this.#closed) throw new HardfsError('ECLOSED', 'session store is closed', { path: this.#layout.storePath });
+  }
+
+  #copyEntry(entry: E): E {
+    return parseJsonSafe(serializeEntry(entry, this.#options.maxEntryDepth), {
+      maxDepth: this.#options.maxEntryDepth + 1,
+      maxBytes: Number.MAX_SAFE_INTEGER,
+    }) as E;
+  }
+
+  #plannedWrites(tracker: ChangeTracker<E>, snapshot: Snapshot<E>): PlannedWrite[] {
+    const byKey = new Map<string, PlannedWrite>();
+    for (const change of tracker.changes()) {
+      const key = normalizeStoreKey(change.key, this.#options.normalizeKey);
+      if (change.key !== key && Object.hasOwn(snapshot.entries, change.key)) {
+        // Snapshot keys are normalized already; this can only be a caller-added variant.
+        throw new TypeError(`key ${JSON.stringify(change.key)} is not normalized`);
+      }
+      let entryJson: string | undefined;
+      if (change.value !== undefined) {
+        assertStorableEntry(change.value, key);
+        entryJson = serializeEntry(change.value, this.#options.maxEntryDepth);
+      }
+      const originalJson =
+        change.original === undefined ? undefined : serializeEntry(change.original, this.#options.maxEntryDepth);
+      if (entryJson === originalJson) continue;
+      if (byKey.has(key)) {
+        throw new TypeError(`keys ${JSON.stringify(change.key)} and ${JSON.stringify(byKey.get(key)?.rawKey)} normalize to the same key`);
+      }
+      byKey.set(key, { key, rawKey: change.key, entryJson, expectedRev: snapshot.revs.get(key) ?? 0 });
+    }
+    return [...byKey.values()];
+  }
+
+  async #commitIfUnchanged(writes: PlannedWrite[]): Promise<boolean> {
+    const current = await Promise.all(writes.map((write) => this.#readRecord(entryFileName(write.key))));
+    for (const [index, write] of writes.entries()) {
+      if ((current[index]?.record.rev ?? 0) !== write.expectedRev) return false;
+    }
+    for (const [index, write] of writes.entries()) {
+      const fileName = entryFileName(write.key);
+      if (write.entryJson === undefined) {
+        await this.#dir.unlink(fileName).catch((error: unknown) => {
+          if (errnoCode(error) !== 'ENOENT') throw error;
+        });
+      } else {
+        await this.#writeRecord(fileName, write.key, (current[index]?.record.rev ?? 0) + 1, write.entryJson, false);
+      }
+    }
+    // One directory fsync covers every rename and unlink above.
+    if (this.#options.fsync) await this.#dir.sync();
+    await touchStamp(this.#dir);
+    return true;
+  }
+
+  async #writeRecord(fileName: string, key: string, rev: number, entryJson: string, syncDirectory: boolean): Promise<void> {
+    const text = serializeRecord(key, rev, entryJson);
+    if (Buffer.byteLength(text) > this.#options.maxEntryBytes) {
+      throw new HardfsError('ETOOBIG', `entry is over the ${this.#options.maxEntryBytes}-byte bound`, { path: key });
+    }
+    await this.#dir.writeFileAtomic(fileName, text, {
+      fsync: this.#options.fsync,
+      syncDirectory: syncDirectory && this.#options.fsync,
+    });
+  }
+
+  async #readRecord(fileName: string): Promise<LoadedRecord<E> | undefined> {
+    let bytes: Buffer;
+    try {
+      bytes = await this.#dir.readFile(fileName, { maxBytes: this.#options.maxEntryBytes });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      if (isQuarantinable(error)) {
+        await this.#quarantine(fileName, error);
+        return undefined;
+      }
+      throw error;
+    }
+    return this.#parseOrQuarantine(bytes, fileName);
+  }
+
+  async #parseOrQuarantine(bytes: Buffer, fileName: string): Promise<LoadedRecord<E> | undefined> {
+    try {
+      const record = parseRecord<E>(bytes, fileName, {
+        maxBytes: this.#options.maxEntryBytes,
+        maxDepth: this.#options.maxEntryDepth,
+      });
+      return { record, entryJson: serializeEntry(record.entry, this.#options.maxEntryDepth) };
+    } catch (error) {
+      if (!isQuarantinable(error)) throw error;
+      await this.#quarantine(fileName, error);
+      return undefined;
+    }
+  }
+
+  async #quarantine(fileName: string, reason: unknown): Promise<void> {
+    const quarantine = await this.#dir.openSubdir(QUARANTINE_DIR, { create: true, mode: 0o700 });
+    const target = `${fileName}.${Date.now()}.${process.pid}`;
+    try {
+      await this.#dir.rename(fileName, target, { targetDir: quarantine });
+      this.#options.logger.warn(`hardfs session store: quarantined ${fileName}`, {
+        file: `${this.#dir.path}/${fileName}`,
+        movedTo: `${quarantine.path}/${target}`,
+        reason: reason instanceof Error ? reason.message : String(reason),
+      });
+    } catch (error) {
+      // Another reader quarantined (or a writer replaced) it first: nothing left to move.
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    } finally {
+      await quarantine.close();
+    }
+  }
+
+  async #currentSnapshot(): Promise<Snapshot<E>> {
+    const token = await readStamp(this.#dir);
+    const cached = this.#snapshot;
+    if (cached !== undefined && token !== undefined && cached.token === token) return cached;
+    // The token is read before the entries: a commit that lands during the reload changes
+    // the stamp after this read, so the next call reloads again instead of trusting us.
+    const fresh = await this.#readAll(token);
+    this.#snapshot = fresh;
+    return fresh;
+  }
+
+  async #readAll(token: string | undefined): Promise<Snapshot<E>> {
+    const entries = Object.create(null) as Record<string, E>;
+    const revs = new Map<string, number>();
+    for (const dirent of await this.#dir.entries()) {
+      if (!isEntryFileName(dirent.name)) continue;
+      if (dirent.type !== 'file') {
+        await this.#quarantine(dirent.name, new HardfsError('EINSECURE', `not a regular file (${dirent.type})`));
+        continue;
+      }
+      let bytes: Buffer;
+      try {
+        // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
+        // trips than in the syscalls themselves.
+        bytes = this.#dir.readFileSync(dirent.name, { maxBytes: this.#options.maxEntryBytes });
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') continue;
+        if (!isQuarantinable(error)) throw error;
+        await this.#quarantine(dirent.name, error);
+        continue;
+      }
+      const loaded = await this.#parseOrQuarantine(bytes, dirent.name);
+      if (loaded === undefined) continue;
+      entries[loaded.record.key] = deepFreeze(loaded.record.entry);
+      revs.set(loaded.record.key, loaded.record.rev);
+    }
+    return { token, entries: Object.freeze(entries), revs };
+  }
+
+  // Locks are taken in sorted key order, in-process first then cross-process, so two
+  // multi-key commits can never wait on each other in a cycle.
+  async #withKeyLocks<T>(keys: string[], body: () => Promise<T>): Promise<T> {
+    const sorted = [...new Set(keys)].sort();
+    const lockOptions = { staleMs: this.#options.lockStaleMs, timeoutMs: this.#options.lockTimeoutMs };
+    const acquire = (index: number): Promise<T> => {
+      const key = sorted[index];
+      if (key === undefined) return body();
+      return this.#mutex.runExclusive(key, () =>
+        withFileLock(this.#locks, lockFileName(key), () => acquire(index + 1), lockOptions),
+      );
+    };
+    return acquire(0);
+  }
+}
+
+interface PlannedWrite {
+  key: string;
+  rawKey: string;
+  /** Canonical JSON of the new entry; undefined deletes the key. */
+  entryJson: string | undefined;
+  /** The rev the mutator saw (0: absent). The commit happens only if it is still current. */
+  expectedRev: number;
+}
+
+function lockFileName(key: string): string {
+  return `${entryFileName(key)}.lock`;
+}
+
+function isQuarantinable(error: unknown): boolean {
+  return (
+    isHardfsError(error) &&
+    (error.code === 'ECORRUPT' ||
+      error.code === 'EDEPTH' ||
+      error.code === 'ETOOBIG' ||
+      error.code === 'EINSECURE' ||
+      error.code === 'ESYMLINK' ||
+      error.code === 'EBADNAME')
+  );
+}
+
+/**
+ * Opens (creating if needed) the directory store named by its legacy path `<dir>/sessions.json`:
+ * the directory is `<dir>/sessions.d/`. A legacy file found beside it is migrated first.
+ */
+export async function openSessionStore<E extends SessionEntry = SessionEntry>(
+  storePath: string,
+  options: SessionStoreOptions = {},
+): Promise<SessionStore<E>> {
+  const layout = storeLayout(storePath);
+  const resolved = resolveStoreOptions(options);
+  const parent = await openDir(layout.parentPath);
+  let dir: SafeDir | undefined;
+  let locks: SafeDir | undefined;
+  try {
+    if (resolved.migrateOnOpen) {
+      await migrateWithParent(parent, layout, resolved);
+    }
+    await removeLeftoverStaging(parent, layout, resolved);
+    dir = await parent.openSubdir(layout.dirName, { create: true, mode: 0o700 });
+    locks = await dir.openSubdir(LOCKS_DIR, { create: true, mode: 0o700 });
+    await sweepStaleTempFiles(dir, resolved);
+    if ((await readStamp(dir)) === undefined) await touchStamp(dir);
+    return new SessionStore<E>(layout, resolved, parent, dir, locks);
+  } catch (error) {
+    await locks?.close();
+    await dir?.close();
+    await parent.close();
+    throw error;
+  }
+}
+
+async function sweepStaleTempFiles(dir: SafeDir, options: ResolvedStoreOptions): Promise<void> {
+  const now = Date.now();
+  for (const entry of await dir.entries()) {
+    if (entry.type !== 'file' || !isTempFileName(entry.name)) continue;
+    try {
+      const stats = await dir.stat(entry.name);
+      // A young temp file may belong to a writer in another process that is about to rename it.
+      if (now - stats.mtimeMs < options.staleTempMs) continue;
+      await dir.unlink(entry.name);
+      options.logger.warn('hardfs session store: removed a temp file left by a crash', {
+        file: `${dir.path}/${entry.name}`,
+      });
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') throw error;
+    }
+  }
+}
+
+export { STAMP_FILE };
