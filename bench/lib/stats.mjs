@@ -57,3 +57,35 @@ export function roundsFromEnv(fallback) {
   const parsed = raw ? Number(raw) : fallback;
   return Number.isInteger(parsed) && parsed > 0 ? parsed : fallback;
 }
+
+/**
+ * Like measure(), but each of `concurrency` loops runs until `durationMs` has passed (at least
+ * `minOps` operations each, at most `maxOps`), so slow contenders (the legacy store at 5,000
+ * entries of 64 KiB) and fast ones both get a bounded, meaningful sample.
+ */
+export async function measureFor(op, { concurrency = 1, durationMs = 1000, minOps = 3, maxOps = 100_000 }) {
+  const latencies = [];
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async (_, worker) => {
+      for (let i = 0; i < maxOps && (i < minOps || performance.now() - start < durationMs); i += 1) {
+        const t0 = performance.now();
+        await op(worker, i);
+        latencies.push(performance.now() - t0);
+      }
+    }),
+  );
+  const elapsedMs = performance.now() - start;
+  return { elapsedMs, opsPerSec: (latencies.length * 1000) / elapsedMs, latencies };
+}
+
+/** Median wall time in ms of `runs` sequential calls of `op`. */
+export async function medianTime(op, runs = 5) {
+  const times = [];
+  for (let i = 0; i < runs; i += 1) {
+    const t0 = performance.now();
+    await op(i);
+    times.push(performance.now() - t0);
+  }
+  return median(times);
+}
