@@ -50,7 +50,10 @@ export function assertStorableEntry(value: unknown, key: string): asserts value 
 }
 
 export function serializeEntry(entry: SessionEntry, maxDepth: number): string {
-  return stableStringify(entry, { maxDepth });
+  const text = stableStringify(entry, { maxDepth });
+  // An entry is a plain object, which always serializes; undefined would mean a caller bug.
+  if (text === undefined) throw new TypeError('entry does not serialize to JSON');
+  return text;
 }
 
 export function serializeRecord(key: string, rev: number, entryJson: string): string {

@@ -1,0 +1,243 @@
+import type { FileHandle } from 'node:fs/promises';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { HardfsError, errnoCode } from '../errors.js';
+import { assertSingleComponent } from '../dir/names.js';
+import { SafeDir } from '../dir/safe-dir.js';
+import { abortableSleep } from './abortable-sleep.js';
+import { Backoff } from './backoff.js';
+import { trackHeld, untrackHeld, type HeldEntry } from './held-locks.js';
+import { inspectLock, type JudgeContext, type Verdict } from './lock-inspection.js';
+import { resolveLockOptions, type FileLockOptions, type ResolvedLockOptions } from './lock-options.js';
+import { removeIfOwned } from './owned-removal.js';
+import { createOwnerRecord, describeOwner, newToken, serializeOwnerRecord } from './owner-record.js';
+import { currentProcessIdentity, type ProcessIdentity } from './process-identity.js';
+import { isReservedLockName, takeOverStaleLock } from './stale-takeover.js';
+
+/** A cross-process lock held by this process. */
+export interface FileLock {
+  /** Path of the lock file (for messages; the lock is reached through its pinned directory). */
+  readonly path: string;
+  /** The random token in the owner record: ownership is decided by it, never by pid. */
+  readonly token: string;
+  readonly released: boolean;
+  /**
+   * Removes the lock file if it still holds this lock's record. Rejects with ELOCKED if it does
+   * not — the lock was judged abandoned and taken over while held, so the critical section was
+   * not exclusive and the caller should know. Calling it again is a no-op.
+   */
+  release(): Promise<void>;
+}
+
+/**
+ * @internal Test seam, not exported from the package: lets a test pose as another host so that
+ * the age (heartbeat) path can be exercised against a live holder whose pid would otherwise
+ * settle the question. Production code always uses os.hostname().
+ */
+export interface FileLockSeams {
+  host?: string;
+}
+
+const noop = (): void => undefined;
+
+class HeldFileLock implements FileLock {
+  readonly path: string;
+  readonly token: string;
+  readonly #dir: SafeDir;
+  readonly #name: string;
+  readonly #handle: FileHandle;
+  readonly #entry: HeldEntry;
+  readonly #timer: NodeJS.Timeout;
+  #beat: Promise<void> | undefined;
+  #heartbeatError: unknown;
+  #releasing: Promise<void> | undefined;
+
+  constructor(dir: SafeDir, name: string, token: string, handle: FileHandle, heartbeatMs: number) {
+    this.path = join(dir.path, name);
+    this.token = token;
+    this.#dir = dir;
+    this.#name = name;
+    this.#handle = handle;
+    this.#entry = { dir, name, token };
+    trackHeld(this.#entry);
+    // unref: a held lock must not keep the process alive; if the program ends while holding it,
+    // the exit handler (held-locks.ts) removes the file.
+    this.#timer = setInterval(() => this.#heartbeat(), heartbeatMs);
+    this.#timer.unref();
+  }
+
+  get released(): boolean {
+    return this.#releasing !== undefined;
+  }
+
+  // futimes on the descriptor we created, never utimes by path: the name might meanwhile hold
+  // someone else's file (after a takeover), and refreshing that would keep a stranger's lock
+  // alive. One beat at a time; a slow filesystem must not pile them up.
+  #heartbeat(): void {
+    if (this.#beat !== undefined) return;
+    const now = new Date();
+    this.#beat = this.#handle
+      .utimes(now, now)
+      .catch((error: unknown) => {
+        // Nobody to report to from a timer. Kept for the release error: if the lock turns out to
+        // have been taken over, a failing heartbeat is the likely explanation.
+        this.#heartbeatError ??= error;
+      })
+      .finally(() => {
+        this.#beat = undefined;
+      });
+  }
+
+  release(): Promise<void> {
+    if (this.#releasing !== undefined) return this.#releasing.then(noop, noop);
+    this.#releasing = this.#release();
+    return this.#releasing;
+  }
+
+  async #release(): Promise<void> {
+    clearInterval(this.#timer);
+    let removal;
+    try {
+      await this.#beat;
+      removal = await removeIfOwned(this.#dir, this.#name, this.token);
+    } finally {
+      untrackHeld(this.#entry);
+      await this.#handle.close().catch(noop);
+    }
+    if (removal.outcome !== 'removed') {
+      const what =
+        removal.outcome === 'missing'
+          ? 'the lock file was removed while held'
+          : 'the lock file holds another owner\'s record';
+      throw new HardfsError('ELOCKED', `lock was lost while held (${what}; was it judged abandoned?)`, {
+        path: this.path,
+        cause: removal.outcome === 'foreign' ? removal.cause : this.#heartbeatError,
+      });
+    }
+  }
+}
+
+function validateTarget(dir: unknown, name: string): asserts dir is SafeDir {
+  if (!(dir instanceof SafeDir)) throw new TypeError('dir must be a SafeDir (see openDir)');
+  assertSingleComponent(name, 'lock name');
+  if (isReservedLockName(name)) {
+    throw new HardfsError('EBADNAME', 'this name is reserved for lock takeover bookkeeping', { path: name });
+  }
+}
+
+function timeoutError(path: string, verdict: Verdict | undefined, identity: ProcessIdentity, timeoutMs: number): HardfsError {
+  let holder = 'another holder';
+  if (verdict !== undefined && verdict.state !== 'absent') {
+    const record = verdict.snapshot.record;
+    holder = describeOwner(record);
+    if (record !== undefined && record.pid === identity.pid && record.host === identity.host) {
+      holder += ' — this very process: file locks are not reentrant';
+    }
+    if (verdict.state === 'stale') holder += ' (judged abandoned; another process is taking it over)';
+  }
+  return new HardfsError('ELOCKED', `lock not acquired within ${timeoutMs} ms: held by ${holder}`, { path });
+}
+
+/** The implementation behind acquireFileLock, with the test seam exposed. @internal */
+export async function acquireFileLockWithSeams(
+  dir: SafeDir,
+  name: string,
+  options: FileLockOptions | undefined,
+  seams: FileLockSeams,
+): Promise<FileLock> {
+  validateTarget(dir, name);
+  const resolved: ResolvedLockOptions = resolveLockOptions(options);
+  const { signal, timeoutMs } = resolved;
+  signal?.throwIfAborted();
+
+  const own = await currentProcessIdentity();
+  const identity: ProcessIdentity = seams.host === undefined ? own : { ...own, host: seams.host };
+  const judge: JudgeContext = { localHost: identity.host, staleMs: resolved.staleMs, graceMs: resolved.graceMs };
+  const path = join(dir.path, name);
+  const deadline = performance.now() + timeoutMs;
+  const backoff = new Backoff({ initialMs: 5, maxMs: 100 });
+  let lastVerdict: Verdict | undefined;
+
+  for (;;) {
+    signal?.throwIfAborted();
+    const token = newToken();
+    let handle: FileHandle | undefined;
+    try {
+      // fsync: false — a lock is not data to preserve. After a power loss its holder is gone,
+      // and whatever the file then holds (the record, nothing, garbage) is recovered as stale.
+      handle = await dir.createFileExclusive(name, serializeOwnerRecord(createOwnerRecord(token, identity)), {
+        mode: 0o600,
+        fsync: false,
+      });
+    } catch (error) {
+      if (errnoCode(error) !== 'EEXIST') throw error;
+    }
+    if (handle !== undefined) {
+      const lock = new HeldFileLock(dir, name, token, handle, resolved.heartbeatMs);
+      if (signal?.aborted) {
+        // Aborted while the create was in flight: the caller has stopped waiting and will never
+        // release what it does not know it got.
+        await lock.release().catch(noop);
+        signal.throwIfAborted();
+      }
+      return lock;
+    }
+
+    // EEXIST: something is at the name. A foreign object throws from here (lock-inspection.ts).
+    const verdict = await inspectLock(dir, name, judge);
+    if (verdict.state === 'absent') continue; // released in between: try again at once
+    if (verdict.state === 'stale') {
+      const outcome = await takeOverStaleLock(dir, name, { judge, identity });
+      if (outcome === 'removed' || outcome === 'gone') continue;
+    }
+    lastVerdict = verdict;
+
+    const remaining = deadline - performance.now();
+    if (remaining <= 0) throw timeoutError(path, lastVerdict, identity, timeoutMs);
+    await abortableSleep(Math.min(backoff.next(), remaining), signal);
+  }
+}
+
+/**
+ * Takes the cross-process lock `name` in the pinned directory `dir`, waiting (exponential backoff
+ * with jitter, 5 ms growing to 100 ms) while another process holds it. The lock file is created
+ * with O_CREAT|O_EXCL|O_NOFOLLOW, mode 0o600, and holds an owner record (random token, pid,
+ * host, process start time, time). While held, its mtime is refreshed through the open
+ * descriptor every staleMs/4, so a long critical section is not mistaken for an abandoned one.
+ *
+ * An abandoned lock is taken over: at once if its holder ran on this host and its pid is gone or
+ * recycled, otherwise once its heartbeat is older than `staleMs` (see stale-takeover.ts for why
+ * that cannot remove a live lock). A symlink, directory or FIFO at the name is refused at once
+ * (ESYMLINK / EINSECURE), never followed, opened for writing, removed or waited on.
+ *
+ * Rejects with HardfsError('ELOCKED') naming the holder after `timeoutMs`, and with the signal's
+ * reason if `signal` aborts. Not reentrant. Keep `dir` open while the lock is held.
+ */
+export function acquireFileLock(dir: SafeDir, name: string, options?: FileLockOptions): Promise<FileLock> {
+  return acquireFileLockWithSeams(dir, name, options, {});
+}
+
+/**
+ * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. If `fn` throws,
+ * its error is what the caller sees (a failing release cannot add to it); if `fn` succeeds but the
+ * lock turns out to have been lost while held, the release's ELOCKED is thrown instead of the
+ * result, because the section did not run exclusively.
+ */
+export async function withFileLock<T>(
+  dir: SafeDir,
+  name: string,
+  fn: (lock: FileLock) => T | PromiseLike<T>,
+  options?: FileLockOptions,
+): Promise<T> {
+  if (typeof fn !== 'function') throw new TypeError('fn must be a function');
+  const lock = await acquireFileLock(dir, name, options);
+  let result: T;
+  try {
+    result = await fn(lock);
+  } catch (error) {
+    await lock.release().catch(noop);
+    throw error;
+  }
+  await lock.release();
+  return result;
+}

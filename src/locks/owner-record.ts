@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import { isValidPid, type ProcessIdentity } from './process-identity.js';
+
+/**
+ * The content of a lock file: who created it. The token is the lock's identity — pids and hosts
+ * only help judge whether the holder is gone, but ownership (release, takeover verification) is
+ * always decided by comparing tokens, which no other holder can produce by accident.
+ */
+export interface OwnerRecord {
+  v: 1;
+  token: string;
+  pid: number;
+  host: string;
+  /** Process start stamp, where the platform gives one (see process-identity.ts). */
+  start?: string;
+  /** Creation time, ms since the epoch. For humans and messages; staleness uses the file's mtime (the heartbeat). */
+  time: number;
+}
+
+/** A record is a few hundred bytes; anything larger is not one of ours and is not read further. */
+export const MAX_RECORD_BYTES = 4096;
+
+export function newToken(): string {
+  return randomBytes(16).toString('hex');
+}
+
+export function createOwnerRecord(token: string, identity: ProcessIdentity, time: number = Date.now()): OwnerRecord {
+  const record: OwnerRecord = { v: 1, token, pid: identity.pid, host: identity.host, time };
+  if (identity.start !== undefined) record.start = identity.start;
+  return record;
+}
+
+export function serializeOwnerRecord(record: OwnerRecord): string {
+  return `${JSON.stringify(record)}\n`;
+}
+
+/**
+ * The record in `bytes`, or undefined if they are not a complete, well-formed record. Undefined
+ * is not an error: a holder that died between creating the file and writing it leaves an empty
+ * file, and a crash without fsync can leave garbage; the caller treats such a file as stale once
+ * it is older than a grace period. Only known fields are read, each type-checked, so nothing in a
+ * crafted file reaches a prototype or a kill(2) with a process-group pid.
+ */
+export function parseOwnerRecord(bytes: Uint8Array | string): OwnerRecord | undefined {
+  const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
+  if (text.length === 0 || text.length > MAX_RECORD_BYTES) return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const raw = value as Record<string, unknown>;
+  const { v, token, pid, host, start, time } = raw;
+  if (v !== 1) return undefined;
+  if (typeof token !== 'string' || !/^[0-9a-f]{16,128}$/.test(token)) return undefined;
+  if (!isValidPid(pid)) return undefined;
+  if (typeof host !== 'string' || host.length === 0 || host.length > 255) return undefined;
+  if (start !== undefined && (typeof start !== 'string' || !/^\d{1,20}$/.test(start))) return undefined;
+  if (typeof time !== 'number' || !Number.isFinite(time)) return undefined;
+  const record: OwnerRecord = { v: 1, token, pid, host, time };
+  if (start !== undefined) record.start = start;
+  return record;
+}
+
+/** "pid 123 on host build-7 since 2024-…": how a holder is named in errors. */
+export function describeOwner(record: OwnerRecord | undefined): string {
+  if (record === undefined) return 'an unreadable or incomplete lock record (a holder may be writing it, or died doing so)';
+  const since = new Date(record.time);
+  const when = Number.isNaN(since.getTime()) ? '' : ` since ${since.toISOString()}`;
+  return `pid ${record.pid} on host ${JSON.stringify(record.host)}${when}`;
+}

@@ -1,0 +1,18 @@
+/**
+ * Keys that can reach or rewrite an object's prototype chain when assigned on an ordinary
+ * object (`__proto__`), that callers commonly treat as the prototype's (`constructor`,
+ * `prototype`), or that are legacy accessor hooks. Stores refuse them; parsers drop them.
+ */
+export const BLOCKED_OBJECT_KEYS: ReadonlySet<string> = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
+
+export function isBlockedObjectKey(key: PropertyKey): boolean {
+  return typeof key === 'string' && BLOCKED_OBJECT_KEYS.has(key);
+}

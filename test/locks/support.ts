@@ -1,0 +1,120 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDir, type SafeDir } from '../../src/dir/safe-dir.js';
+
+export interface TempDir {
+  path: string;
+  dir: SafeDir;
+  cleanup(): Promise<void>;
+}
+
+/** A fresh 0o700 directory under os.tmpdir(), opened as a SafeDir. */
+export async function makeTempDir(prefix = 'hardfs-locks-'): Promise<TempDir> {
+  const path = await mkdtemp(join(tmpdir(), prefix));
+  const dir = await openDir(path);
+  return {
+    path,
+    dir,
+    async cleanup() {
+      await dir.close();
+      await rm(path, { recursive: true, force: true });
+    },
+  };
+}
+
+export function fixturePath(name: string): string {
+  return fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+}
+
+export interface ExitStatus {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
+
+/** A child process running a fixture, with its stdout split into lines as they arrive. */
+export class Child {
+  readonly process: ChildProcess;
+  readonly lines: string[] = [];
+  readonly exited: Promise<ExitStatus>;
+  stderr = '';
+  #listeners = new Set<() => void>();
+
+  constructor(fixture: string, args: string[]) {
+    this.process = spawn(process.execPath, [fixturePath(fixture), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let pending = '';
+    this.process.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      pending += chunk;
+      const parts = pending.split('\n');
+      pending = parts.pop() ?? '';
+      this.lines.push(...parts);
+      for (const listener of this.#listeners) listener();
+    });
+    this.process.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      this.stderr += chunk;
+    });
+    this.exited = new Promise((resolve) => {
+      this.process.on('exit', (code, signal) => {
+        for (const listener of this.#listeners) listener();
+        resolve({ code, signal });
+      });
+    });
+  }
+
+  get pid(): number {
+    const pid = this.process.pid;
+    if (pid === undefined) throw new Error('child has no pid');
+    return pid;
+  }
+
+  /** Resolves with the first stdout line starting with `prefix`; rejects if the child exits first or after `timeoutMs`. */
+  waitForLine(prefix: string, timeoutMs = 30_000): Promise<string> {
+    return new Promise((resolve, reject) => {
+      const check = (): void => {
+        const line = this.lines.find((candidate) => candidate.startsWith(prefix));
+        if (line !== undefined) {
+          done();
+          resolve(line);
+        } else if (this.process.exitCode !== null || this.process.signalCode !== null) {
+          done();
+          reject(new Error(`child exited before printing ${prefix}; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`));
+        }
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new Error(`no ${prefix} line within ${timeoutMs} ms; stdout: ${this.lines.join(' | ')}; stderr: ${this.stderr}`));
+      }, timeoutMs);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#listeners.delete(check);
+      };
+      this.#listeners.add(check);
+      check();
+    });
+  }
+
+  kill(signal: NodeJS.Signals = 'SIGKILL'): void {
+    if (this.process.exitCode === null && this.process.signalCode === null) this.process.kill(signal);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** Whether `promise` is still unsettled once already-queued callbacks and timers have run. */
+export async function isPending(promise: Promise<unknown>): Promise<boolean> {
+  let settled = false;
+  promise.then(
+    () => {
+      settled = true;
+    },
+    () => {
+      settled = true;
+    },
+  );
+  await sleep(0);
+  return !settled;
+}
