@@ -23,8 +23,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 
 /**
  * JSON.parse with the guarantees a store loading hostile files needs: bounded size, bounded
- * depth (measured by a non-recursive scan first, so 100,000 `[` are EDEPTH, never a stack
- * overflow), objects with null prototypes at every depth, blocked keys gone, and malformed
+ * depth (checked without recursion, so 100,000 `[` are EDEPTH, never a RangeError), objects with null prototypes at every depth, blocked keys gone, and malformed
  * input as ECORRUPT with its position. JSON.parse itself does the parsing: a hand-written
  * parser in JS would be several times slower.
  */
@@ -36,11 +35,14 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
     throw new TypeError(`onBlockedKey must be "drop" or "throw", got ${String(onBlockedKey)}`);
   }
   const text = decodeBounded(input, maxBytes);
-  assertDepthWithin(text, maxDepth);
   let value: unknown;
   try {
+    // V8's JSON.parse is iterative: deep input cannot overflow the stack here, so the depth
+    // bound is enforced on the result, in the same pass that detaches prototypes.
     value = JSON.parse(text);
   } catch (error) {
+    // Unclosed deep nesting is still a depth violation, not mere corruption.
+    assertDepthWithin(text, maxDepth);
     const message = error instanceof Error ? error.message : String(error);
     const position = jsonErrorOffset(text);
     const before = text.slice(0, position);
@@ -50,7 +52,7 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
       cause: error,
     });
   }
-  return detachPrototypes(value, onBlockedKey === 'throw');
+  return detachPrototypes(value, onBlockedKey === 'throw', maxDepth);
 }
 
 function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
@@ -72,7 +74,7 @@ function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
   }
 }
 
-/** Maximum bracket nesting, skipping string contents; a single pass, no recursion. */
+/** Maximum bracket nesting of (possibly malformed) text, skipping string contents; no recursion. */
 function assertDepthWithin(text: string, maxDepth: number): void {
   // Fewer characters than the bound cannot nest deeper than it.
   if (text.length <= maxDepth) return;
@@ -96,19 +98,26 @@ function assertDepthWithin(text: string, maxDepth: number): void {
 }
 
 /**
- * Gives every parsed object a null prototype and removes blocked keys, with an explicit stack.
- * JSON.parse defines `__proto__` as an own data property (it never swaps a prototype), so the
- * value is still inert here; removing it keeps it from being copied into an ordinary object later.
+ * Gives every parsed object a null prototype, removes blocked keys and enforces the depth
+ * bound, with an explicit stack. JSON.parse defines `__proto__` as an own data property (it
+ * never swaps a prototype), so the value is still inert here; removing it keeps it from being
+ * copied into an ordinary object later.
  */
-function detachPrototypes(root: unknown, throwOnBlocked: boolean): unknown {
+function detachPrototypes(root: unknown, throwOnBlocked: boolean, maxDepth: number): unknown {
   if (typeof root !== 'object' || root === null) return root;
   const stack: object[] = [root];
+  const depths: number[] = [1];
   while (stack.length > 0) {
     const current = stack.pop() as Record<string, unknown> | unknown[];
+    const depth = depths.pop() as number;
+    if (depth > maxDepth) throw depthError(maxDepth);
     if (Array.isArray(current)) {
       for (let i = 0; i < current.length; i += 1) {
         const item = current[i];
-        if (typeof item === 'object' && item !== null) stack.push(item);
+        if (typeof item === 'object' && item !== null) {
+          stack.push(item);
+          depths.push(depth + 1);
+        }
       }
       continue;
     }
@@ -120,7 +129,10 @@ function detachPrototypes(root: unknown, throwOnBlocked: boolean): unknown {
         continue;
       }
       const item = current[key];
-      if (typeof item === 'object' && item !== null) stack.push(item);
+      if (typeof item === 'object' && item !== null) {
+        stack.push(item);
+        depths.push(depth + 1);
+      }
     }
   }
   return root;
