@@ -12,7 +12,9 @@ export default defineConfig([
     target: 'node20',
     platform: 'node',
     sourcemap: true,
-    splitting: false,
+    // Shared chunks: both entry points must use one copy of the primitives (one HardfsError
+    // class for instanceof, one KeyedMutex registry), not a bundled copy each.
+    splitting: true,
   },
   {
     entry: { 'cli/main': 'src/cli/main.ts' },

@@ -3,6 +3,7 @@ export {
   openDir,
   SafeDir,
   type OpenDirOptions,
+  type IoMode,
   type OpenSubdirOptions,
   type OpenFileOptions,
   type CreateFileOptions,

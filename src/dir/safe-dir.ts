@@ -1,4 +1,4 @@
-import { closeSync, lstatSync, openSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
+import { lstatSync, readdirSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
 import {
   link,
   lstat,
@@ -13,12 +13,8 @@ import {
 import { join, resolve } from 'node:path';
 import { HardfsError, errnoCode } from '../errors.js';
 import { writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
-import {
-  readOpenedRegularFile,
-  readOpenedRegularFileSync,
-  resolveMaxBytes,
-  type ReadOptions,
-} from '../io/read-regular-file.js';
+import { readRegularFileAt, readRegularFileAtSync, resolveMaxBytes, type ReadOptions } from '../io/read-regular-file.js';
+import { inlineOps, threadPoolOps, type FdOps } from '../io/fd-ops.js';
 import {
   CREATE_EXCLUSIVE_RW_FLAGS,
   IS_WINDOWS,
@@ -42,6 +38,22 @@ import {
 export interface OpenDirOptions extends DirPolicy {
   /** `auto` (default) uses descriptor resolution where it works; `verify` forces the fallback. */
   resolution?: ResolutionRequest;
+  /**
+   * `hybrid` (default): cheap syscalls on small files run inline on the event loop, fsync and
+   * large I/O on the thread pool (see io/fd-ops.ts for why). `async`: everything on the thread
+   * pool. Also settable with HARDFS_IO.
+   */
+  io?: IoMode;
+}
+
+export type IoMode = 'hybrid' | 'async';
+
+function resolveIoMode(explicit: IoMode | undefined): IoMode {
+  const value = explicit ?? (process.env['HARDFS_IO'] || 'hybrid');
+  if (value !== 'hybrid' && value !== 'async') {
+    throw new TypeError(`io must be "hybrid" or "async", got ${JSON.stringify(value)}`);
+  }
+  return value;
 }
 
 export interface OpenSubdirOptions extends DirPolicy {
@@ -83,6 +95,7 @@ interface PinnedState {
   identity: BigIntStats;
   resolution: Resolution;
   policy: DirPolicy;
+  inline: boolean;
 }
 
 /**
@@ -96,6 +109,7 @@ export class SafeDir {
   readonly #identity: BigIntStats;
   readonly #resolution: Resolution;
   readonly #policy: DirPolicy;
+  readonly #inline: boolean;
   #inFlight = 0;
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -109,6 +123,11 @@ export class SafeDir {
     this.#identity = state.identity;
     this.#resolution = state.resolution;
     this.#policy = state.policy;
+    this.#inline = state.inline;
+  }
+
+  get #ops(): FdOps {
+    return this.#inline ? inlineOps : threadPoolOps;
   }
 
   /** The absolute path the directory had when it was opened (for messages; never re-walked in descriptor mode). */
@@ -141,6 +160,7 @@ export class SafeDir {
         name,
         data,
         options,
+        this.#inline,
       );
     });
   }
@@ -149,12 +169,8 @@ export class SafeDir {
     assertSingleComponent(name);
     const maxBytes = resolveMaxBytes(options);
     return this.#run(async () => {
-      const handle = await this.#openNoFollow(name, OPEN_READ_FLAGS);
-      try {
-        return await readOpenedRegularFile(handle, this.#displayPathOf(name), maxBytes);
-      } finally {
-        await handle.close();
-      }
+      await this.#refuseSymlinkWithoutNoFollow(name);
+      return readRegularFileAt(this.#pathOf(name), this.#displayPathOf(name), maxBytes, this.#inline);
     });
   }
 
@@ -167,17 +183,7 @@ export class SafeDir {
     const maxBytes = resolveMaxBytes(options);
     return this.#runSync(() => {
       this.#refuseSymlinkWithoutNoFollowSync(name);
-      let fd: number;
-      try {
-        fd = openSync(this.#pathOf(name), OPEN_READ_FLAGS);
-      } catch (error) {
-        throw mapOpenError(error, this.#displayPathOf(name), 'file');
-      }
-      try {
-        return readOpenedRegularFileSync(fd, this.#displayPathOf(name), maxBytes);
-      } finally {
-        closeSync(fd);
-      }
+      return readRegularFileAtSync(this.#pathOf(name), this.#displayPathOf(name), maxBytes);
     });
   }
 
@@ -246,8 +252,8 @@ export class SafeDir {
     const target = options.targetDir ?? this;
     await this.#run(() =>
       target === this
-        ? rename(this.#pathOf(from), this.#pathOf(to))
-        : target.#run(() => rename(this.#pathOf(from), target.#pathOf(to))),
+        ? this.#ops.rename(this.#pathOf(from), this.#pathOf(to))
+        : target.#run(() => this.#ops.rename(this.#pathOf(from), target.#pathOf(to))),
     );
   }
 
@@ -262,7 +268,7 @@ export class SafeDir {
     await this.#run(() =>
       target.#run(async () => {
         await link(this.#pathOf(from), target.#pathOf(to));
-        await unlink(this.#pathOf(from));
+        await this.#ops.unlink(this.#pathOf(from));
       }),
     );
   }
@@ -270,7 +276,7 @@ export class SafeDir {
   /** Removes a name. A symlink is removed itself, never its target. */
   async unlink(name: string): Promise<void> {
     assertSingleComponent(name);
-    await this.#run(() => unlink(this.#pathOf(name)));
+    await this.#run(() => this.#ops.unlink(this.#pathOf(name)));
   }
 
   /** Removes an empty subdirectory. */
@@ -299,13 +305,14 @@ export class SafeDir {
 
   /** Names in the directory (no `.`/`..`), unsorted. */
   async list(): Promise<string[]> {
-    return this.#run(() => readdir(this.#pathOf(undefined)));
+    return this.#run(async () => (this.#inline ? readdirSync(this.#pathOf(undefined)) : readdir(this.#pathOf(undefined))));
   }
 
   /** Names with their types as readdir reports them (symlinks reported as symlinks, never followed). */
   async entries(): Promise<DirEntry[]> {
     return this.#run(async () => {
-      const dirents = await readdir(this.#pathOf(undefined), { withFileTypes: true });
+      const path = this.#pathOf(undefined);
+      const dirents = this.#inline ? readdirSync(path, { withFileTypes: true }) : await readdir(path, { withFileTypes: true });
       return dirents.map((dirent) => ({
         name: dirent.name,
         type: dirent.isSymbolicLink()
@@ -322,7 +329,7 @@ export class SafeDir {
   /** lstat of a name: a symlink is reported as a symlink. */
   async stat(name: string): Promise<Stats> {
     assertSingleComponent(name);
-    return this.#run(() => lstat(this.#pathOf(name)));
+    return this.#run(async () => (this.#inline ? lstatSync(this.#pathOf(name)) : lstat(this.#pathOf(name))));
   }
 
   /** stat of the pinned directory itself, through its descriptor where there is one. */
@@ -365,7 +372,7 @@ export class SafeDir {
           if (errnoCode(error) !== 'EEXIST') throw error;
         }
       }
-      const opened = await pinDirectory(path, displayPath, policy, this.#resolution === 'descriptor' ? 'descriptor' : 'verify');
+      const opened = await pinDirectory(path, displayPath, policy, this.#resolution === 'descriptor' ? 'descriptor' : 'verify', this.#inline);
       if (created && (Number(opened.identity.mode) & 0o7777) !== mode && opened.handle) {
         await opened.handle.chmod(mode); // fchmod: the umask must not weaken or widen it
       }
@@ -540,12 +547,13 @@ async function pinDirectory(
   displayPath: string,
   policy: DirPolicy,
   request: ResolutionRequest,
+  inline: boolean,
 ): Promise<PinnedState> {
   if (IS_WINDOWS) {
     // No directory descriptors: pin the identity from lstat and verify it around every operation.
     const identity = await lstat(openPath, { bigint: true });
     checkDirStats(identity, displayPath, policy);
-    return { path: displayPath, handle: undefined, identity, resolution: 'verify', policy };
+    return { path: displayPath, handle: undefined, identity, resolution: 'verify', policy, inline };
   }
   let handle: FileHandle;
   try {
@@ -572,7 +580,7 @@ async function pinDirectory(
         throw new HardfsError('EESCAPE', 'directory changed while it was being opened', { path: displayPath });
       }
     }
-    return { path: displayPath, handle, identity, resolution, policy };
+    return { path: displayPath, handle, identity, resolution, policy, inline };
   } catch (error) {
     await handle.close();
     throw error;
@@ -595,5 +603,6 @@ export async function openDir(path: string, options: OpenDirOptions = {}): Promi
   // final symlink despite O_NOFOLLOW.
   const absolute = resolve(path);
   const request = requestedResolution(options.resolution);
-  return new SafeDir(PIN_TOKEN, await pinDirectory(absolute, absolute, policyOf(options), request));
+  const inline = resolveIoMode(options.io) === 'hybrid';
+  return new SafeDir(PIN_TOKEN, await pinDirectory(absolute, absolute, policyOf(options), request, inline));
 }

@@ -1,7 +1,7 @@
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { CREATE_EXCLUSIVE_FLAGS } from '../dir/flags.js';
 import { mapOpenError } from '../dir/open-errors.js';
 import { faultPoint } from './fault-seam.js';
+import { fsyncFd, opsFor, type FdOps } from './fd-ops.js';
 import { makeTempFileName } from './temp-names.js';
 
 export interface AtomicWriteOptions {
@@ -50,19 +50,22 @@ export async function writeAtomicIn(
   name: string,
   data: WriteData,
   options: AtomicWriteOptions = {},
+  inline = false,
 ): Promise<void> {
   assertWriteData(data);
   const mode = resolveFileMode(options.mode);
   const durable = options.fsync ?? true;
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  const ops = opsFor(inline, bytes.byteLength);
   const tempName = makeTempFileName();
   const tempPath = dir.pathOf(tempName);
 
-  let handle: FileHandle | undefined;
+  let fd: number | undefined;
   let created = false;
   try {
     faultPoint('open');
     try {
-      handle = await open(tempPath, CREATE_EXCLUSIVE_FLAGS, mode);
+      fd = await ops.open(tempPath, CREATE_EXCLUSIVE_FLAGS, mode);
     } catch (error) {
       throw mapOpenError(error, dir.displayPathOf(tempName), 'file');
     }
@@ -70,23 +73,23 @@ export async function writeAtomicIn(
     // The create mode is filtered by the umask; fchmod on the descriptor makes the final mode
     // exact before the file is reachable under its real name (never a chmod by path).
     faultPoint('chmod');
-    await handle.chmod(mode); // fchmod
+    await ops.fchmod(fd, mode);
     faultPoint('write');
-    await handle.writeFile(data);
+    await ops.writeAll(fd, bytes);
     if (durable) {
       faultPoint('fsync');
-      await handle.sync();
+      await fsyncFd(fd);
     }
     faultPoint('close');
-    const closing = handle;
-    handle = undefined;
-    await closing.close();
+    const closing = fd;
+    fd = undefined;
+    await ops.close(closing);
     faultPoint('rename');
-    await rename(tempPath, dir.pathOf(name));
+    await ops.rename(tempPath, dir.pathOf(name));
     created = false;
   } catch (error) {
-    if (handle !== undefined) await handle.close().catch(() => undefined);
-    if (created) await removeTempFile(tempPath);
+    if (fd !== undefined) await ops.close(fd).catch(() => undefined);
+    if (created) await removeTempFile(ops, tempPath);
     throw error;
   }
   if (options.syncDirectory ?? durable) {
@@ -95,8 +98,8 @@ export async function writeAtomicIn(
   }
 }
 
-async function removeTempFile(tempPath: string): Promise<void> {
-  await unlink(tempPath).catch((cleanupError: unknown) => {
+async function removeTempFile(ops: FdOps, tempPath: string): Promise<void> {
+  await ops.unlink(tempPath).catch((cleanupError: unknown) => {
     // Already gone (ENOENT) or unremovable: either way the caller's original error is the one
     // worth reporting, and the temp name's shape (isTempFileName) lets a later sweep find it.
     void cleanupError;

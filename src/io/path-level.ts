@@ -29,12 +29,13 @@ export async function writeFileAtomic(
   options: PathWriteOptions = {},
 ): Promise<void> {
   const { dir: dirPath, name } = splitFilePath(filePath);
-  const { mode, fsync, ...dirOptions } = options;
+  const { mode, fsync, syncDirectory, ...dirOptions } = options;
   const dir = await openDir(dirPath, dirOptions);
   try {
     const writeOptions: AtomicWriteOptions = {};
     if (mode !== undefined) writeOptions.mode = mode;
     if (fsync !== undefined) writeOptions.fsync = fsync;
+    if (syncDirectory !== undefined) writeOptions.syncDirectory = syncDirectory;
     await dir.writeFileAtomic(name, data, writeOptions);
   } finally {
     await dir.close();

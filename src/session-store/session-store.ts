@@ -10,7 +10,7 @@ import {
   type SafeDir,
 } from '../index.js';
 import { ChangeTracker, type SessionRecord } from './change-tracker.js';
-import { deepFreeze } from './deep-freeze.js';
+import { freezeEntry } from './freeze-entry.js';
 import {
   assertStorableEntry,
   entryFileName,
@@ -83,7 +83,8 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   }
 
   /**
-   * Every entry, as a frozen null-prototype record. The snapshot is cached but revalidated
+   * Every entry, as a frozen null-prototype record of frozen entries (nested values are shared
+   * with the cache: treat them as read-only; change data through update/updateMany). The snapshot is cached but revalidated
    * against the coherence stamp on every call, so a commit in any process is visible to the
    * very next call here.
    */
@@ -259,12 +260,16 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   }
 
   async #parseOrQuarantine(bytes: Buffer, fileName: string): Promise<LoadedRecord<E> | undefined> {
+    const record = await this.#parseRecordOrQuarantine(bytes, fileName);
+    return record === undefined ? undefined : { record, entryJson: serializeEntry(record.entry, this.#options.maxEntryDepth) };
+  }
+
+  async #parseRecordOrQuarantine(bytes: Buffer, fileName: string): Promise<EntryRecord<E> | undefined> {
     try {
-      const record = parseRecord<E>(bytes, fileName, {
+      return parseRecord<E>(bytes, fileName, {
         maxBytes: this.#options.maxEntryBytes,
         maxDepth: this.#options.maxEntryDepth,
       });
-      return { record, entryJson: serializeEntry(record.entry, this.#options.maxEntryDepth) };
     } catch (error) {
       if (!isQuarantinable(error)) throw error;
       await this.#quarantine(fileName, error);
@@ -321,10 +326,10 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
         await this.#quarantine(dirent.name, error);
         continue;
       }
-      const loaded = await this.#parseOrQuarantine(bytes, dirent.name);
-      if (loaded === undefined) continue;
-      entries[loaded.record.key] = deepFreeze(loaded.record.entry);
-      revs.set(loaded.record.key, loaded.record.rev);
+      const record = await this.#parseRecordOrQuarantine(bytes, dirent.name);
+      if (record === undefined) continue;
+      entries[record.key] = freezeEntry(record.entry) as E;
+      revs.set(record.key, record.rev);
     }
     return { token, entries: Object.freeze(entries), revs };
   }
