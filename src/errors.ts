@@ -46,7 +46,7 @@ export function isHardfsError(value: unknown, code?: HardfsErrorCode): value is 
 /** The `code` of a native `node:fs` error, if it has one. */
 export function errnoCode(error: unknown): string | undefined {
   if (typeof error === 'object' && error !== null && 'code' in error) {
-    const code = (error as { code: unknown }).code;
+    const code = error.code;
     return typeof code === 'string' ? code : undefined;
   }
   return undefined;

@@ -5,7 +5,6 @@ import {
   mkdir,
   open,
   readdir,
-  rename,
   rmdir,
   unlink,
   type FileHandle,
@@ -190,7 +189,7 @@ export class SafeDir {
   /** Synchronous unlink, for exit handlers (where no promise will ever settle). */
   unlinkSync(name: string): void {
     assertSingleComponent(name);
-    this.#runSync(() => unlinkSync(this.#pathOf(name)));
+    this.#runSync(() => { unlinkSync(this.#pathOf(name)); });
   }
 
   /**

@@ -99,9 +99,11 @@ export async function writeAtomicIn(
 }
 
 async function removeTempFile(ops: FdOps, tempPath: string): Promise<void> {
-  await ops.unlink(tempPath).catch((cleanupError: unknown) => {
-    // Already gone (ENOENT) or unremovable: either way the caller's original error is the one
-    // worth reporting, and the temp name's shape (isTempFileName) lets a later sweep find it.
-    void cleanupError;
-  });
+  // Already gone (ENOENT) or unremovable: either way the caller's original error is the one
+  // worth reporting, and the temp name's shape (isTempFileName) lets a later sweep find it.
+  await ops.unlink(tempPath).catch(ignoreCleanupError);
+}
+
+function ignoreCleanupError(): undefined {
+  return undefined;
 }

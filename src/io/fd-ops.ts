@@ -51,9 +51,9 @@ const writeAsync = promisify(write);
 const readAsync = promisify(read);
 
 export const threadPoolOps: FdOps = {
-  open: promisify(open) as (path: string, flags: number, mode?: number) => Promise<number>,
+  open: promisify(open),
   fchmod: promisify(fchmod),
-  fstat: promisify(fstat) as (fd: number) => Promise<Stats>,
+  fstat: promisify(fstat),
   async writeAll(fd, data) {
     for (let offset = 0; offset < data.byteLength; ) {
       offset += (await writeAsync(fd, data, offset, data.byteLength - offset, null)).bytesWritten;
@@ -67,34 +67,31 @@ export const threadPoolOps: FdOps = {
   unlink: promisify(unlink),
 };
 
-// `async` wrappers: a thrown error becomes a rejection, exactly as with the thread-pool flavour.
+/** Runs a synchronous syscall and reports it as a settled promise, like the thread-pool flavour. */
+function settle<T>(syscall: () => T): Promise<T> {
+  try {
+    return Promise.resolve(syscall());
+  } catch (error) {
+    // Whatever the syscall threw (a native errno error) is passed through untouched.
+    // eslint-disable-next-line @typescript-eslint/prefer-promise-reject-errors
+    return Promise.reject(error);
+  }
+}
+
 export const inlineOps: FdOps = {
-  async open(path, flags, mode) {
-    return openSync(path, flags, mode);
-  },
-  async fchmod(fd, mode) {
-    fchmodSync(fd, mode); // fchmod: by descriptor
-  },
-  async fstat(fd) {
-    return fstatSync(fd);
-  },
-  async writeAll(fd, data) {
-    for (let offset = 0; offset < data.byteLength; ) {
-      offset += writeSync(fd, data, offset, data.byteLength - offset, null);
-    }
-  },
-  async read(fd, buffer, offset, length) {
-    return readSync(fd, buffer, offset, length, null);
-  },
-  async close(fd) {
-    closeSync(fd);
-  },
-  async rename(from, to) {
-    renameSync(from, to);
-  },
-  async unlink(path) {
-    unlinkSync(path);
-  },
+  open: (path, flags, mode) => settle(() => openSync(path, flags, mode)),
+  fchmod: (fd, mode) => settle(() => { fchmodSync(fd, mode); }), // fchmod: by descriptor
+  fstat: (fd) => settle(() => fstatSync(fd)),
+  writeAll: (fd, data) =>
+    settle(() => {
+      for (let offset = 0; offset < data.byteLength; ) {
+        offset += writeSync(fd, data, offset, data.byteLength - offset, null);
+      }
+    }),
+  read: (fd, buffer, offset, length) => settle(() => readSync(fd, buffer, offset, length, null)),
+  close: (fd) => settle(() => { closeSync(fd); }),
+  rename: (from, to) => settle(() => { renameSync(from, to); }),
+  unlink: (path) => settle(() => { unlinkSync(path); }),
 };
 
 /** fsync always leaves the event loop: it can wait on the disk for milliseconds. */

@@ -62,7 +62,7 @@ class HeldFileLock implements FileLock {
     trackHeld(this.#entry);
     // unref: a held lock must not keep the process alive; if the program ends while holding it,
     // the exit handler (held-locks.ts) removes the file.
-    this.#timer = setInterval(() => this.#heartbeat(), heartbeatMs);
+    this.#timer = setInterval(() => { this.#heartbeat(); }, heartbeatMs);
     this.#timer.unref();
   }
 

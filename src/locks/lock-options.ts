@@ -35,7 +35,7 @@ const UNREADABLE_GRACE_MS = 2_000;
 function positiveFinite(value: unknown, name: string, fallback: number): number {
   if (value === undefined) return fallback;
   if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) {
-    throw new TypeError(`${name} must be a positive finite number of milliseconds, got ${String(value)}`);
+    throw new TypeError(`${name} must be a positive finite number of milliseconds, got ${typeof value === 'number' ? value : typeof value}`);
   }
   return value;
 }

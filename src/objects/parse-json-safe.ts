@@ -30,7 +30,7 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
 export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafeOptions = {}): unknown {
   const maxBytes = resolveJsonMaxBytes(options.maxBytes);
   const maxDepth = resolveMaxDepth(options.maxDepth);
-  const onBlockedKey = options.onBlockedKey ?? 'drop';
+  const onBlockedKey: unknown = options.onBlockedKey ?? 'drop';
   if (onBlockedKey !== 'drop' && onBlockedKey !== 'throw') {
     throw new TypeError(`onBlockedKey must be "drop" or "throw", got ${String(onBlockedKey)}`);
   }
@@ -125,6 +125,7 @@ function detachPrototypes(root: unknown, throwOnBlocked: boolean, maxDepth: numb
     for (const key in current) {
       if (BLOCKED_OBJECT_KEYS.has(key)) {
         if (throwOnBlocked) throw new HardfsError('EBADNAME', 'JSON contains a blocked object key', { path: key });
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a blocked key is the point
         delete current[key];
         continue;
       }

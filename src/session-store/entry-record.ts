@@ -72,7 +72,7 @@ export interface ParseRecordLimits {
  * shadow another key.
  */
 export function parseRecord<E extends SessionEntry>(bytes: Buffer, fileName: string, limits: ParseRecordLimits): EntryRecord<E> {
-  const parsed = parseJsonSafe(bytes, { maxBytes: limits.maxBytes, maxDepth: limits.maxDepth + 2 }) as unknown;
+  const parsed = parseJsonSafe(bytes, { maxBytes: limits.maxBytes, maxDepth: limits.maxDepth + 2 });
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new HardfsError('ECORRUPT', 'entry file is not a JSON object', { path: fileName });
   }

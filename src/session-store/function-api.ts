@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import type { SessionRecord } from './change-tracker.js';
 import type { SessionEntry } from './entry-record.js';
 import type { SessionStoreOptions } from './options.js';
-import { openSessionStore, type EntryMutator, type SessionStore, type StoreMutator } from './session-store.js';
+import { openSessionStore, type EntryMutator, type SessionStore } from './session-store.js';
 
 /**
  * The function API existing callers use. Each store path gets one long-lived SessionStore per
@@ -36,7 +36,7 @@ export async function updateSessionStore<R, E extends SessionEntry = SessionEntr
   options?: SessionStoreOptions,
 ): Promise<R> {
   const store = (await storeFor(storePath, options)) as unknown as SessionStore<E>;
-  return store.updateMany(mutator as StoreMutator<E, R>);
+  return store.updateMany(mutator);
 }
 
 export async function updateSessionStoreEntry<E extends SessionEntry = SessionEntry>(

@@ -60,7 +60,7 @@ export function resolveStoreOptions(options: SessionStoreOptions = {}): Resolved
   if (options.normalizeKey !== undefined && typeof options.normalizeKey !== 'function') {
     throw new TypeError('normalizeKey must be a function');
   }
-  if (options.logger !== undefined && typeof options.logger?.warn !== 'function') {
+  if (options.logger !== undefined && typeof (options.logger as Partial<SessionStoreLogger>).warn !== 'function') {
     throw new TypeError('logger must have a warn(message, details) method');
   }
   return {

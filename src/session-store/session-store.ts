@@ -328,7 +328,7 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
       }
       const record = await this.#parseRecordOrQuarantine(bytes, dirent.name);
       if (record === undefined) continue;
-      entries[record.key] = freezeEntry(record.entry) as E;
+      entries[record.key] = freezeEntry(record.entry);
       revs.set(record.key, record.rev);
     }
     return { token, entries: Object.freeze(entries), revs };
