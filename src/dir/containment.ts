@@ -2,6 +2,7 @@ import { realpath } from 'node:fs/promises';
 import { isAbsolute, relative, resolve, sep } from 'node:path';
 import { HardfsError } from '../errors.js';
 
+/* v8 ignore next 4 -- the win32 branch only runs on Windows */
 function comparable(path: string): string {
   // Windows paths compare case-insensitively; POSIX paths are compared byte for byte.
   return process.platform === 'win32' ? path.toLowerCase() : path;

@@ -8,11 +8,13 @@ const optional = constants as Partial<typeof constants>;
  * there the SafeDir falls back to lstat checks (documented as best-effort in SECURITY.md).
  */
 export const IS_WINDOWS = process.platform === 'win32';
+/* v8 ignore start -- the `?? 0` fallbacks are Windows-only */
 export const O_NOFOLLOW: number = optional.O_NOFOLLOW ?? 0;
 export const O_DIRECTORY: number = optional.O_DIRECTORY ?? 0;
 // Opening a FIFO for reading blocks until a writer appears; O_NONBLOCK makes the open return
 // at once so that fstat can refuse it. It has no effect on regular files.
 export const O_NONBLOCK: number = optional.O_NONBLOCK ?? 0;
+/* v8 ignore stop */
 export const HAS_NOFOLLOW = O_NOFOLLOW !== 0;
 
 export const OPEN_DIR_FLAGS = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW;

@@ -342,6 +342,7 @@ export class SafeDir {
       throw new TypeError(`mode must be an integer between 0 and 0o7777, got ${String(mode)}`);
     }
     await this.#run(async () => {
+      /* v8 ignore next 5 -- Windows: no directory descriptor */
       if (this.#handle === undefined) {
         throw new HardfsError('EINSECURE', 'no directory descriptor on this platform to change the mode through', {
           path: this.#path,
@@ -455,6 +456,7 @@ export class SafeDir {
 
   #refuseSymlinkWithoutNoFollowSync(name: string): void {
     if (O_NOFOLLOW !== 0) return;
+    /* v8 ignore start -- only platforms without O_NOFOLLOW (Windows) get here */
     let stats: Stats;
     try {
       stats = lstatSync(this.#pathOf(name));
@@ -465,6 +467,7 @@ export class SafeDir {
     if (stats.isSymbolicLink()) {
       throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: this.#displayPathOf(name) });
     }
+    /* v8 ignore stop */
   }
 
   #pathOf(name: string | undefined): string {
@@ -481,6 +484,7 @@ export class SafeDir {
 
   async #syncDirectory(): Promise<void> {
     // Windows cannot open or fsync a directory; NTFS journals the rename itself.
+    /* v8 ignore next -- the else branch is Windows-only */
     if (this.#handle) await this.#handle.sync();
   }
 
@@ -510,6 +514,7 @@ export class SafeDir {
   // SECURITY.md says so.
   async #refuseSymlinkWithoutNoFollow(name: string): Promise<void> {
     if (O_NOFOLLOW !== 0) return;
+    /* v8 ignore start -- only platforms without O_NOFOLLOW (Windows) get here */
     try {
       const stats = await lstat(this.#pathOf(name));
       if (stats.isSymbolicLink()) {
@@ -518,6 +523,7 @@ export class SafeDir {
     } catch (error) {
       if (errnoCode(error) !== 'ENOENT') throw error;
     }
+    /* v8 ignore stop */
   }
 }
 
@@ -548,12 +554,14 @@ async function pinDirectory(
   request: ResolutionRequest,
   inline: boolean,
 ): Promise<PinnedState> {
+  /* v8 ignore start -- Windows: no directory descriptors */
   if (IS_WINDOWS) {
     // No directory descriptors: pin the identity from lstat and verify it around every operation.
     const identity = await lstat(openPath, { bigint: true });
     checkDirStats(identity, displayPath, policy);
     return { path: displayPath, handle: undefined, identity, resolution: 'verify', policy, inline };
   }
+  /* v8 ignore stop */
   let handle: FileHandle;
   try {
     handle = await open(openPath, OPEN_DIR_FLAGS);

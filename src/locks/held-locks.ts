@@ -36,6 +36,7 @@ export function heldLockCount(): number {
   return held.size;
 }
 
+/* v8 ignore start -- runs in a process 'exit' handler; file-lock.processes.test.ts exercises it in child processes */
 function releaseAllHeldSync(): void {
   for (const entry of held) {
     try {
@@ -47,3 +48,4 @@ function releaseAllHeldSync(): void {
   }
   held.clear();
 }
+/* v8 ignore stop */

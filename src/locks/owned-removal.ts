@@ -38,6 +38,7 @@ export async function removeIfOwned(dir: SafeDir, name: string, token: string): 
   return { outcome: 'removed' };
 }
 
+/* v8 ignore start -- only called from the exit handler, exercised in child processes */
 /** The synchronous twin, for process 'exit' handlers, where no promise will ever settle. */
 export function removeIfOwnedSync(dir: SafeDir, name: string, token: string): boolean {
   const bytes = dir.readFileSync(name, { maxBytes: MAX_RECORD_BYTES });
@@ -45,3 +46,4 @@ export function removeIfOwnedSync(dir: SafeDir, name: string, token: string): bo
   dir.unlinkSync(name);
   return true;
 }
+/* v8 ignore stop */

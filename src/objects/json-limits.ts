@@ -2,13 +2,13 @@ import { HardfsError } from '../errors.js';
 
 export const DEFAULT_JSON_MAX_BYTES = 16 * 1024 * 1024;
 export const DEFAULT_JSON_MAX_DEPTH = 256;
-/** Bound on maxDepth itself: stableStringify recurses once per level, so the bound must stay far below the stack. */
-export const MAX_ALLOWED_DEPTH = 4096;
 
+// Both the parser and the serializer walk with explicit stacks, so a large bound costs heap,
+// not call stack: any positive safe integer is accepted.
 export function resolveMaxDepth(maxDepth: number | undefined): number {
   const depth = maxDepth ?? DEFAULT_JSON_MAX_DEPTH;
-  if (!Number.isInteger(depth) || depth < 1 || depth > MAX_ALLOWED_DEPTH) {
-    throw new TypeError(`maxDepth must be an integer between 1 and ${MAX_ALLOWED_DEPTH}, got ${String(maxDepth)}`);
+  if (!Number.isSafeInteger(depth) || depth < 1) {
+    throw new TypeError(`maxDepth must be a positive safe integer, got ${String(maxDepth)}`);
   }
   return depth;
 }

@@ -1,34 +1,103 @@
+import { types } from 'node:util';
 import { HardfsError } from '../errors.js';
 import { depthError, resolveMaxDepth } from './json-limits.js';
 
 export interface StableStringifyOptions {
-  /** Deeper nesting of arrays/objects is EDEPTH. Default 256, at most 4096 (so recursion stays far from the stack limit). */
+  /** Deeper nesting of arrays/objects is EDEPTH. Default 256. */
   maxDepth?: number;
+}
+
+/** An array or object being serialized: its members are visited one at a time. */
+interface Frame {
+  readonly holder: object;
+  /** Sorted keys of an object; undefined for an array. */
+  readonly keys: readonly string[] | undefined;
+  /** Members to visit (read once, up front, as JSON.stringify does). */
+  readonly length: number;
+  /** The next member to visit. */
+  index: number;
+  readonly parts: string[];
 }
 
 /**
  * JSON.stringify with sorted object keys (so equal values give equal text, whatever order
  * their keys were added in), ECYCLE on a real cycle (a shared, non-cyclic reference is fine),
  * and EDEPTH past the bound. Everything else — toJSON, undefined/functions/symbols dropped in
- * objects and null in arrays, non-finite numbers as null, BigInt as a TypeError — follows
- * JSON.stringify.
+ * objects and null in arrays, non-finite numbers as null, boxed primitives unboxed, BigInt as
+ * a TypeError — follows JSON.stringify.
+ *
+ * The walk keeps its own stack of frames instead of recursing, so no depth bound, however
+ * large, can overflow the call stack, whatever the caller's stack already holds.
  */
 export function stableStringify(value: unknown, options: StableStringifyOptions = {}): string | undefined {
   const maxDepth = resolveMaxDepth(options.maxDepth);
-  return serialize(value, '', new Set<object>(), 0, maxDepth);
+  const frames: Frame[] = [];
+  const ancestors = new Set<object>();
+  let member: unknown = value;
+  let memberKey = '';
+  for (;;) {
+    const resolved = toJsonValue(member, memberKey);
+    let text: string | undefined;
+    if (typeof resolved === 'object' && resolved !== null) {
+      if (ancestors.has(resolved)) throw new HardfsError('ECYCLE', 'cannot serialize a cyclic structure');
+      if (frames.length >= maxDepth) throw depthError(maxDepth);
+      ancestors.add(resolved);
+      if (Array.isArray(resolved)) {
+        frames.push({ holder: resolved, keys: undefined, length: resolved.length, index: 0, parts: [] });
+      } else {
+        const keys = Object.keys(resolved).sort();
+        frames.push({ holder: resolved, keys, length: keys.length, index: 0, parts: [] });
+      }
+    } else {
+      text = primitiveText(resolved);
+      const parent = frames[frames.length - 1];
+      if (parent === undefined) return text;
+      appendMember(parent, text);
+    }
+    // Descend into the next member of the innermost open container, closing finished ones.
+    for (;;) {
+      const top = frames[frames.length - 1] as Frame;
+      if (top.index < top.length) {
+        memberKey = top.keys === undefined ? String(top.index) : (top.keys[top.index] as string);
+        member = (top.holder as Record<string, unknown>)[memberKey];
+        top.index += 1;
+        break;
+      }
+      frames.pop();
+      ancestors.delete(top.holder);
+      text = top.keys === undefined ? `[${top.parts.join(',')}]` : `{${top.parts.join(',')}}`;
+      const parent = frames[frames.length - 1];
+      if (parent === undefined) return text;
+      appendMember(parent, text);
+    }
+  }
 }
 
-function serialize(input: unknown, key: string, ancestors: Set<object>, depth: number, maxDepth: number): string | undefined {
-  let value = input;
-  if (typeof value === 'object' && value !== null && typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as { toJSON: (key: string) => unknown }).toJSON(key);
-  } else if (typeof value === 'bigint' && typeof (BigInt.prototype as { toJSON?: unknown }).toJSON === 'function') {
-    value = (value as unknown as { toJSON: (key: string) => unknown }).toJSON(key);
+function appendMember(frame: Frame, text: string | undefined): void {
+  if (frame.keys === undefined) {
+    frame.parts.push(text ?? 'null');
+  } else if (text !== undefined) {
+    frame.parts.push(`${JSON.stringify(frame.keys[frame.index - 1])}:${text}`);
   }
-  // Boxed primitives serialize as their primitive, as in JSON.stringify.
-  if (value instanceof Number) value = Number(value);
-  else if (value instanceof String) value = String(value);
-  else if (value instanceof Boolean) value = value.valueOf();
+}
+
+/** SerializeJSONProperty's first steps: toJSON, then unboxing by internal slot (cross-realm safe). */
+function toJsonValue(input: unknown, key: string): unknown {
+  let value = input;
+  if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'bigint') {
+    const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === 'function') value = (toJSON as (this: unknown, key: string) => unknown).call(value, key);
+  }
+  if (typeof value !== 'object' || value === null) return value;
+  // Number() and String() run valueOf/toString as ToNumber/ToString do in JSON.stringify.
+  if (types.isNumberObject(value)) return Number(value);
+  if (types.isStringObject(value)) return String(value);
+  if (types.isBooleanObject(value)) return Boolean.prototype.valueOf.call(value);
+  if (types.isBigIntObject(value)) return BigInt.prototype.valueOf.call(value);
+  return value;
+}
+
+function primitiveText(value: unknown): string | undefined {
   switch (typeof value) {
     case 'string':
       return JSON.stringify(value);
@@ -38,34 +107,10 @@ function serialize(input: unknown, key: string, ancestors: Set<object>, depth: n
       return value ? 'true' : 'false';
     case 'bigint':
       throw new TypeError('Do not know how to serialize a BigInt');
-    case 'undefined':
-    case 'function':
-    case 'symbol':
-      return undefined;
+    case 'object':
+      return 'null';
     default:
-      break;
-  }
-  if (value === null) return 'null';
-  const object = value as object;
-  if (ancestors.has(object)) throw new HardfsError('ECYCLE', 'cannot serialize a cyclic structure');
-  if (depth + 1 > maxDepth) throw depthError(maxDepth);
-  ancestors.add(object);
-  try {
-    if (Array.isArray(object)) {
-      const parts: string[] = [];
-      for (let i = 0; i < object.length; i += 1) {
-        parts.push(serialize(object[i], String(i), ancestors, depth + 1, maxDepth) ?? 'null');
-      }
-      return `[${parts.join(',')}]`;
-    }
-    const record = object as Record<string, unknown>;
-    const parts: string[] = [];
-    for (const name of Object.keys(record).sort()) {
-      const text = serialize(record[name], name, ancestors, depth + 1, maxDepth);
-      if (text !== undefined) parts.push(`${JSON.stringify(name)}:${text}`);
-    }
-    return `{${parts.join(',')}}`;
-  } finally {
-    ancestors.delete(object);
+      // undefined, functions and symbols have no JSON form.
+      return undefined;
   }
 }

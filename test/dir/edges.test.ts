@@ -50,3 +50,47 @@ describe('small pieces', () => {
     expect(statSync(target).isDirectory()).toBe(true);
   });
 });
+
+describe('SafeDir edges', () => {
+  const tempDir = useTempDirs();
+
+  it('cannot be constructed directly; validates modes; sync unlink; a directory gone from its path in verify mode', async () => {
+    const { SafeDir, openDir } = await import('../../src/index.js');
+    expect(() => new (SafeDir as unknown as new (token: symbol, state: object) => unknown)(Symbol('fake'), {})).toThrow(TypeError);
+    const base = await tempDir();
+    const dir = await openDir(base);
+    await expect(dir.setMode(0o10000)).rejects.toThrow(TypeError);
+    await expect(dir.openSubdir('x', { create: true, mode: -1 })).rejects.toThrow(TypeError);
+    await dir.writeFileAtomic('f', 'x');
+    dir.unlinkSync('f');
+    expect(await dir.list()).toEqual([]);
+    await dir.close();
+    const gone = join(base, 'gone');
+    mkdirSync(gone, { mode: 0o700 });
+    const verify = await openDir(gone, { resolution: 'verify' });
+    const { rmdirSync } = await import('node:fs');
+    rmdirSync(gone);
+    const error = await verify.list().catch((caughtError: unknown) => caughtError as HardfsError);
+    expect((error as HardfsError).code).toBe('EESCAPE');
+    expect(() => verify.readFileSync('x')).toThrow(expect.objectContaining({ code: 'EESCAPE' }) as unknown as Error);
+    await verify.close();
+  });
+
+  it('a created subdirectory gets its exact mode even when the umask would narrow it', async () => {
+    const { openDir } = await import('../../src/index.js');
+    const base = await tempDir();
+    const dir = await openDir(base);
+    const previous = process.umask(0o077);
+    try {
+      const sub = await dir.openSubdir('wide', { create: true, mode: 0o750 });
+      await sub.close();
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(join(base, 'wide')).mode & 0o7777).toBe(0o750);
+    const again = await dir.openSubdir('wide', { create: true, mode: 0o700 }); // exists: opened, left as is
+    await again.close();
+    expect(statSync(join(base, 'wide')).mode & 0o7777).toBe(0o750);
+    await dir.close();
+  });
+});

@@ -136,3 +136,50 @@ describe('layout, migration and discovery edges', () => {
     expect(result.skipped[0]?.reason).toMatch(/invalid key/);
   });
 });
+
+describe('durable paths and more migration edges', () => {
+  const tempDir = useTempDirs();
+
+  it('with fsync on (the default) update, updateMany and delete commit and report their paths', async () => {
+    const base = await tempDir();
+    const store = await openSessionStore(join(base, 'sessions.json'));
+    expect(store.storePath).toBe(join(base, 'sessions.json'));
+    expect(store.directoryPath).toBe(join(base, 'sessions.d'));
+    await store.update('a', () => ({ n: 1 }));
+    await store.updateMany((record) => {
+      record['b'] = { n: 2 };
+      delete record['a'];
+    });
+    expect(await store.delete('b')).toBe(true);
+    expect(Object.keys(await store.loadAll())).toEqual([]);
+    await store.close();
+  });
+
+  it('with migrateOnOpen false a legacy file and its staging directory are left alone', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'sessions.json'), '{"a":{"updatedAt":1}}');
+    mkdirSync(join(base, 'sessions.d.migrating'));
+    const store = await openSessionStore(join(base, 'sessions.json'), { migrateOnOpen: false, logger: quiet });
+    expect(existsSync(join(base, 'sessions.d.migrating'))).toBe(true);
+    expect(existsSync(join(base, 'sessions.json'))).toBe(true);
+    expect(Object.keys(await store.loadAll())).toEqual([]);
+    await store.close();
+  });
+
+  it('migration refuses a symlinked store directory', async () => {
+    const base = await tempDir();
+    const outside = await tempDir();
+    writeFileSync(join(base, 'sessions.json'), '{"a":{"updatedAt":1}}');
+    const { symlinkSync } = await import('node:fs');
+    symlinkSync(outside, join(base, 'sessions.d'));
+    expect((await caught(migrateSessionStoreToDirectory(join(base, 'sessions.json'), { logger: quiet }))).code).toBe('ESYMLINK');
+    expect(readdirSync(outside)).toEqual([]);
+  });
+
+  it('a template whose store is not below the agent directory is refused', async () => {
+    const { listAgentSessionDirs } = await import('../../src/session-store/index.js');
+    const base = await tempDir();
+    expect((await caught(listAgentSessionDirs(base, { storePathTemplate: `${base}/{agentId}/../s.json` }))).code).toBe('EBADNAME');
+    expect((await caught(listAgentSessionDirs(base, { storePathTemplate: `${base}/agents/{agentId}` }))).code).toBe('EBADNAME');
+  });
+});

@@ -1,0 +1,279 @@
+import type { Stats } from 'node:fs';
+import { join } from 'node:path';
+import { errnoCode, isHardfsError, isTempFileName, openDir, type SafeDir } from '../index.js';
+import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
+import { parseCommandArgs } from './args.js';
+import { ENTRY_MAX_BYTES, checkEntryFile } from './entry-file.js';
+import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
+import { plural, summarize, type Finding, type FindingKind, type Severity } from './findings.js';
+import { commandHelp } from './help.js';
+import { classifyLockFile, classifyTempFile } from './leftovers.js';
+import { currentUid, exactModeProblem, ownerProblem } from './modes.js';
+import { errorLine, formatTable, printable, reportFatal, writeJson, writeOut } from './output.js';
+import { REPORTING_POLICY } from './policy.js';
+import { resolveStorePath } from './store-path.js';
+
+const SPEC = { command: 'sessions verify', flags: ['json'], positionals: ['store.json'], required: 1 } as const;
+
+const FILE_MODE = 0o600;
+const DIR_MODE = 0o700;
+
+interface VerifyReport {
+  storePath: string;
+  directory: string;
+  /** Names looked at. */
+  checked: number;
+  /** Entry files that parsed and matched their names. */
+  entries: number;
+  findings: Finding[];
+}
+
+interface Found {
+  kind: FindingKind;
+  detail: string;
+  severity?: Severity;
+}
+
+/**
+ * Everything the store checks when it loads, and the layout around it, reported without
+ * changing anything: openSessionStore is not used because it migrates, creates directories,
+ * removes stale temp files and quarantines bad entries. Directories are opened with the
+ * reporting policy so that a loose one is reported rather than refused.
+ */
+class Verifier {
+  readonly findings: Finding[] = [];
+  checked = 0;
+  entries = 0;
+  readonly #parentPath: string;
+  readonly #uid = currentUid();
+  readonly #now = Date.now();
+
+  constructor(parentPath: string) {
+    this.#parentPath = parentPath;
+  }
+
+  add(path: string, found: Found | undefined): void {
+    if (found === undefined) return;
+    this.findings.push({
+      path,
+      relativePath: path.startsWith(`${this.#parentPath}/`) ? path.slice(this.#parentPath.length + 1) : path,
+      kind: found.kind,
+      severity: found.severity ?? 'problem',
+      detail: found.detail,
+      fixable: false,
+      fixed: false,
+      action: null,
+    });
+  }
+
+  checkFile(path: string, stats: Stats): void {
+    this.add(path, ownerProblem(stats, this.#uid));
+    this.add(path, exactModeProblem(stats, FILE_MODE));
+    if (stats.nlink > 1) this.add(path, { kind: 'hardlink', detail: `${stats.nlink} hard links: the file is reachable under other names` });
+  }
+
+  checkDirectory(path: string, stats: Stats): void {
+    this.add(path, ownerProblem(stats, this.#uid));
+    this.add(path, exactModeProblem(stats, DIR_MODE));
+  }
+
+  async verify(parent: SafeDir, layout: StoreLayout): Promise<string> {
+    const dirPath = join(parent.path, layout.dirName);
+    const dirStats = await statOrUndefined(parent, layout.dirName);
+    const legacy = await statOrUndefined(parent, layout.legacyName);
+    if ((await statOrUndefined(parent, layout.stagingName)) !== undefined) {
+      this.add(join(parent.path, layout.stagingName), {
+        kind: 'migration-leftover',
+        detail: 'staging directory of an interrupted migration (the next open or migrate discards it)',
+      });
+    }
+    if (dirStats === undefined) {
+      if (legacy === undefined) {
+        throw Object.assign(new Error(`ENOENT: no session store (neither ${layout.dirName} nor ${layout.legacyName})`), {
+          code: 'ENOENT',
+          path: parent.path,
+        });
+      }
+      this.add(layout.storePath, { kind: 'not-migrated', detail: `no ${layout.dirName} yet: run hardfs sessions migrate` });
+      return dirPath;
+    }
+    if (legacy !== undefined) {
+      this.add(layout.storePath, {
+        kind: 'legacy-present',
+        detail: `legacy file beside ${layout.dirName}: a migration did not finish (the next open or migrate merges it)`,
+      });
+    }
+    if (dirStats.isSymbolicLink()) {
+      this.add(dirPath, { kind: 'symlink', detail: 'the store directory is a symlink (not followed; the store refuses it)' });
+      return dirPath;
+    }
+    if (!dirStats.isDirectory()) {
+      this.add(dirPath, { kind: 'unexpected-entry', detail: 'the store directory is not a directory' });
+      return dirPath;
+    }
+    const dir = await this.#openSubdir(parent, layout.dirName);
+    if (dir === undefined) return dirPath;
+    try {
+      this.checkDirectory(dirPath, await dir.statSelf());
+      await this.#verifyStoreDir(dir);
+    } finally {
+      await dir.close();
+    }
+    return dirPath;
+  }
+
+  async #openSubdir(parent: SafeDir, name: string): Promise<SafeDir | undefined> {
+    const path = join(parent.path, name);
+    try {
+      return await parent.openSubdir(name, REPORTING_POLICY);
+    } catch (error) {
+      if (isHardfsError(error, 'ESYMLINK')) this.add(path, { kind: 'symlink', detail: 'a symlink (not followed)' });
+      else this.add(path, { kind: 'unreadable', detail: errorLine(error) });
+      return undefined;
+    }
+  }
+
+  async #verifyStoreDir(dir: SafeDir): Promise<void> {
+    let stamp = false;
+    const names = (await dir.list()).sort();
+    for (const name of names) {
+      const path = join(dir.path, name);
+      const stats = await statOrUndefined(dir, name);
+      if (stats === undefined) continue;
+      this.checked += 1;
+      if (stats.isSymbolicLink()) {
+        this.add(path, { kind: 'symlink', detail: 'a symlink inside the store (the store never follows it)' });
+      } else if (name === STAMP_FILE && stats.isFile()) {
+        stamp = true;
+        this.checkFile(path, stats);
+      } else if ((name === LOCKS_DIR || name === QUARANTINE_DIR) && stats.isDirectory()) {
+        await this.#verifySubdir(dir, name);
+      } else if (isTempFileName(name) && stats.isFile()) {
+        this.checkFile(path, stats);
+        this.add(path, classifyTempFile(stats, this.#now));
+      } else if (isEntryFileName(name) && stats.isFile()) {
+        this.checkFile(path, stats);
+        await this.#verifyEntry(dir, name);
+      } else {
+        this.add(path, {
+          kind: 'unexpected-entry',
+          detail: stats.isFile() ? 'not part of the store layout' : `not part of the store layout (${describeType(stats)})`,
+        });
+      }
+    }
+    if (!stamp) this.add(join(dir.path, STAMP_FILE), { kind: 'missing-stamp', detail: 'no coherence stamp (every open or commit writes one)' });
+  }
+
+  async #verifyEntry(dir: SafeDir, name: string): Promise<void> {
+    const path = join(dir.path, name);
+    let bytes: Buffer;
+    try {
+      bytes = await dir.readFile(name, { maxBytes: ENTRY_MAX_BYTES });
+    } catch (error) {
+      if (errnoCode(error) !== 'ENOENT') this.add(path, { kind: 'corrupt-entry', detail: errorLine(error) });
+      return;
+    }
+    const check = checkEntryFile(bytes, name);
+    if (check.status === 'ok') {
+      this.entries += 1;
+      return;
+    }
+    this.add(path, { kind: check.status === 'mismatch' ? 'name-mismatch' : 'corrupt-entry', detail: `${check.detail} (the store would quarantine it)` });
+  }
+
+  async #verifySubdir(dir: SafeDir, which: string): Promise<void> {
+    const sub = await this.#openSubdir(dir, which);
+    if (sub === undefined) return;
+    try {
+      this.checkDirectory(sub.path, await sub.statSelf());
+      for (const name of (await sub.list()).sort()) {
+        const path = join(sub.path, name);
+        const stats = await statOrUndefined(sub, name);
+        if (stats === undefined) continue;
+        this.checked += 1;
+        if (stats.isSymbolicLink()) {
+          this.add(path, { kind: 'symlink', detail: 'a symlink inside the store (the store never follows it)' });
+        } else if (which === QUARANTINE_DIR && stats.isFile()) {
+          this.add(path, { kind: 'quarantined', detail: 'moved aside by the store (unparseable or mismatched); inspect it, then delete it' });
+        } else if (which === LOCKS_DIR && stats.isFile() && name.endsWith('.lock')) {
+          this.checkFile(path, stats);
+          this.add(path, await classifyLockFile(sub, name, stats, this.#now));
+        } else {
+          this.add(path, { kind: 'unexpected-entry', detail: `not part of the store layout (${describeType(stats)})` });
+        }
+      }
+    } finally {
+      await sub.close();
+    }
+  }
+}
+
+async function statOrUndefined(dir: SafeDir, name: string): Promise<Stats | undefined> {
+  try {
+    return await dir.stat(name);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+function describeType(stats: Stats): string {
+  if (stats.isFile()) return 'file';
+  if (stats.isDirectory()) return 'directory';
+  if (stats.isFIFO()) return 'FIFO';
+  if (stats.isSocket()) return 'socket';
+  return 'device';
+}
+
+export async function runSessionsVerify(argv: readonly string[]): Promise<number> {
+  const args = parseCommandArgs(SPEC, argv);
+  if (args.help) {
+    writeOut(commandHelp('sessions verify'));
+    return EXIT_OK;
+  }
+  const { json } = args.flags;
+  const argument = args.positionals[0] ?? '';
+  let layout: StoreLayout;
+  let parent: SafeDir;
+  try {
+    layout = storeLayout(resolveStorePath(argument));
+    parent = await openDir(layout.parentPath, REPORTING_POLICY);
+  } catch (error) {
+    return reportFatal('sessions verify', `cannot verify ${argument}`, error, json);
+  }
+  let report: VerifyReport;
+  try {
+    const verifier = new Verifier(parent.path);
+    const directory = await verifier.verify(parent, layout);
+    report = { storePath: layout.storePath, directory, checked: verifier.checked, entries: verifier.entries, findings: verifier.findings };
+  } catch (error) {
+    return reportFatal('sessions verify', `cannot verify ${layout.storePath}`, error, json);
+  } finally {
+    await parent.close();
+  }
+  const summary = summarize(report.findings);
+  if (json) {
+    writeJson({ command: 'sessions verify', ...report, ok: summary.problems === 0, summary });
+  } else {
+    writeOut(renderVerify(report));
+  }
+  return summary.problems === 0 ? EXIT_OK : EXIT_FINDINGS;
+}
+
+function renderVerify(report: VerifyReport): string {
+  const summary = summarize(report.findings);
+  const lines = [`Verify of ${printable(report.directory)}`];
+  if (report.findings.length > 0) {
+    lines.push(
+      formatTable(
+        [{ header: 'PATH' }, { header: 'KIND' }, { header: 'DETAIL' }],
+        report.findings.map((finding) => [finding.relativePath, finding.severity === 'note' ? `(${finding.kind})` : finding.kind, finding.detail]),
+      ),
+    );
+  }
+  let tally = `${plural(report.checked, 'name')} checked, ${plural(report.entries, 'valid entry', 'valid entries')}: `;
+  tally += summary.problems === 0 ? 'no problems' : plural(summary.problems, 'problem');
+  if (summary.notes > 0) tally += `, ${plural(summary.notes, 'note')}`;
+  lines.push(`${tally}. Nothing was changed.`);
+  return lines.join('\n');
+}
