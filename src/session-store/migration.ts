@@ -219,7 +219,7 @@ async function stageAndRename(
       const text = serializeRecord(key, 1, serializeEntry(entry, options.maxEntryDepth));
       // Every file is fsynced; the staging directory is fsynced once below, before the rename
       // that publishes it.
-      await staging.writeFileAtomic(entryFileName(key), text, { fsync: true, syncDirectory: false });
+      await staging.writeFileAtomic(entryFileName(key), text, { fsync: options.fsync, syncDirectory: false });
       done += 1;
       onProgress?.(done, plan.entries.size);
     }
@@ -272,7 +272,7 @@ async function mergeIntoDirectory(
             return false;
           }
           const text = serializeRecord(key, (existing?.rev ?? 0) + 1, serializeEntry(entry, options.maxEntryDepth));
-          await dir.writeFileAtomic(fileName, text, { fsync: true, syncDirectory: false });
+          await dir.writeFileAtomic(fileName, text, { fsync: options.fsync, syncDirectory: false });
           return true;
         },
         { staleMs: options.lockStaleMs, timeoutMs: options.lockTimeoutMs },

@@ -44,7 +44,7 @@ function legacyStore(): Record<string, { updatedAt: number; i: number; note: str
 describe('SIGKILL at random instants', () => {
   const tempDir = useTempDirs();
 
-  it('during migration (20 trials, 1,500 entries): the next open finishes or rolls back, losing nothing', async () => {
+  it('during migration (20 trials, 1,500 entries): the next open finishes or rolls back, losing nothing', { timeout: 300_000 }, async () => {
     const legacy = legacyStore();
     const text = JSON.stringify(legacy);
     // Time one uninterrupted migration to spread the kills over its whole duration.
