@@ -56,7 +56,29 @@ export async function writeAtomicIn(
   const mode = resolveFileMode(options.mode);
   const durable = options.fsync ?? true;
   const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
-  const ops = opsFor(inline, bytes.byteLength);
+  // Inline syscalls win when this write is alone; when others are in flight the thread pool
+  // overlaps their syscalls while the event loop would run them one after another (measured:
+  // inline is ~1.6x faster sequentially and ~2x slower with 10 concurrent writers).
+  const ops = opsFor(inline && writesInFlight === 0, bytes.byteLength);
+  writesInFlight += 1;
+  try {
+    await writeWith(ops, dir, name, bytes, mode, durable, options);
+  } finally {
+    writesInFlight -= 1;
+  }
+}
+
+let writesInFlight = 0;
+
+async function writeWith(
+  ops: FdOps,
+  dir: DirectoryAccess,
+  name: string,
+  bytes: Uint8Array,
+  mode: number,
+  durable: boolean,
+  options: AtomicWriteOptions,
+): Promise<void> {
   const tempName = makeTempFileName();
   const tempPath = dir.pathOf(tempName);
 
