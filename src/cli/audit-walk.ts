@@ -122,7 +122,14 @@ async function walkDirectory(walk: Walk, place: Place, siblings: ReadonlySet<str
     try {
       stats = await place.dir.stat(entry.name);
     } catch (error) {
-      if (errnoCode(error) === 'ENOENT') continue; // removed while we walked: nothing left to audit
+      if (errnoCode(error) === 'ENOENT') {
+        // A name that is not valid UTF-8 comes back from readdir with U+FFFD and cannot be named
+        // again; any other vanished name was removed while we walked.
+        if (entry.name.includes('\uFFFD')) {
+          record(walk, path, relative, { kind: 'unreadable', detail: 'name is not valid UTF-8: it cannot be checked (rename it by hand)' });
+        }
+        continue;
+      }
       record(walk, path, relative, { kind: 'unreadable', detail: errorLine(error) });
       continue;
     }

@@ -50,7 +50,7 @@ export function checkEntryFile(bytes: Buffer, fileName: string): EntryFileCheck 
   const { v, key, rev, entry } = parsed;
   const recordShaped = typeof key === 'string' && 'entry' in parsed;
   const corrupt = (detail: string): EntryFileBad => ({ status: 'corrupt', detail, recordShaped });
-  if (v !== 1) return corrupt(`unsupported record version ${JSON.stringify(v) ?? 'undefined'}`);
+  if (v !== 1) return corrupt(v === undefined ? 'record has no version' : `unsupported record version ${JSON.stringify(v)}`);
   if (typeof key !== 'string' || key.length === 0) return corrupt('record has no key');
   if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) return corrupt('record has no valid rev');
   if (!isJsonObject(entry)) return corrupt('record has no entry object');

@@ -46,7 +46,9 @@ export function writeErr(text: string): void {
  * same value and is safe on a terminal.
  */
 export function writeJson(document: unknown): void {
-  process.stdout.write(`${printable(JSON.stringify(document, null, 2))}\n`);
+  const text = JSON.stringify(document, null, 2);
+  // Pretty-printing's own newlines are the only raw control characters outside strings.
+  process.stdout.write(`${text.split('\n').map(printable).join('\n')}\n`);
 }
 
 export interface ErrorInfo {

@@ -58,7 +58,8 @@ export class ProgressBar {
   #render(done: number, total: number): string {
     const fraction = total > 0 ? Math.min(1, done / total) : 1;
     const counts = `${done}/${total}`;
-    const columns = this.#stream.columns ?? 80;
+    // Some pseudo-terminals report 0 columns.
+    const columns = this.#stream.columns !== undefined && this.#stream.columns > 0 ? this.#stream.columns : 80;
     const width = Math.max(10, Math.min(40, columns - counts.length - 16));
     const filled = Math.round(fraction * width);
     const bar = `[${'#'.repeat(filled)}${'-'.repeat(width - filled)}] ${String(Math.floor(fraction * 100)).padStart(3)}% ${counts}`;

@@ -193,13 +193,13 @@ async function legacyEntry(parent: SafeDir, layout: StoreLayout, rawKey: string)
 function printEntry(json: boolean, layout: StoreLayout, source: Source, where: string, key: string, shown: Shown | undefined): number {
   if (shown === undefined) {
     writeErr(`hardfs sessions inspect: no entry for key ${printable(JSON.stringify(key))} in ${printable(where)}`);
-    if (json) writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, key, found: false });
+    if (json) writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: false });
     return EXIT_FINDINGS;
   }
   if (json) {
-    writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, found: true, ...shown });
+    writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: true, ...shown });
   } else {
-    writeOut(printable(JSON.stringify(shown.entry, null, 2)));
+    writeOut(JSON.stringify(shown.entry, null, 2).split('\n').map(printable).join('\n'));
   }
   return EXIT_OK;
 }

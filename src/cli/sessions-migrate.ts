@@ -141,7 +141,7 @@ function storeDetail(store: StoreMigration): string {
     case 'migrated':
       return `${store.mode ?? ''}; legacy file kept as ${basename(store.backupPath ?? '')}`;
     case 'dry-run':
-      return `${store.mode === 'merge' ? 'would merge into the existing directory' : 'would stage and rename into place'}`;
+      return store.mode === 'merge' ? 'would merge into the existing directory' : 'would stage and rename into place';
     default:
       return store.reason ?? '';
   }
