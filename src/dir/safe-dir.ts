@@ -24,7 +24,7 @@ import {
 } from './flags.js';
 import { assertSingleComponent } from './names.js';
 import { mapOpenError } from './open-errors.js';
-import { checkDirStats, type DirPolicy } from './policy.js';
+import { assertModeAllowed, checkDirStats, type DirPolicy } from './policy.js';
 import {
   chooseResolution,
   descriptorPath,
@@ -249,11 +249,7 @@ export class SafeDir {
     assertSingleComponent(from, 'source name');
     assertSingleComponent(to, 'target name');
     const target = options.targetDir ?? this;
-    await this.#run(() =>
-      target === this
-        ? this.#ops.rename(this.#pathOf(from), this.#pathOf(to))
-        : target.#run(() => this.#ops.rename(this.#pathOf(from), target.#pathOf(to))),
-    );
+    await this.#runWith(target, () => this.#ops.rename(this.#pathOf(from), target.#pathOf(to)));
   }
 
   /**
@@ -264,12 +260,10 @@ export class SafeDir {
     assertSingleComponent(from, 'source name');
     assertSingleComponent(to, 'target name');
     const target = options.targetDir ?? this;
-    await this.#run(() =>
-      target.#run(async () => {
-        await link(this.#pathOf(from), target.#pathOf(to));
-        await this.#ops.unlink(this.#pathOf(from));
-      }),
-    );
+    await this.#runWith(target, async () => {
+      await link(this.#pathOf(from), target.#pathOf(to));
+      await this.#ops.unlink(this.#pathOf(from));
+    });
   }
 
   /** Removes a name. A symlink is removed itself, never its target. */
@@ -290,16 +284,19 @@ export class SafeDir {
    */
   async removeTree(name: string): Promise<void> {
     assertSingleComponent(name);
-    const child = await this.openSubdir(name, { allowOtherOwner: true, allowGroupWritable: true, allowWorldWritable: true });
-    try {
-      for (const entry of await child.entries()) {
-        if (entry.type === 'directory') await child.removeTree(entry.name);
-        else await child.unlink(entry.name);
+    // One in-flight reference for the whole removal: a close() issued meanwhile waits for it.
+    await this.#run(async () => {
+      const child = await this.#openSubdirInside(name, { allowOtherOwner: true, allowGroupWritable: true, allowWorldWritable: true });
+      try {
+        for (const entry of await child.entries()) {
+          if (entry.type === 'directory') await child.removeTree(entry.name);
+          else await child.unlink(entry.name);
+        }
+      } finally {
+        await child.close();
       }
-    } finally {
-      await child.close();
-    }
-    await this.rmdir(name);
+      await rmdir(this.#pathOf(name));
+    });
   }
 
   /** Names in the directory (no `.`/`..`), unsorted. */
@@ -355,29 +352,34 @@ export class SafeDir {
   /** Opens (optionally creates) a subdirectory as a new pinned handle; the caller closes it. */
   async openSubdir(name: string, options: OpenSubdirOptions = {}): Promise<SafeDir> {
     assertSingleComponent(name);
+    return this.#run(() => this.#openSubdirInside(name, options));
+  }
+
+  // The body of openSubdir, for callers that already hold an in-flight reference.
+  async #openSubdirInside(name: string, options: OpenSubdirOptions): Promise<SafeDir> {
     const mode = options.mode ?? 0o700;
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
       throw new TypeError(`mode must be an integer between 0 and 0o7777, got ${String(options.mode)}`);
     }
     const policy = mergePolicy(this.#policy, options);
-    return this.#run(async () => {
-      const path = this.#pathOf(name);
-      const displayPath = this.#displayPathOf(name);
-      let created = false;
-      if (options.create) {
-        try {
-          await mkdir(path, mode);
-          created = true;
-        } catch (error) {
-          if (errnoCode(error) !== 'EEXIST') throw error;
-        }
+    const path = this.#pathOf(name);
+    const displayPath = this.#displayPathOf(name);
+    let created = false;
+    if (options.create) {
+      // A mode the policy refuses is refused before mkdir, whatever the umask would make of it.
+      assertModeAllowed(mode, displayPath, policy);
+      try {
+        await mkdir(path, mode);
+        created = true;
+      } catch (error) {
+        if (errnoCode(error) !== 'EEXIST') throw error;
       }
-      const opened = await pinDirectory(path, displayPath, policy, this.#resolution === 'descriptor' ? 'descriptor' : 'verify', this.#inline);
-      if (created && (Number(opened.identity.mode) & 0o7777) !== mode && opened.handle) {
-        await opened.handle.chmod(mode); // fchmod: the umask must not weaken or widen it
-      }
-      return new SafeDir(PIN_TOKEN, opened);
-    });
+    }
+    const opened = await pinDirectory(path, displayPath, policy, this.#resolution === 'descriptor' ? 'descriptor' : 'verify', this.#inline);
+    if (created && (Number(opened.identity.mode) & 0o7777) !== mode && opened.handle) {
+      await opened.handle.chmod(mode); // fchmod: the umask must not weaken or widen it
+    }
+    return new SafeDir(PIN_TOKEN, opened);
   }
 
   /** fsync the directory itself (makes renames and creations in it durable). */
@@ -403,23 +405,54 @@ export class SafeDir {
   // The descriptor number must not be closed (and so reused by another open) while an
   // operation is still resolving /proc/self/fd/<fd>/…: every operation holds a reference.
   async #run<T>(operation: () => Promise<T>): Promise<T> {
+    return this.#runWith(this, operation);
+  }
+
+  /**
+   * Runs an operation that touches this handle and `other` (the same handle, or a rename's
+   * target). Both in-flight references are taken synchronously, before the first await, so a
+   * close() issued right after the call always waits for the operation instead of closing
+   * under it.
+   */
+  async #runWith<T>(other: SafeDir, operation: () => Promise<T>): Promise<T> {
+    this.#acquire();
+    try {
+      other.#acquire();
+    } catch (error) {
+      this.#release();
+      throw error;
+    }
+    try {
+      await this.#verifyIfNeeded();
+      if (other !== this) await other.#verifyIfNeeded();
+      const result = await operation();
+      await this.#verifyIfNeeded();
+      if (other !== this) await other.#verifyIfNeeded();
+      return result;
+    } finally {
+      other.#release();
+      this.#release();
+    }
+  }
+
+  #acquire(): void {
     if (this.#closed) {
       throw new HardfsError('ECLOSED', 'directory handle is closed', { path: this.#path });
     }
     this.#inFlight += 1;
-    try {
-      if (this.#resolution === 'verify') await this.#verifyIdentity();
-      const result = await operation();
-      if (this.#resolution === 'verify') await this.#verifyIdentity();
-      return result;
-    } finally {
-      this.#inFlight -= 1;
-      if (this.#inFlight === 0 && this.#drained) {
-        const drained = this.#drained;
-        this.#drained = undefined;
-        drained();
-      }
+  }
+
+  #release(): void {
+    this.#inFlight -= 1;
+    if (this.#inFlight === 0 && this.#drained) {
+      const drained = this.#drained;
+      this.#drained = undefined;
+      drained();
     }
+  }
+
+  async #verifyIfNeeded(): Promise<void> {
+    if (this.#resolution === 'verify') await this.#verifyIdentity();
   }
 
   #runSync<T>(operation: () => T): T {
