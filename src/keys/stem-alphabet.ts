@@ -12,12 +12,15 @@ LITERAL[0x2d] = 1; // -
 LITERAL[0x5f] = 1; // _
 LITERAL[0x2e] = 1; // . (escaped at either end, see stemOfBytes)
 
+const HEX_CODES = Uint8Array.from(HEX, (char) => char.charCodeAt(0));
+// Reused by every call (encoding is synchronous); long keys get their own buffer.
+const scratch = Buffer.allocUnsafe(3 * 1024);
 const DOT = 0x2e;
 const PERCENT = 0x25;
 // Windows opens a device, not a file, for these base names, whatever the extension.
 const DEVICE_NAME = /^(?:con|prn|aux|nul|com[0-9]|lpt[0-9])$/i;
 
-export function escapeByte(byte: number): string {
+function escapeByte(byte: number): string {
   return `%${HEX[byte >> 4] as string}${HEX[byte & 15] as string}`;
 }
 
@@ -29,12 +32,22 @@ export function escapeByte(byte: number): string {
  */
 export function stemOfBytes(bytes: Uint8Array): string {
   const last = bytes.length - 1;
-  let stem = '';
+  // Byte-wise into a buffer, then one latin1 decode: 2-3x faster than string concatenation.
+  const out = bytes.length * 3 <= scratch.length ? scratch : Buffer.allocUnsafe(bytes.length * 3);
+  let length = 0;
   for (let i = 0; i <= last; i += 1) {
     const byte = bytes[i] as number;
-    const dotAtEdge = byte === DOT && (i === 0 || i === last);
-    stem += LITERAL[byte] === 1 && !dotAtEdge ? String.fromCharCode(byte) : escapeByte(byte);
+    if (LITERAL[byte] === 1 && !(byte === DOT && (i === 0 || i === last))) {
+      out[length] = byte;
+      length += 1;
+    } else {
+      out[length] = PERCENT;
+      out[length + 1] = HEX_CODES[byte >> 4] as number;
+      out[length + 2] = HEX_CODES[byte & 15] as number;
+      length += 3;
+    }
   }
+  let stem = out.toString('latin1', 0, length);
   const dot = stem.indexOf('.');
   if (DEVICE_NAME.test(dot < 0 ? stem : stem.slice(0, dot))) {
     stem = escapeByte(stem.charCodeAt(0)) + stem.slice(1);

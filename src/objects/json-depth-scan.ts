@@ -19,8 +19,9 @@ const CLOSE_BRACKET = 0x5d;
  * unmatched closer).
  */
 export function assertJsonDepthWithin(text: string, maxDepth: number): void {
-  // Every level needs at least one character.
-  if (text.length <= maxDepth) return;
+  // Every level needs an opening bracket: with few of them in the whole text (strings
+  // included), it cannot nest too deep. Counting with indexOf is native and almost free.
+  if (text.length <= maxDepth || countOpenersUpTo(text, maxDepth) <= maxDepth) return;
   let depth = 0;
   const length = text.length;
   for (let i = 0; i < length; i += 1) {
@@ -44,4 +45,16 @@ export function assertJsonDepthWithin(text: string, maxDepth: number): void {
       if (depth < 0) return;
     }
   }
+}
+
+/** Occurrences of `{` and `[` anywhere in the text, counted only up to `limit + 1`. */
+function countOpenersUpTo(text: string, limit: number): number {
+  let count = 0;
+  for (const opener of ['{', '[']) {
+    for (let at = text.indexOf(opener); at >= 0; at = text.indexOf(opener, at + 1)) {
+      count += 1;
+      if (count > limit) return count;
+    }
+  }
+  return count;
 }

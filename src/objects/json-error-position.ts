@@ -1,91 +1,121 @@
 /**
- * Offset of the first syntax error in `text`, for error messages only (it runs after JSON.parse
- * has already refused the text, whose own message carries no position on some V8 versions).
- * An explicit stack, so hostile nesting cannot overflow it.
+ * Offset of the first syntax error in `text`, as V8 reports it: the first character that
+ * cannot continue a valid JSON text (inside a literal, a number or an escape, that is the
+ * offending character, not the token's start); `text.length` when the text ends too early.
+ * It runs after JSON.parse has refused the text, for the messages whose V8 wording carries no
+ * position ("Unexpected token …", "Unexpected end of JSON input"). An explicit stack, so
+ * hostile nesting cannot overflow it.
  */
 export function jsonErrorOffset(text: string): number {
   const containers: Array<'array' | 'object'> = [];
+  const length = text.length;
   let i = 0;
   const skipSpace = (): void => {
-    while (i < text.length && ' \t\n\r'.includes(text[i] as string)) i += 1;
+    for (;;) {
+      const code = text.charCodeAt(i);
+      if (code !== 0x20 && code !== 0x09 && code !== 0x0a && code !== 0x0d) return;
+      i += 1;
+    }
   };
+  const isDigit = (): boolean => {
+    const code = text.charCodeAt(i);
+    return code >= 0x30 && code <= 0x39;
+  };
+  // Each scanner leaves `i` after its token and returns true, or at the offending character.
   const scanString = (): boolean => {
     if (text[i] !== '"') return false;
-    for (i += 1; i < text.length; i += 1) {
-      const char = text.charCodeAt(i);
-      if (char === 0x22) {
+    for (i += 1; i < length; i += 1) {
+      const code = text.charCodeAt(i);
+      if (code === 0x22) {
         i += 1;
         return true;
       }
-      if (char < 0x20) return false;
-      if (char === 0x5c) {
-        const next = text[i + 1];
-        if (next === 'u') {
-          if (!/^[0-9a-fA-F]{4}$/.test(text.slice(i + 2, i + 6))) return false;
-          i += 5;
-        } else if (next !== undefined && '"\\/bfnrt'.includes(next)) {
-          i += 1;
-        } else {
+      if (code < 0x20) return false;
+      if (code === 0x5c) {
+        i += 1;
+        const escape = text[i];
+        if (escape === 'u') {
+          for (let digit = 0; digit < 4; digit += 1) {
+            i += 1;
+            if (!/^[0-9a-fA-F]$/.test(text[i] ?? '')) return false;
+          }
+        } else if (escape === undefined || !'"\\/bfnrt'.includes(escape)) {
           return false;
         }
       }
     }
     return false;
   };
-  const NUMBER = /-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
-  // Each turn reads one value, then the separators or closers that follow it.
+  const scanLiteral = (word: string): boolean => {
+    for (const char of word) {
+      if (text[i] !== char) return false;
+      i += 1;
+    }
+    return true;
+  };
+  const scanNumber = (): boolean => {
+    if (text[i] === '-') i += 1;
+    if (text[i] === '0') i += 1;
+    else if (isDigit()) while (isDigit()) i += 1;
+    else return false;
+    if (text[i] === '.') {
+      i += 1;
+      if (!isDigit()) return false;
+      while (isDigit()) i += 1;
+    }
+    if (text[i] === 'e' || text[i] === 'E') {
+      i += 1;
+      if (text[i] === '+' || text[i] === '-') i += 1;
+      if (!isDigit()) return false;
+      while (isDigit()) i += 1;
+    }
+    return true;
+  };
+  const scanValue = (): boolean => {
+    const char = text[i];
+    if (char === '"') return scanString();
+    if (char === 't') return scanLiteral('true');
+    if (char === 'f') return scanLiteral('false');
+    if (char === 'n') return scanLiteral('null');
+    return scanNumber();
+  };
+  const scanMemberName = (): boolean => {
+    skipSpace();
+    if (!scanString()) return false;
+    skipSpace();
+    if (text[i] !== ':') return false;
+    i += 1;
+    return true;
+  };
+  // Each turn reads one value (or opens a container), then the separators and closers after it.
   for (;;) {
     skipSpace();
     const char = text[i];
     if (char === '{' || char === '[') {
-      containers.push(char === '{' ? 'object' : 'array');
       i += 1;
       skipSpace();
       if (text[i] === (char === '{' ? '}' : ']')) {
-        containers.pop();
         i += 1;
       } else {
-        if (char === '{') {
-          if (!scanString()) return i;
-          skipSpace();
-          if (text[i] !== ':') return i;
-          i += 1;
-        }
+        containers.push(char === '{' ? 'object' : 'array');
+        if (char === '{' && !scanMemberName()) return i;
         continue;
       }
-    } else if (char === '"') {
-      if (!scanString()) return i;
-    } else if (text.startsWith('true', i) || text.startsWith('null', i)) {
-      i += 4;
-    } else if (text.startsWith('false', i)) {
-      i += 5;
-    } else {
-      NUMBER.lastIndex = i;
-      if (!NUMBER.test(text)) return i;
-      i = NUMBER.lastIndex;
+    } else if (!scanValue()) {
+      return i;
     }
-    // After a value: close containers or move to the next element.
     for (;;) {
       skipSpace();
       const top = containers[containers.length - 1];
-      if (top === undefined) return i < text.length ? i : text.length;
+      if (top === undefined) return i;
       if (text[i] === ',') {
         i += 1;
-        if (top === 'object') {
-          skipSpace();
-          if (!scanString()) return i;
-          skipSpace();
-          if (text[i] !== ':') return i;
-          i += 1;
-        }
+        if (top === 'object' && !scanMemberName()) return i;
         break;
       }
-      if (text[i] === (top === 'object' ? '}' : ']')) {
-        containers.pop();
-        i += 1;
-        continue;
-      }
-      return i;
+      if (text[i] !== (top === 'object' ? '}' : ']')) return i;
+      containers.pop();
+      i += 1;
     }
   }
 }

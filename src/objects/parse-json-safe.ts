@@ -5,6 +5,8 @@ import { jsonErrorOffset } from './json-error-position.js';
 import { resolveJsonMaxBytes, resolveMaxDepth } from './json-limits.js';
 import { decodeUtf8Text } from './utf8-text.js';
 
+const V8_POSITION = / at position (\d+)/;
+
 export interface ParseJsonSafeOptions {
   /** Larger input (in UTF-8 bytes) is ETOOBIG, before any parsing. Default 16 MiB. */
   maxBytes?: number;
@@ -34,9 +36,11 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
   try {
     value = JSON.parse(text);
   } catch (error) {
-    // V8's own message carries a position for some errors only; find it ourselves.
     const message = error instanceof Error ? error.message : String(error);
-    const position = jsonErrorOffset(text);
+    // V8 states the position for some errors only ("… in JSON at position 12"); for the
+    // others ("Unexpected token …", "Unexpected end of JSON input") find it ourselves.
+    const stated = V8_POSITION.exec(message);
+    const position = stated === null ? jsonErrorOffset(text) : Number(stated[1]);
     const before = text.slice(0, position);
     const line = before.split('\n').length;
     const column = position - before.lastIndexOf('\n');

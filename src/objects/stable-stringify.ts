@@ -34,7 +34,8 @@ export function stableStringify(value: unknown, options: StableStringifyOptions 
   const frames: Frame[] = [];
   const ancestors = new Set<object>();
   let member: unknown = value;
-  let memberKey = '';
+  // An array index stays a number until a toJSON needs it as a string.
+  let memberKey: string | number = '';
   for (;;) {
     const resolved = toJsonValue(member, memberKey);
     let text: string | undefined;
@@ -58,8 +59,8 @@ export function stableStringify(value: unknown, options: StableStringifyOptions 
     for (;;) {
       const top = frames[frames.length - 1] as Frame;
       if (top.index < top.length) {
-        memberKey = top.keys === undefined ? String(top.index) : (top.keys[top.index] as string);
-        member = (top.holder as Record<string, unknown>)[memberKey];
+        memberKey = top.keys === undefined ? top.index : (top.keys[top.index] as string);
+        member = (top.holder as Record<string | number, unknown>)[memberKey];
         top.index += 1;
         break;
       }
@@ -82,11 +83,11 @@ function appendMember(frame: Frame, text: string | undefined): void {
 }
 
 /** SerializeJSONProperty's first steps: toJSON, then unboxing by internal slot (cross-realm safe). */
-function toJsonValue(input: unknown, key: string): unknown {
+function toJsonValue(input: unknown, key: string | number): unknown {
   let value = input;
   if ((typeof value === 'object' && value !== null) || typeof value === 'function' || typeof value === 'bigint') {
     const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === 'function') value = (toJSON as (this: unknown, key: string) => unknown).call(value, key);
+    if (typeof toJSON === 'function') value = (toJSON as (this: unknown, key: string) => unknown).call(value, String(key));
   }
   if (typeof value !== 'object' || value === null) return value;
   // Number() and String() run valueOf/toString as ToNumber/ToString do in JSON.stringify.

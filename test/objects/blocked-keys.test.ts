@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { BLOCKED_OBJECT_KEYS, isBlockedObjectKey } from '../../src/objects/index.js';
+
+describe('isBlockedObjectKey', () => {
+  it('blocks the prototype names and the legacy accessor hooks', () => {
+    const expected = ['__proto__', 'constructor', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__'];
+    for (const key of expected) expect(isBlockedObjectKey(key)).toBe(true);
+    expect([...BLOCKED_OBJECT_KEYS].sort()).toEqual([...expected].sort());
+  });
+
+  it('compares exactly: other spellings, other names and symbols pass', () => {
+    for (const key of ['proto', '__PROTO__', 'Constructor', ' constructor', 'toString', 'hasOwnProperty', 'valueOf', '', 'prototypes', '__proto']) {
+      expect(isBlockedObjectKey(key)).toBe(false);
+    }
+    expect(isBlockedObjectKey(Symbol('__proto__'))).toBe(false);
+    expect(isBlockedObjectKey(0)).toBe(false);
+  });
+});
