@@ -12,6 +12,11 @@ function splitFilePath(filePath: string): { dir: string; name: string } {
   if (typeof filePath !== 'string' || filePath.length === 0) {
     throw new HardfsError('EBADNAME', 'file path must be a non-empty string');
   }
+  // `dir/.` and `dir/..` name directories too; resolving them first would turn them into a
+  // file path (`dir/newfile/.` would become `dir/newfile`).
+  if (/(^|[\\/])\.{1,2}$/.test(filePath)) {
+    throw new HardfsError('EBADNAME', 'file path must name a file', { path: filePath });
+  }
   const absolute = resolve(filePath);
   const name = basename(absolute);
   // A path ending in a separator or resolving to "/" names a directory, not a file.

@@ -1,7 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { HardfsError, openDir, writeFileAtomic } from '../../src/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
@@ -17,6 +17,10 @@ async function startSwapper(state: string, outside: string): Promise<Race> {
   const child = spawn(process.execPath, [SWAPPER, state, outside, stopFile, '30000']);
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  // A failed assertion mid-race must not leave the attacker swapping during the cleanup.
+  onTestFinished(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  });
   await new Promise<void>((resolve) => child.stdout.once('data', () => resolve()));
   return {
     async stop() {
