@@ -14,6 +14,11 @@ export interface ParseJsonSafeOptions {
   maxDepth?: number;
   /** What a blocked key (`__proto__`, `constructor` …) does: dropped (default) or EBADNAME. */
   onBlockedKey?: 'drop' | 'throw';
+  /**
+   * Told about every blocked key dropped (with whether it sat in the top-level object), so a
+   * caller that must account for every entry — a migration — can report what it never saw.
+   */
+  onDroppedKey?: (key: string, topLevel: boolean) => void;
 }
 
 /**
@@ -48,7 +53,7 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
       cause: error,
     });
   }
-  return detachPrototypes(value, onBlockedKey === 'throw');
+  return detachPrototypes(value, onBlockedKey === 'throw', options.onDroppedKey);
 }
 
 function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
@@ -73,7 +78,11 @@ function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
  * being copied into an ordinary object later. Changing the prototype in place measured faster
  * than rebuilding each object with Object.create(null), and far faster than a reviver.
  */
-function detachPrototypes(root: unknown, throwOnBlocked: boolean): unknown {
+function detachPrototypes(
+  root: unknown,
+  throwOnBlocked: boolean,
+  onDropped: ((key: string, topLevel: boolean) => void) | undefined,
+): unknown {
   if (typeof root !== 'object' || root === null) return root;
   const stack: object[] = [root];
   while (stack.length > 0) {
@@ -89,6 +98,7 @@ function detachPrototypes(root: unknown, throwOnBlocked: boolean): unknown {
     for (const key in current) {
       if (BLOCKED_OBJECT_KEYS.has(key)) {
         if (throwOnBlocked) throw new HardfsError('EBADNAME', 'JSON contains a blocked object key', { path: key });
+        onDropped?.(key, current === root);
         // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a blocked key is the point
         delete current[key];
         continue;

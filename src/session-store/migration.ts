@@ -153,8 +153,15 @@ export async function removeLeftoverStaging(parent: SafeDir, layout: StoreLayout
 
 function planMigration(bytes: Buffer, layout: StoreLayout, options: ResolvedStoreOptions): MigrationPlan {
   let parsed: unknown;
+  const droppedTopLevel: string[] = [];
   try {
-    parsed = parseJsonSafe(bytes, { maxBytes: bytes.length, maxDepth: options.maxEntryDepth + 1 });
+    parsed = parseJsonSafe(bytes, {
+      maxBytes: bytes.length,
+      maxDepth: options.maxEntryDepth + 1,
+      onDroppedKey: (key, topLevel) => {
+        if (topLevel) droppedTopLevel.push(key);
+      },
+    });
   } catch (error) {
     // Unparseable legacy JSON is never "migrated" into an empty store: refuse, touch nothing.
     throw new HardfsError('ECORRUPT', `legacy store is not valid JSON (${(error as Error).message}); left untouched`, {
@@ -167,7 +174,9 @@ function planMigration(bytes: Buffer, layout: StoreLayout, options: ResolvedStor
   }
   const entries = new Map<string, SessionEntry>();
   const rawKeyOf = new Map<string, string>();
-  const skipped: SkippedLegacyEntry[] = [];
+  // Entries under a blocked key never reach us (the safe parser drops them): report them so
+  // that nothing leaves the legacy file unaccounted for.
+  const skipped: SkippedLegacyEntry[] = droppedTopLevel.map((key) => ({ key, reason: 'blocked object key' }));
   for (const [rawKey, value] of Object.entries(parsed as Record<string, unknown>)) {
     let key: string;
     try {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   HardfsError,
   KeyedMutex,
@@ -154,6 +155,9 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     const normalized = normalizeStoreKey(key, this.#options.normalizeKey);
     const fileName = entryFileName(normalized);
     return this.#withKeyLocks([normalized], async () => {
+      // Read first: a corrupt or mismatched file is quarantined (and reported), never deleted
+      // silently as if it were this key's entry.
+      if ((await this.#readRecord(fileName)) === undefined) return false;
       try {
         await this.#dir.unlink(fileName);
       } catch (error) {
@@ -207,7 +211,13 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
       if (byKey.has(key)) {
         throw new TypeError(`keys ${JSON.stringify(change.key)} and ${JSON.stringify(byKey.get(key)?.rawKey)} normalize to the same key`);
       }
-      byKey.set(key, { key, rawKey: change.key, entryJson, expectedRev: snapshot.revs.get(key) ?? 0 });
+      byKey.set(key, {
+        key,
+        rawKey: change.key,
+        entryJson,
+        expectedRev: snapshot.revs.get(key) ?? 0,
+        expectedJson: Object.hasOwn(snapshot.entries, key) ? originalJson : undefined,
+      });
     }
     return [...byKey.values()];
   }
@@ -215,7 +225,9 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   async #commitIfUnchanged(writes: PlannedWrite[]): Promise<boolean> {
     const current = await Promise.all(writes.map((write) => this.#readRecord(entryFileName(write.key))));
     for (const [index, write] of writes.entries()) {
-      if ((current[index]?.record.rev ?? 0) !== write.expectedRev) return false;
+      // rev alone is not enough: a key deleted and re-created meanwhile starts again at rev 1.
+      const now = current[index];
+      if ((now?.record.rev ?? 0) !== write.expectedRev || now?.entryJson !== write.expectedJson) return false;
     }
     for (const [index, write] of writes.entries()) {
       const fileName = entryFileName(write.key);
@@ -279,7 +291,9 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
 
   async #quarantine(fileName: string, reason: unknown): Promise<void> {
     const quarantine = await this.#dir.openSubdir(QUARANTINE_DIR, { create: true, mode: 0o700 });
-    const target = `${fileName}.${Date.now()}.${process.pid}`;
+    // Random bytes too: two bad files of one name quarantined in the same millisecond must not
+    // overwrite each other's copy.
+    const target = `${fileName}.${Date.now()}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
       await this.#dir.rename(fileName, target, { targetDir: quarantine });
       this.#options.logger.warn(`hardfs session store: quarantined ${fileName}`, {
@@ -357,6 +371,8 @@ interface PlannedWrite {
   entryJson: string | undefined;
   /** The rev the mutator saw (0: absent). The commit happens only if it is still current. */
   expectedRev: number;
+  /** Canonical JSON of the entry the mutator saw (undefined: absent); must still match too. */
+  expectedJson: string | undefined;
 }
 
 function lockFileName(key: string): string {

@@ -59,7 +59,7 @@ describe.each(MODES)('path-level conveniences (%s resolution)', (resolution) => 
     expect(readdirSync(base)).toEqual([]);
   });
 
-  // BUG (src/io/path-level.ts, splitFilePath): a path ending in a separator is refused because it
+  // Regression, fixed (was a bug in src/io/path-level.ts, splitFilePath): a path ending in a separator is refused because it
   // names a directory ("file path must name a file"), but one ending in "/." or "/.." — which
   // names a directory just the same — is resolved lexically first and then silently treated as
   // a file: writeFileAtomic('<dir>/newfile/.') creates a regular file <dir>/newfile, and

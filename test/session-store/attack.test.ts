@@ -307,11 +307,11 @@ describe('planted files inside sessions.d', () => {
     await store.close();
   });
 
-  // BUG (src/session-store/session-store.ts, #quarantine): the target name is
+  // Regression, fixed (was a bug in src/session-store/session-store.ts, #quarantine): the target name is
   // `${fileName}.${Date.now()}.${process.pid}` and the move is a plain rename, so a second bad file
   // of the same name quarantined in the same millisecond by the same process replaces the first
   // quarantined copy: its bytes are gone without a trace ("Nothing is deleted silently").
-  it.fails('two bad files of one name quarantined in the same millisecond are both kept', async () => {
+  it('two bad files of one name quarantined in the same millisecond are both kept', async () => {
     const { dir, path, options, quarantine } = await plantedStore({});
     const store = await open(path, options);
     vi.spyOn(Date, 'now').mockReturnValue(1_700_000_000_000);
@@ -325,10 +325,10 @@ describe('planted files inside sessions.d', () => {
     await store.close();
   });
 
-  // BUG (src/session-store/session-store.ts, delete): delete() unlinks the key's file without
+  // Regression, fixed (was a bug in src/session-store/session-store.ts, delete): delete() unlinks the key's file without
   // reading it, so a corrupt or mismatched file (which get() would quarantine) is deleted silently
   // and delete() reports true for an entry that never existed. It should quarantine it instead.
-  it.fails('delete() of a key whose file is corrupt quarantines the file instead of deleting it', async () => {
+  it('delete() of a key whose file is corrupt quarantines the file instead of deleting it', async () => {
     const { path, options, quarantine } = await plantedStore({ [entryFileName('c')]: 'corrupt bytes' });
     const store = await open(path, { ...options });
     expect(await store.delete('c')).toBe(false);

@@ -554,11 +554,11 @@ describe('updateMany', () => {
     await store.close();
   });
 
-  // BUG (src/session-store/session-store.ts, #commitIfUnchanged): the optimistic check compares
+  // Regression, fixed (was a bug in src/session-store/session-store.ts, #commitIfUnchanged): the optimistic check compares
   // revs only, and a key that is deleted and created again restarts at rev 1, so a delete +
   // re-create by another writer between the snapshot and the commit is not noticed (ABA):
   // updateMany overwrites the re-created entry with data computed from the deleted one.
-  it.fails('re-runs when another writer deleted and re-created a key it changes (no ABA on rev)', async () => {
+  it('re-runs when another writer deleted and re-created a key it changes (no ABA on rev)', async () => {
     const { path, store } = await storeIn();
     const other = await open(path);
     await store.update('k', () => ({ n: 1 }));
