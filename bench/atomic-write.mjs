@@ -4,7 +4,7 @@
 // atomically and @openclaw/fs-safe's root().write (run under Node 22 via npx, which it needs).
 // Rounds are interleaved so machine noise hits every contender alike; figures are medians.
 import { randomBytes } from 'node:crypto';
-import { constants } from 'node:fs';
+import { constants, existsSync } from 'node:fs';
 import { mkdtemp, open, rename, rm } from 'node:fs/promises';
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
@@ -61,9 +61,24 @@ function contenders(base) {
   };
 }
 
+// @openclaw/fs-safe targets Node 22 and ships optional native packages that npm cannot lock
+// for every platform (npm ci refuses such a lock), so it is not a devDependency: the bench
+// installs it once into a scratch prefix and runs its column under Node 22.
+const FS_SAFE_PREFIX = join(tmpdir(), 'hardfs-bench-fs-safe');
+function fsSafeModule() {
+  const entry = join(FS_SAFE_PREFIX, 'node_modules', '@openclaw', 'fs-safe', 'dist', 'index.js');
+  if (!existsSync(entry)) {
+    const install = spawnSync('npm', ['install', '--no-save', '--no-audit', '--no-fund', '--prefix', FS_SAFE_PREFIX, '@openclaw/fs-safe@0.21.0'], { encoding: 'utf8' });
+    if (install.status !== 0) return undefined;
+  }
+  return existsSync(entry) ? entry : undefined;
+}
+
 function runFsSafe(base, config) {
+  const module = fsSafeModule();
+  if (module === undefined) return { error: 'could not install @openclaw/fs-safe' };
   const worker = fileURLToPath(new URL('./atomic-write-fs-safe.mjs', import.meta.url));
-  const args = ['-y', 'node@22', worker, join(base, 'fs-safe'), JSON.stringify({ ...config, payload: PAYLOAD })];
+  const args = ['-y', 'node@22', worker, join(base, 'fs-safe'), JSON.stringify({ ...config, payload: PAYLOAD, module })];
   const result = spawnSync('npx', args, { encoding: 'utf8', timeout: 600_000 });
   if (result.status !== 0) return { error: (result.stderr || result.stdout || 'failed').trim().split('\n').pop() };
   return JSON.parse(result.stdout.trim().split('\n').pop());
