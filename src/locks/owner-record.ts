@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { parseJsonSafe } from '../objects/parse-json-safe.js';
 import { isValidPid, type ProcessIdentity } from './process-identity.js';
 
 /**
@@ -46,7 +47,8 @@ export function parseOwnerRecord(bytes: Uint8Array | string): OwnerRecord | unde
   if (text.length === 0 || text.length > MAX_RECORD_BYTES) return undefined;
   let value: unknown;
   try {
-    value = JSON.parse(text);
+    // The safe parser: a crafted record cannot reach a prototype or nest without bound.
+    value = parseJsonSafe(text, { maxBytes: MAX_RECORD_BYTES, maxDepth: 4 });
   } catch {
     return undefined;
   }
