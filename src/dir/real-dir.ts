@@ -28,7 +28,7 @@ export interface EnsureRealDirOptions extends DirPolicy {
 
 /**
  * Creates the missing components of `path` one at a time through pinned handles (mkdir then
- * open with O_NOFOLLOW, never `recursive: true`), checking each, and returns the absolute path.
+ * open with O_NOFOLLOW, never a blind recursive mkdir), checking each, and returns the absolute path.
  * Without `root`, the deepest existing ancestor is the anchor and is taken as the OS resolves it.
  */
 export async function ensureRealDir(path: string, options: EnsureRealDirOptions = {}): Promise<string> {
