@@ -1,0 +1,49 @@
+// Vitest config for mutation testing only (stryker.config.json points here; `npm test` keeps
+// using vitest.config.ts).
+//
+// Excluded: suites whose assertions run in child processes that import the BUILT package
+// (dist/), or that only race real processes. A mutant lives in the sandbox's src/, so those
+// children never execute it: they cannot kill a src mutant, they only cost minutes per run.
+//   test/crash/**            crash children run dist/ and are SIGKILLed mid-write
+//   test/cli/**              the CLI runs as a child process (src/cli is not mutated either)
+//   test/attack/**           attacker processes racing the code; nondeterministic by design,
+//                            and the parts that run in-process are covered by test/dir + test/io
+//   **/*.processes.test.ts   lock contention between worker processes that import dist/
+//   test/io/concurrency.test.ts, test/io/fifo.test.ts, test/session-store/concurrency.test.ts
+//                            the code under test runs in children importing dist/
+//
+// Stryker's vitest runner forces `pool: 'threads'`; several suites call process.umask(mask),
+// which worker threads refuse (ERR_WORKER_UNSUPPORTED_OPERATION), so the plugin below puts the
+// project back on forks (still one worker: Stryker sets maxWorkers: 1). `isolate: false` runs
+// all the test files a mutant needs in that one fork instead of one fork per file: the
+// narrowed suite drops from ~30 s to ~18 s, and most of a mutant's cost was fork start-up and
+// imports. Every mutant run still starts a fresh fork, so static mutants are still reloaded.
+import { defineConfig, mergeConfig } from 'vitest/config';
+import base from './vitest.config.js';
+
+export default mergeConfig(
+  base,
+  defineConfig({
+    plugins: [
+      {
+        name: 'hardfs:stryker-forks',
+        configureVitest({ project }) {
+          project.config.pool = 'forks';
+        },
+      },
+    ],
+    test: {
+      isolate: false,
+      exclude: [
+        '**/node_modules/**',
+        'test/crash/**',
+        'test/cli/**',
+        'test/attack/**',
+        '**/*.processes.test.ts',
+        'test/io/concurrency.test.ts',
+        'test/io/fifo.test.ts',
+        'test/session-store/concurrency.test.ts',
+      ],
+    },
+  }),
+);
