@@ -22,5 +22,6 @@ export const OPEN_READ_FLAGS = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;
 export const CREATE_EXCLUSIVE_FLAGS =
   constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;
 export const OPEN_READ_WRITE_FLAGS = constants.O_RDWR | O_NOFOLLOW | O_NONBLOCK;
+export const OPEN_READ_APPEND_FLAGS = OPEN_READ_WRITE_FLAGS | constants.O_APPEND;
 export const CREATE_EXCLUSIVE_RW_FLAGS =
   constants.O_RDWR | constants.O_CREAT | constants.O_EXCL | O_NOFOLLOW;

@@ -20,6 +20,7 @@ import {
   OPEN_DIR_FLAGS,
   OPEN_READ_FLAGS,
   OPEN_READ_WRITE_FLAGS,
+  OPEN_READ_APPEND_FLAGS,
   O_NOFOLLOW,
 } from './flags.js';
 import { assertSingleComponent } from './names.js';
@@ -72,6 +73,11 @@ export interface DirEntry {
 export interface OpenFileOptions {
   /** Open for reading and writing instead of read-only. Default false. */
   write?: boolean;
+  /**
+   * Open for reading and appending (O_APPEND): every write lands at the end of the file, even
+   * when other processes append to it too. Implies `write`. Default false.
+   */
+  append?: boolean;
 }
 
 export interface CreateFileOptions {
@@ -199,7 +205,7 @@ export class SafeDir {
   async openFile(name: string, options: OpenFileOptions = {}): Promise<FileHandle> {
     assertSingleComponent(name);
     return this.#run(async () => {
-      const flags = options.write ? OPEN_READ_WRITE_FLAGS : OPEN_READ_FLAGS;
+      const flags = options.append ? OPEN_READ_APPEND_FLAGS : options.write ? OPEN_READ_WRITE_FLAGS : OPEN_READ_FLAGS;
       const handle = await this.#openNoFollow(name, flags);
       try {
         const stats = await handle.stat();

@@ -1,5 +1,6 @@
 import { HardfsError, isBlockedObjectKey } from '../index.js';
 import type { SessionEntry } from './entry-record.js';
+import type { EntryLookup } from './snapshot.js';
 
 export type SessionRecord<E extends SessionEntry> = Record<string, E>;
 
@@ -18,14 +19,14 @@ export interface TrackedChange<E extends SessionEntry> {
  * the store size (the legacy design cloned and diffed the whole store on every update).
  */
 export class ChangeTracker<E extends SessionEntry> {
-  readonly #snapshot: Readonly<Record<string, E>>;
+  readonly #snapshot: EntryLookup<E>;
   readonly #copy: (entry: E) => E;
   readonly #copies = new Map<string, E>();
   readonly #assigned = new Map<string, E>();
   readonly #deleted = new Set<string>();
   readonly record: SessionRecord<E>;
 
-  constructor(snapshot: Readonly<Record<string, E>>, copy: (entry: E) => E) {
+  constructor(snapshot: EntryLookup<E>, copy: (entry: E) => E) {
     this.#snapshot = snapshot;
     this.#copy = copy;
     this.record = new Proxy(Object.create(null) as SessionRecord<E>, {
@@ -61,13 +62,13 @@ export class ChangeTracker<E extends SessionEntry> {
     return [...touched].map((key) => ({
       key,
       value: this.#deleted.has(key) ? undefined : (this.#assigned.get(key) ?? this.#copies.get(key)),
-      original: Object.hasOwn(this.#snapshot, key) ? this.#snapshot[key] : undefined,
+      original: this.#snapshot.get(key),
     }));
   }
 
   #exists(key: string): boolean {
     if (this.#deleted.has(key)) return false;
-    return this.#assigned.has(key) || Object.hasOwn(this.#snapshot, key);
+    return this.#assigned.has(key) || this.#snapshot.has(key);
   }
 
   #get(key: string): E | undefined {
@@ -76,8 +77,9 @@ export class ChangeTracker<E extends SessionEntry> {
     if (assigned !== undefined) return assigned;
     const copied = this.#copies.get(key);
     if (copied !== undefined) return copied;
-    if (!Object.hasOwn(this.#snapshot, key)) return undefined;
-    const copy = this.#copy(this.#snapshot[key] as E);
+    const original = this.#snapshot.get(key);
+    if (original === undefined) return undefined;
+    const copy = this.#copy(original);
     this.#copies.set(key, copy);
     return copy;
   }
@@ -105,7 +107,7 @@ export class ChangeTracker<E extends SessionEntry> {
 
   #keys(): string[] {
     const keys = new Set<string>();
-    for (const key of Object.keys(this.#snapshot)) if (!this.#deleted.has(key)) keys.add(key);
+    for (const key of this.#snapshot.keys()) if (!this.#deleted.has(key)) keys.add(key);
     for (const key of this.#assigned.keys()) keys.add(key);
     return [...keys];
   }

@@ -1,5 +1,5 @@
 import { basename, dirname, resolve } from 'node:path';
-import { HardfsError, assertSingleComponent } from '../index.js';
+import { HardfsError, assertSingleComponent, isSingleComponent } from '../index.js';
 
 /** Names inside and beside a store directory (DESIGN.md, "Session store — contract"). */
 export const STORE_DIR_SUFFIX = '.d';
@@ -46,6 +46,11 @@ export function storeLayout(storePath: string): StoreLayout {
 
 export function isEntryFileName(name: string): boolean {
   return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.') && name.length > ENTRY_SUFFIX.length;
+}
+
+/** An entry file name that is also safe to open: what a change record or a lock name may name. */
+export function isSafeEntryFileName(name: string): boolean {
+  return isEntryFileName(name) && isSingleComponent(name);
 }
 
 export function backupName(legacyName: string, now: Date): string {

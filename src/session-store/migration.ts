@@ -17,7 +17,7 @@ import {
 } from './entry-record.js';
 import { LOCKS_DIR, backupName, storeLayout, type StoreLayout } from './layout.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
-import { touchStamp } from './stamp.js';
+import { announceAllChanged, openStoreChangeLog } from './change-records.js';
 
 export interface SkippedLegacyEntry {
   key: string;
@@ -234,7 +234,7 @@ async function stageAndRename(
     }
     const locks = await staging.openSubdir(LOCKS_DIR, { create: true, mode: 0o700 });
     await locks.close();
-    await touchStamp(staging);
+    await (await openStoreChangeLog(staging, options.logger)).close();
     await staging.sync();
   } finally {
     await staging.close();
@@ -291,7 +291,7 @@ async function mergeIntoDirectory(
       onProgress?.(done, plan.entries.size);
     }
     await dir.sync();
-    await touchStamp(dir);
+    await announceAllChanged(dir, options.logger);
   } finally {
     await locks.close();
     await dir.close();

@@ -8,9 +8,12 @@ import {
   openDir,
   parseJsonSafe,
   withFileLock,
+  type ChangeLog,
+  type ChangeLogCursor,
   type SafeDir,
 } from '../index.js';
 import { ChangeTracker, type SessionRecord } from './change-tracker.js';
+import { Snapshot, type StoredEntry } from './snapshot.js';
 import { freezeEntry } from './freeze-entry.js';
 import {
   assertStorableEntry,
@@ -22,18 +25,20 @@ import {
   type EntryRecord,
   type SessionEntry,
 } from './entry-record.js';
-import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from './layout.js';
+import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, isSafeEntryFileName, storeLayout, type StoreLayout } from './layout.js';
 import { migrateWithParent, removeLeftoverStaging } from './migration.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
-import { readStamp, touchStamp } from './stamp.js';
+import { ALL_CHANGED, changeRecordFor, openStoreChangeLog } from './change-records.js';
 
 export type EntryMutator<E extends SessionEntry> = (current: E | undefined) => E | undefined | Promise<E | undefined>;
 export type StoreMutator<E extends SessionEntry, R> = (store: SessionRecord<E>) => R | Promise<R>;
 
-interface Snapshot<E extends SessionEntry> {
-  token: string | undefined;
-  entries: Readonly<Record<string, E>>;
-  revs: Map<string, number>;
+/** What this process has cached, and how far into the change log it is up to date. */
+interface CacheState<E extends SessionEntry> {
+  cursor: ChangeLogCursor;
+  view: Snapshot<E>;
+  /** Entry files whose lock file existed at the last refresh: a commit may have been under way. */
+  inFlight: ReadonlySet<string>;
 }
 
 interface LoadedRecord<E extends SessionEntry> {
@@ -47,17 +52,30 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   readonly #parent: SafeDir;
   readonly #dir: SafeDir;
   readonly #locks: SafeDir;
+  readonly #changes: ChangeLog;
   readonly #mutex = new KeyedMutex();
-  #snapshot: Snapshot<E> | undefined;
+  #cache: CacheState<E> | undefined;
+  /** Files to re-read at the next refresh whatever the log says (found changed by a commit check). */
+  readonly #suspect = new Set<string>();
+  #queuedRefresh: Promise<Snapshot<E>> | undefined;
+  #refreshes: Promise<unknown> = Promise.resolve();
   #closed = false;
 
   /** @internal Use openSessionStore(). */
-  constructor(layout: StoreLayout, options: ResolvedStoreOptions, parent: SafeDir, dir: SafeDir, locks: SafeDir) {
+  constructor(
+    layout: StoreLayout,
+    options: ResolvedStoreOptions,
+    parent: SafeDir,
+    dir: SafeDir,
+    locks: SafeDir,
+    changes: ChangeLog,
+  ) {
     this.#layout = layout;
     this.#options = options;
     this.#parent = parent;
     this.#dir = dir;
     this.#locks = locks;
+    this.#changes = changes;
   }
 
   get storePath(): string {
@@ -85,13 +103,14 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
 
   /**
    * Every entry, as a frozen null-prototype record of frozen entries (nested values are shared
-   * with the cache: treat them as read-only; change data through update/updateMany). The snapshot is cached but revalidated
-   * against the coherence stamp on every call, so a commit in any process is visible to the
-   * very next call here.
+   * with the cache: treat them as read-only; change data through update/updateMany). The
+   * snapshot is cached but revalidated against the change log on every call, so a commit in any
+   * process is visible to the very next call here; only the entries named since the last call
+   * are read again.
    */
   async loadAll(): Promise<Readonly<Record<string, E>>> {
     this.#assertOpen();
-    return (await this.#currentSnapshot()).entries;
+    return (await this.#currentView()).record();
   }
 
   /**
@@ -115,7 +134,7 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
       const entryJson = serializeEntry(next, this.#options.maxEntryDepth);
       if (current !== undefined && current.entryJson === entryJson) return next;
       await this.#writeRecord(fileName, normalized, (current?.record.rev ?? 0) + 1, entryJson, true);
-      await touchStamp(this.#dir);
+      await this.#recordChange([fileName]);
       return next;
     });
   }
@@ -131,10 +150,10 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     this.#assertOpen();
     if (typeof mutator !== 'function') throw new TypeError('mutator must be a function');
     for (let attempt = 0; attempt <= this.#options.maxUpdateRetries; attempt += 1) {
-      const snapshot = await this.#currentSnapshot();
-      const tracker = new ChangeTracker<E>(snapshot.entries, (entry) => this.#copyEntry(entry));
+      const view = await this.#currentView();
+      const tracker = new ChangeTracker<E>(view, (entry) => this.#copyEntry(entry));
       const result = await mutator(tracker.record);
-      const writes = this.#plannedWrites(tracker, snapshot);
+      const writes = this.#plannedWrites(tracker, view);
       if (writes.length === 0) return result;
       const committed = await this.#withKeyLocks(
         writes.map((write) => write.key),
@@ -165,7 +184,7 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
         throw error;
       }
       if (this.#options.fsync) await this.#dir.sync();
-      await touchStamp(this.#dir);
+      await this.#recordChange([fileName]);
       return true;
     });
   }
@@ -173,7 +192,8 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    this.#snapshot = undefined;
+    this.#cache = undefined;
+    await this.#changes.close();
     await this.#locks.close();
     await this.#dir.close();
     await this.#parent.close();
@@ -192,11 +212,11 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     }) as E;
   }
 
-  #plannedWrites(tracker: ChangeTracker<E>, snapshot: Snapshot<E>): PlannedWrite[] {
+  #plannedWrites(tracker: ChangeTracker<E>, view: Snapshot<E>): PlannedWrite[] {
     const byKey = new Map<string, PlannedWrite>();
     for (const change of tracker.changes()) {
       const key = normalizeStoreKey(change.key, this.#options.normalizeKey);
-      if (change.key !== key && Object.hasOwn(snapshot.entries, change.key)) {
+      if (change.key !== key && view.has(change.key)) {
         // Snapshot keys are normalized already; this can only be a caller-added variant.
         throw new TypeError(`key ${JSON.stringify(change.key)} is not normalized`);
       }
@@ -215,8 +235,8 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
         key,
         rawKey: change.key,
         entryJson,
-        expectedRev: snapshot.revs.get(key) ?? 0,
-        expectedJson: Object.hasOwn(snapshot.entries, key) ? originalJson : undefined,
+        expectedRev: view.stored(key)?.rev ?? 0,
+        expectedJson: view.has(key) ? originalJson : undefined,
       });
     }
     return [...byKey.values()];
@@ -227,7 +247,12 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     for (const [index, write] of writes.entries()) {
       // rev alone is not enough: a key deleted and re-created meanwhile starts again at rev 1.
       const now = current[index];
-      if ((now?.record.rev ?? 0) !== write.expectedRev || now?.entryJson !== write.expectedJson) return false;
+      if ((now?.record.rev ?? 0) !== write.expectedRev || now?.entryJson !== write.expectedJson) {
+        // Re-read it at the next refresh even if no change record names it (a writer that died
+        // between its rename and its record leaves exactly this).
+        this.#suspect.add(entryFileName(write.key));
+        return false;
+      }
     }
     for (const [index, write] of writes.entries()) {
       const fileName = entryFileName(write.key);
@@ -241,7 +266,7 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     }
     // One directory fsync covers every rename and unlink above.
     if (this.#options.fsync) await this.#dir.sync();
-    await touchStamp(this.#dir);
+    await this.#recordChange(writes.map((write) => entryFileName(write.key)));
     return true;
   }
 
@@ -296,6 +321,7 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     const target = `${fileName}.${Date.now()}.${process.pid}.${randomBytes(4).toString('hex')}`;
     try {
       await this.#dir.rename(fileName, target, { targetDir: quarantine });
+      await this.#recordChange([fileName]);
       this.#options.logger.warn(`hardfs session store: quarantined ${fileName}`, {
         file: `${this.#dir.path}/${fileName}`,
         movedTo: `${quarantine.path}/${target}`,
@@ -309,43 +335,108 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     }
   }
 
-  async #currentSnapshot(): Promise<Snapshot<E>> {
-    const token = await readStamp(this.#dir);
-    const cached = this.#snapshot;
-    if (cached !== undefined && token !== undefined && cached.token === token) return cached;
-    // The token is read before the entries: a commit that lands during the reload changes
-    // the stamp after this read, so the next call reloads again instead of trusting us.
-    const fresh = await this.#readAll(token);
-    this.#snapshot = fresh;
-    return fresh;
+  // One refresh at a time per store object: a refresh that starts after a call began reflects
+  // every commit that finished before it, so callers arriving while one runs share the next.
+  #currentView(): Promise<Snapshot<E>> {
+    if (this.#queuedRefresh !== undefined) return this.#queuedRefresh;
+    const refresh = this.#refreshes.then(() => {
+      this.#queuedRefresh = undefined;
+      return this.#refresh();
+    });
+    this.#queuedRefresh = refresh;
+    this.#refreshes = refresh.catch(() => undefined);
+    return refresh;
   }
 
-  async #readAll(token: string | undefined): Promise<Snapshot<E>> {
-    const entries = Object.create(null) as Record<string, E>;
-    const revs = new Map<string, number>();
+  /**
+   * Brings the cache up to date. Order matters: the log position is taken first, then the lock
+   * directory is listed, then files are read; a commit finishing after any step is named after
+   * the position taken, so the next refresh sees it. Re-read besides the files the log names:
+   * files locked now or at the last refresh (a commit under way, or one whose writer died
+   * between its rename and its change record, which leaves its lock file behind).
+   */
+  async #refresh(): Promise<Snapshot<E>> {
+    this.#assertOpen();
+    const cached = this.#cache;
+    const read = await this.#changes.read(cached?.cursor);
+    const named = read.reset || cached === undefined ? undefined : this.#namedFiles(read.records);
+    const inFlight = await this.#lockedEntryFiles();
+    let view: Snapshot<E>;
+    if (cached === undefined || named === undefined) {
+      this.#suspect.clear();
+      view = await this.#readAll();
+    } else {
+      for (const name of [...cached.inFlight, ...inFlight, ...this.#suspect]) named.add(name);
+      this.#suspect.clear();
+      const changes = new Map<string, StoredEntry<E> | undefined>();
+      for (const name of named) changes.set(name, await this.#loadEntryFile(name));
+      view = cached.view.with(changes);
+    }
+    if (!this.#closed) this.#cache = { cursor: read.cursor, view, inFlight };
+    return view;
+  }
+
+  /** Entry files named by change records; undefined when everything must be read again. */
+  #namedFiles(records: readonly string[]): Set<string> | undefined {
+    const names = new Set<string>();
+    for (const record of records) {
+      if (record === ALL_CHANGED) return undefined;
+      for (const name of record.split('/')) {
+        if (!isSafeEntryFileName(name)) {
+          this.#options.logger.warn('hardfs session store: a change record names no entry file; reloading every entry', {
+            file: this.#changes.path,
+          });
+          return undefined;
+        }
+        names.add(name);
+      }
+    }
+    return names;
+  }
+
+  async #lockedEntryFiles(): Promise<Set<string>> {
+    const locked = new Set<string>();
+    for (const name of await this.#locks.list()) {
+      if (!name.endsWith(LOCK_SUFFIX)) continue;
+      const entryFile = name.slice(0, -LOCK_SUFFIX.length);
+      if (isSafeEntryFileName(entryFile)) locked.add(entryFile);
+    }
+    return locked;
+  }
+
+  async #recordChange(fileNames: string[]): Promise<void> {
+    await this.#changes.append(changeRecordFor(fileNames));
+  }
+
+  async #readAll(): Promise<Snapshot<E>> {
+    const base = new Map<string, StoredEntry<E>>();
     for (const dirent of await this.#dir.entries()) {
       if (!isEntryFileName(dirent.name)) continue;
       if (dirent.type !== 'file') {
         await this.#quarantine(dirent.name, new HardfsError('EINSECURE', `not a regular file (${dirent.type})`));
         continue;
       }
-      let bytes: Buffer;
-      try {
-        // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
-        // trips than in the syscalls themselves.
-        bytes = this.#dir.readFileSync(dirent.name, { maxBytes: this.#options.maxEntryBytes });
-      } catch (error) {
-        if (errnoCode(error) === 'ENOENT') continue;
-        if (!isQuarantinable(error)) throw error;
-        await this.#quarantine(dirent.name, error);
-        continue;
-      }
-      const record = await this.#parseRecordOrQuarantine(bytes, dirent.name);
-      if (record === undefined) continue;
-      entries[record.key] = freezeEntry(record.entry);
-      revs.set(record.key, record.rev);
+      const stored = await this.#loadEntryFile(dirent.name);
+      if (stored !== undefined) base.set(dirent.name, stored);
     }
-    return { token, entries: Object.freeze(entries), revs };
+    return new Snapshot(base);
+  }
+
+  /** One entry file for the cache: undefined when it is gone or was quarantined. */
+  async #loadEntryFile(fileName: string): Promise<StoredEntry<E> | undefined> {
+    let bytes: Buffer;
+    try {
+      // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
+      // trips than in the syscalls themselves.
+      bytes = this.#dir.readFileSync(fileName, { maxBytes: this.#options.maxEntryBytes });
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return undefined;
+      if (!isQuarantinable(error)) throw error;
+      await this.#quarantine(fileName, error);
+      return undefined;
+    }
+    const record = await this.#parseRecordOrQuarantine(bytes, fileName);
+    return record === undefined ? undefined : { key: record.key, entry: freezeEntry(record.entry), rev: record.rev };
   }
 
   // Locks are taken in sorted key order, in-process first then cross-process, so two
@@ -375,8 +466,10 @@ interface PlannedWrite {
   expectedJson: string | undefined;
 }
 
+const LOCK_SUFFIX = '.lock';
+
 function lockFileName(key: string): string {
-  return `${entryFileName(key)}.lock`;
+  return `${entryFileName(key)}${LOCK_SUFFIX}`;
 }
 
 function isQuarantinable(error: unknown): boolean {
@@ -404,6 +497,7 @@ export async function openSessionStore<E extends SessionEntry = SessionEntry>(
   const parent = await openDir(layout.parentPath);
   let dir: SafeDir | undefined;
   let locks: SafeDir | undefined;
+  let changes: ChangeLog | undefined;
   try {
     if (resolved.migrateOnOpen) {
       await migrateWithParent(parent, layout, resolved);
@@ -412,9 +506,10 @@ export async function openSessionStore<E extends SessionEntry = SessionEntry>(
     dir = await parent.openSubdir(layout.dirName, { create: true, mode: 0o700 });
     locks = await dir.openSubdir(LOCKS_DIR, { create: true, mode: 0o700 });
     await sweepStaleTempFiles(dir, resolved);
-    if ((await readStamp(dir)) === undefined) await touchStamp(dir);
-    return new SessionStore<E>(layout, resolved, parent, dir, locks);
+    changes = await openStoreChangeLog(dir, resolved.logger);
+    return new SessionStore<E>(layout, resolved, parent, dir, locks, changes);
   } catch (error) {
+    await changes?.close();
     await locks?.close();
     await dir?.close();
     await parent.close();

@@ -103,7 +103,7 @@ describe('symlinks around the store', () => {
 
   it('symlinked .locks, .stamp or .quarantine inside sessions.d never lead a write outside', async () => {
     for (const name of ['.locks', '.stamp', '.quarantine']) {
-      const { dir, path, options } = await plantedStore({ [entryFileName('a')]: recordText('a', { n: 1 }), 'bad.json': 'garbage' });
+      const { dir, path, options, warnings } = await plantedStore({ [entryFileName('a')]: recordText('a', { n: 1 }), 'bad.json': 'garbage' });
       const outside = await tempDir();
       writeFileSync(join(outside, 'victim'), 'precious');
       const before = snapshotTree(outside);
@@ -118,7 +118,14 @@ describe('symlinks around the store', () => {
         expect((error as { code?: string }).code).toBe('ESYMLINK');
       }
       expect(snapshotTree(outside)).toEqual(before);
-      expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+      if (name === '.stamp') {
+        // The change log is only a hint to caches: a link planted there is replaced (the rename
+        // replaces the link itself, never its target) and reported, and the store keeps working.
+        expect(lstatSync(join(dir, name)).isFile()).toBe(true);
+        expect(warnings.some((warning) => warning.message.includes('replaced the change log (symlink)'))).toBe(true);
+      } else {
+        expect(lstatSync(join(dir, name)).isSymbolicLink()).toBe(true);
+      }
     }
   });
 

@@ -14,6 +14,7 @@ import {
   type SessionStore,
   type SessionStoreOptions,
 } from '../../src/session-store/index.js';
+import { openChangeLog, openDir } from '../../src/index.js';
 import { fcParams } from '../support/fc.js';
 import { caught } from '../support/tmp.js';
 
@@ -129,6 +130,11 @@ abstract class StoreCommand implements fc.AsyncCommand<Model, Real> {
   async run(model: Model, real: Real): Promise<void> {
     await this.apply(model, real);
     await expectStoreEqualsModel(real.store, model);
+    // The other instance's cache is refreshed incrementally from the change log: it must
+    // converge on the same state after every command, whoever wrote.
+    const seenByOther = await real.other.loadAll();
+    expect(Object.keys(seenByOther).sort()).toEqual(sortedKeys(model.entries));
+    for (const [key, entry] of model.entries) expect(seenByOther[key]).toEqual(entry);
   }
   abstract apply(model: Model, real: Real): Promise<void>;
 }
@@ -281,6 +287,46 @@ class OtherInstanceUpdateCommand extends StoreCommand {
   }
 }
 
+class OtherInstanceUpdateManyCommand extends StoreCommand {
+  constructor(readonly ops: ManyOp[]) {
+    super();
+  }
+  async apply(model: Model, real: Real): Promise<void> {
+    const keys = this.ops.map((op) => modelKey(model, op.raw));
+    if (keys.some((key) => key === undefined)) return;
+    await real.store.loadAll(); // warm the first instance's cache
+    await real.other.updateMany((record) => {
+      for (const [index, op] of this.ops.entries()) {
+        if (op.value === undefined) delete record[keys[index] as string];
+        else record[keys[index] as string] = op.value;
+      }
+    });
+    for (const [index, op] of this.ops.entries()) {
+      const key = keys[index] as string;
+      if (op.value === undefined) model.entries.delete(key);
+      else model.entries.set(key, canon(op.value));
+    }
+  }
+  override toString(): string {
+    return `other.updateMany(${this.ops.map((op) => (op.value === undefined ? `-${JSON.stringify(op.raw)}` : `+${JSON.stringify(op.raw)}`)).join(' ')})`;
+  }
+}
+
+/** Someone rotates the change log: every cache must notice and rebuild. */
+class RotateChangeLogCommand extends StoreCommand {
+  async apply(_model: Model, real: Real): Promise<void> {
+    await real.store.loadAll();
+    const dir = await openDir(real.store.directoryPath);
+    const log = await openChangeLog(dir, '.stamp');
+    await log.rotate();
+    await log.close();
+    await dir.close();
+  }
+  override toString(): string {
+    return 'rotateChangeLog()';
+  }
+}
+
 class ReopenCommand extends StoreCommand {
   async apply(_model: Model, real: Real): Promise<void> {
     await real.store.close();
@@ -307,6 +353,16 @@ const commands = [
   hostileKey.map((raw) => new DeleteCommand(raw)),
   hostileKey.map((raw) => new GetCommand(raw)),
   fc.tuple(hostileKey, fc.option(entryArb, { nil: undefined })).map(([raw, value]) => new OtherInstanceUpdateCommand(raw, value)),
+  fc
+    .array(
+      fc.oneof(
+        { weight: 3, arbitrary: fc.record({ raw: hostileKey, value: entryArb }) },
+        { weight: 1, arbitrary: fc.record({ raw: hostileKey, value: fc.constant(undefined) }) },
+      ),
+      { minLength: 1, maxLength: 4 },
+    )
+    .map((ops) => new OtherInstanceUpdateManyCommand(ops)),
+  fc.constant(new RotateChangeLogCommand()),
   fc.constant(new ReopenCommand()),
 ];
 

@@ -1,0 +1,355 @@
+import { randomBytes } from 'node:crypto';
+import { fstatSync, lstatSync, readSync, writeSync, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
+import { HardfsError, errnoCode, isHardfsError } from '../errors.js';
+import { assertSingleComponent } from '../dir/names.js';
+import { IS_WINDOWS } from '../dir/flags.js';
+import type { SafeDir } from '../dir/safe-dir.js';
+
+/**
+ * An append-only log of one-line records in a pinned directory, shared by every process that
+ * opens the same name, with readers that follow it incrementally.
+ *
+ * What it is for: telling other processes *what* changed since they last looked, so that a
+ * cache can refresh only that. Its content is a hint, never data: a reader that cannot trust
+ * what it sees (first read, the log was rotated, too much was missed, garbage) gets a `reset`
+ * and must rebuild from the source of truth. Records are never fsynced: after a power loss
+ * every process's cache is gone with it.
+ *
+ * Why it is safe with several processes: every append is a single write(2) on an O_APPEND
+ * descriptor, which local filesystems apply whole at the end of the file (not NFS: see
+ * SECURITY.md). The log rotates by atomic rename of a fresh file with a new random generation
+ * over the old name; an appender that finds, after writing, that its descriptor's file was
+ * replaced (link count 0) appends again to the new file, so a record whose append returned is
+ * in the current generation or was written before the rotation that every reader of the new
+ * generation starts from with a reset. Readers detect rotation the same way, after reading.
+ */
+
+export interface ChangeLogOptions {
+  /** Rotate once an append leaves the file larger than this. Default 1 MiB. */
+  rotateBytes?: number;
+  /** A read that would return more unread bytes than this returns a reset instead. Default 4 MiB. */
+  maxReadBytes?: number;
+  /** Mode of the log file. Default 0o600. */
+  mode?: number;
+  /** Told when something other than a log had to be replaced at the name (never followed). */
+  onReplace?: (reason: ChangeLogReplaceReason) => void;
+}
+
+export type ChangeLogReplaceReason = 'corrupt' | 'symlink' | 'not-a-file';
+
+/** Where a reader stands in the log. Plain data: keep it and pass it to the next read. */
+export interface ChangeLogCursor {
+  readonly generation: string;
+  readonly offset: number;
+  /** The offset was taken in the middle of a record being appended: skip to the next line. */
+  readonly partial: boolean;
+}
+
+export type ChangeLogResetReason = 'start' | 'rotated' | 'backlog' | 'corrupt';
+
+export type ChangeLogRead =
+  | { readonly reset: false; readonly records: string[]; readonly cursor: ChangeLogCursor }
+  /**
+   * Rebuild from the source of truth now. The cursor was taken before this call returned, so
+   * anything appended after it is seen by the next read: rebuild after receiving it, not before.
+   */
+  | { readonly reset: true; readonly reason: ChangeLogResetReason; readonly cursor: ChangeLogCursor };
+
+/** The largest record accepted by append (UTF-8 bytes, without the newline). */
+export const MAX_CHANGE_RECORD_BYTES = 64 * 1024;
+
+const MAGIC = 'hardfs-change-log 1 ';
+const GENERATION_HEX = 32;
+const HEADER_BYTES = MAGIC.length + GENERATION_HEX + 1;
+const HEADER_PATTERN = /^hardfs-change-log 1 ([0-9a-f]{32})\n$/;
+const NEWLINE = 0x0a;
+const MAX_REOPENS = 8;
+
+interface OpenLog {
+  readonly handle: FileHandle;
+  readonly generation: string;
+  users: number;
+  dropped: boolean;
+}
+
+interface ResolvedOptions {
+  rotateBytes: number;
+  maxReadBytes: number;
+  mode: number;
+  onReplace: (reason: ChangeLogReplaceReason) => void;
+}
+
+export class ChangeLog {
+  readonly #dir: SafeDir;
+  readonly #name: string;
+  readonly #options: ResolvedOptions;
+  #current: OpenLog | undefined;
+  #opening: Promise<OpenLog> | undefined;
+  #closed = false;
+
+  /** @internal Use openChangeLog(). */
+  constructor(dir: SafeDir, name: string, options: ResolvedOptions) {
+    this.#dir = dir;
+    this.#name = name;
+    this.#options = options;
+  }
+
+  /**
+   * Appends one record (a non-empty string without a newline, at most 64 KiB). Resolves once
+   * the record is in the log's current generation. Rotates the log when it has grown past
+   * `rotateBytes`.
+   */
+  async append(record: string): Promise<void> {
+    const line = encodeRecord(record);
+    for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
+      const log = await this.#acquire();
+      let stats: Stats;
+      try {
+        // One write(2): O_APPEND places it whole at the end, whoever else is appending.
+        const written = writeSync(log.handle.fd, line);
+        if (written !== line.byteLength) {
+          throw new HardfsError('ECORRUPT', `short append to the change log (${written} of ${line.byteLength} bytes)`, {
+            path: this.path,
+          });
+        }
+        stats = fstatSync(log.handle.fd);
+      } finally {
+        this.#release(log);
+      }
+      if (this.#stillCurrent(stats)) {
+        if (stats.size > this.#options.rotateBytes) await this.rotate();
+        return;
+      }
+      // Rotated between our open and our write: the record went to a file nobody reads any
+      // more. Append it again to the file that now holds the name.
+      this.#drop(log);
+    }
+    throw new HardfsError('ELOCKED', `the change log kept being replaced during an append (${MAX_REOPENS} times)`, {
+      path: this.path,
+    });
+  }
+
+  /**
+   * Records appended since `cursor` (complete lines only). Without a cursor, or with one from
+   * another generation, returns a reset whose cursor is the end of the log.
+   */
+  async read(cursor?: ChangeLogCursor): Promise<ChangeLogRead> {
+    for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
+      const log = await this.#acquire();
+      let result: ChangeLogRead;
+      let stats: Stats;
+      try {
+        result = this.#readFrom(log, cursor);
+        stats = fstatSync(log.handle.fd);
+      } finally {
+        this.#release(log);
+      }
+      // Checked after reading: a rotation before this point makes the records read here
+      // incomplete for the new generation, so the caller starts over from a reset.
+      if (this.#stillCurrent(stats)) return result;
+      this.#drop(log);
+      cursor = undefined;
+    }
+    throw new HardfsError('ELOCKED', `the change log kept being replaced during a read (${MAX_REOPENS} times)`, {
+      path: this.path,
+    });
+  }
+
+  /** Replaces the log by an empty one of a new generation: every reader's next read is a reset. */
+  async rotate(): Promise<void> {
+    this.#assertOpen();
+    await this.#dir.writeFileAtomic(this.#name, header(newGeneration()), { fsync: false, mode: this.#options.mode });
+    const current = this.#current;
+    if (current !== undefined) this.#drop(current);
+  }
+
+  get path(): string {
+    return `${this.#dir.path}/${this.#name}`;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const opening = this.#opening;
+    await opening?.catch(() => undefined);
+    const current = this.#current;
+    if (current !== undefined) this.#drop(current);
+  }
+
+  // ---------------------------------------------------------------------------------------
+
+  #readFrom(log: OpenLog, cursor: ChangeLogCursor | undefined): ChangeLogRead {
+    const fd = log.handle.fd;
+    const size = fstatSync(fd).size;
+    const reset = (reason: ChangeLogResetReason): ChangeLogRead => ({
+      reset: true,
+      reason,
+      cursor: { generation: log.generation, offset: size, partial: size > HEADER_BYTES && byteAt(fd, size - 1) !== NEWLINE },
+    });
+    if (cursor === undefined) return reset('start');
+    if (cursor.generation !== log.generation) return reset('rotated');
+    // Shorter than where we stood: someone truncated it. Nothing it says can be trusted.
+    if (size < cursor.offset || cursor.offset < HEADER_BYTES) return reset('corrupt');
+    if (size - cursor.offset > this.#options.maxReadBytes) return reset('backlog');
+    const unread = Buffer.allocUnsafe(size - cursor.offset);
+    const length = readFully(fd, unread, cursor.offset);
+    const end = unread.subarray(0, length).lastIndexOf(NEWLINE);
+    if (end < 0) return { reset: false, records: [], cursor }; // nothing complete yet
+    let text = unread.toString('utf8', 0, end);
+    if (cursor.partial) {
+      // The first line is the tail of a record we only saw part of: its change was already
+      // covered by the rebuild that followed the reset which handed out this cursor.
+      const first = text.indexOf('\n');
+      text = first < 0 ? '' : text.slice(first + 1);
+    }
+    const records = text.length === 0 ? [] : text.split('\n');
+    return { reset: false, records, cursor: { generation: log.generation, offset: cursor.offset + end + 1, partial: false } };
+  }
+
+  #stillCurrent(stats: Stats): boolean {
+    if (stats.nlink === 0) return false;
+    /* v8 ignore start -- Windows may keep the link count of a replaced file open: compare identities */
+    if (IS_WINDOWS) {
+      try {
+        const named = lstatSync(`${this.#dir.path}/${this.#name}`);
+        return named.ino === stats.ino && named.dev === stats.dev;
+      } catch {
+        return false;
+      }
+    }
+    /* v8 ignore stop */
+    return true;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new HardfsError('ECLOSED', 'change log is closed', { path: this.path });
+  }
+
+  async #acquire(): Promise<OpenLog> {
+    this.#assertOpen();
+    let log = this.#current;
+    if (log === undefined) {
+      this.#opening ??= this.#open().finally(() => {
+        this.#opening = undefined;
+      });
+      log = await this.#opening;
+      this.#assertOpen();
+    }
+    log.users += 1;
+    return log;
+  }
+
+  #release(log: OpenLog): void {
+    log.users -= 1;
+    if (log.dropped && log.users === 0) void log.handle.close().catch(() => undefined);
+  }
+
+  // A descriptor is closed only once nobody is between acquire and release with it: a
+  // synchronous call on a closed (and perhaps reused) descriptor number would touch another file.
+  #drop(log: OpenLog): void {
+    if (this.#current === log) this.#current = undefined;
+    if (log.dropped) return;
+    log.dropped = true;
+    if (log.users === 0) void log.handle.close().catch(() => undefined);
+  }
+
+  async #open(): Promise<OpenLog> {
+    for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
+      let handle: FileHandle;
+      try {
+        handle = await this.#dir.openFile(this.#name, { append: true });
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') {
+          await this.rotate();
+          continue;
+        }
+        if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
+          // Replaced by rename, never followed or opened: a planted link or FIFO only ever
+          // costs the readers one reset.
+          this.#options.onReplace(isHardfsError(error, 'ESYMLINK') ? 'symlink' : 'not-a-file');
+          await this.rotate();
+          continue;
+        }
+        throw error;
+      }
+      const generation = readGeneration(handle);
+      if (generation !== undefined) {
+        const log: OpenLog = { handle, generation, users: 0, dropped: false };
+        this.#current = log;
+        return log;
+      }
+      await handle.close();
+      this.#options.onReplace('corrupt');
+      await this.rotate();
+    }
+    throw new HardfsError('ELOCKED', `could not open the change log (replaced ${MAX_REOPENS} times)`, { path: this.path });
+  }
+}
+
+/** Opens (creating if needed) the change log `name` in the pinned directory `dir`. */
+export async function openChangeLog(dir: SafeDir, name: string, options: ChangeLogOptions = {}): Promise<ChangeLog> {
+  assertSingleComponent(name, 'change log name');
+  const log = new ChangeLog(dir, name, resolveOptions(options));
+  // Open now so that a problem with the directory or the name surfaces here, not at first use.
+  await log.read();
+  return log;
+}
+
+function resolveOptions(options: ChangeLogOptions): ResolvedOptions {
+  const rotateBytes = options.rotateBytes ?? 1024 * 1024;
+  const maxReadBytes = options.maxReadBytes ?? 4 * 1024 * 1024;
+  for (const [name, value] of [['rotateBytes', rotateBytes], ['maxReadBytes', maxReadBytes]] as const) {
+    if (!Number.isSafeInteger(value) || value < HEADER_BYTES) {
+      throw new TypeError(`${name} must be an integer of at least ${HEADER_BYTES}, got ${String(value)}`);
+    }
+  }
+  const mode = options.mode ?? 0o600;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
+    throw new TypeError(`mode must be an integer between 0 and 0o777, got ${String(mode)}`);
+  }
+  const onReplace = options.onReplace ?? (() => undefined);
+  if (typeof onReplace !== 'function') throw new TypeError('onReplace must be a function');
+  return { rotateBytes, maxReadBytes, mode, onReplace };
+}
+
+function encodeRecord(record: unknown): Buffer {
+  if (typeof record !== 'string' || record.length === 0) {
+    throw new TypeError('a change record must be a non-empty string');
+  }
+  if (record.includes('\n')) throw new TypeError('a change record must not contain a newline');
+  const line = Buffer.from(`${record}\n`, 'utf8');
+  if (line.byteLength - 1 > MAX_CHANGE_RECORD_BYTES) {
+    throw new HardfsError('ETOOBIG', `a change record is at most ${MAX_CHANGE_RECORD_BYTES} bytes`);
+  }
+  return line;
+}
+
+function newGeneration(): string {
+  return randomBytes(GENERATION_HEX / 2).toString('hex');
+}
+
+function header(generation: string): string {
+  return `${MAGIC}${generation}\n`;
+}
+
+function readGeneration(handle: FileHandle): string | undefined {
+  const bytes = Buffer.alloc(HEADER_BYTES);
+  const length = readFully(handle.fd, bytes, 0);
+  return HEADER_PATTERN.exec(bytes.toString('latin1', 0, length))?.[1];
+}
+
+function readFully(fd: number, buffer: Buffer, position: number): number {
+  let length = 0;
+  while (length < buffer.byteLength) {
+    const bytesRead = readSync(fd, buffer, length, buffer.byteLength - length, position + length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  return length;
+}
+
+function byteAt(fd: number, position: number): number | undefined {
+  const one = Buffer.alloc(1);
+  return readSync(fd, one, 0, 1, position) === 1 ? one[0] : undefined;
+}
