@@ -125,10 +125,12 @@ async function benchOne(shape, n) {
         put(k, 'getUpdatedAt', s.getUpdatedAtMs);
       }
     }
-    // Reads. "cold" loadAll: another instance committed, so the snapshot must be rebuilt.
+    // Reads. loadAll after another instance committed (the cache refreshes what the change log
+    // names), and loadAll by a store opened just now (every file read and parsed).
     const other = await openSessionStore(storePath);
     const dk = keyOf(shape, n, SYSTEMS[0]);
-    put(dk, 'loadAll', await coldLoadAll(store, other));
+    put(dk, 'loadAll', await loadAllAfterForeignCommit(store, other));
+    put(dk, 'loadAllFirst', await firstLoadAll(storePath));
     put(dk, 'loadAllCached', await medianTime(() => store.loadAll(), 7));
     put(dk, 'get', await medianTime((i) => store.get(`agent:main:s${i % n}`), 21));
     put(dk, 'getUpdatedAt', await medianTime((i) => store.getUpdatedAt(`agent:main:s${i % n}`), 21));
@@ -144,7 +146,19 @@ async function benchOne(shape, n) {
   }
 }
 
-async function coldLoadAll(store, other) {
+async function firstLoadAll(storePath) {
+  const times = [];
+  for (let i = 0; i < 5; i += 1) {
+    const fresh = await openSessionStore(storePath);
+    const t0 = performance.now();
+    await fresh.loadAll();
+    times.push(performance.now() - t0);
+    await fresh.close();
+  }
+  return median(times);
+}
+
+async function loadAllAfterForeignCommit(store, other) {
   const times = [];
   for (let i = 0; i < 5; i += 1) {
     await other.update('agent:main:s0', (e) => bump(e));
@@ -192,13 +206,14 @@ async function main() {
           N: String(n),
           system,
           'loadAll ms': formatNumber(med(k, 'loadAll'), 3),
+          'first loadAll ms': system === SYSTEMS[0] ? formatNumber(med(k, 'loadAllFirst'), 3) : '',
           'loadAll cached ms': system === SYSTEMS[0] ? formatNumber(med(k, 'loadAllCached'), 3) : '',
           'get ms': formatNumber(med(k, 'get'), 3),
           'getUpdatedAt ms': formatNumber(med(k, 'getUpdatedAt'), 3),
         });
       }
     }
-    printTable(`Reads, ${shape} entries`, ['N', 'system', 'loadAll ms', 'loadAll cached ms', 'get ms', 'getUpdatedAt ms'], readRows);
+    printTable(`Reads, ${shape} entries (hardfs loadAll: after another instance's commit; first: in a store just opened)`, ['N', 'system', 'loadAll ms', 'first loadAll ms', 'loadAll cached ms', 'get ms', 'getUpdatedAt ms'], readRows);
   }
   // The figures the issue names, computed from this run (reported, not asserted).
   const d = (shape, n) => keyOf(shape, n, SYSTEMS[0]);
@@ -215,10 +230,13 @@ async function main() {
   lines.push(`[2KiB] 10 writers, N=1000: ${formatNumber(vsFloor)}x the raw floor's throughput (target >= 0.5x)`);
   const guaRatio = med(d(s, largest), 'getUpdatedAt') / med(d(s, 10), 'getUpdatedAt');
   lines.push(`[2KiB] getUpdatedAt at N=${largest} vs N=10: ${formatNumber(guaRatio)}x (O(1): ~1x)`);
-  const loadRatio = med(d(s, largest), 'loadAll') / med(keyOf(s, largest, SYSTEMS[1]), 'loadAll');
-  lines.push(`[2KiB] cold loadAll at N=${largest}: ${formatNumber(loadRatio)}x parsing the equivalent sessions.json (target <= 2x)`);
+  const legacyLoad = med(keyOf(s, largest, SYSTEMS[1]), 'loadAll');
+  const loadRatio = med(d(s, largest), 'loadAll') / legacyLoad;
+  lines.push(`[2KiB] loadAll after another process's commit, N=${largest}: ${formatNumber(loadRatio)}x parsing the equivalent sessions.json (target <= 2x)`);
+  const firstRatio = med(d(s, largest), 'loadAllFirst') / legacyLoad;
+  lines.push(`[2KiB] first loadAll of a newly opened store, N=${largest}: ${formatNumber(firstRatio)}x parsing the equivalent sessions.json (reads every file)`);
   console.log(`\nFigures (this run):\n  ${lines.join('\n  ')}`);
-  console.log(`\nfsyncs per directory-store update: 2 (entry file + directory); lock files and the coherence stamp are not fsynced.`);
+  console.log(`\nfsyncs per directory-store update: 2 (entry file + directory); lock files and the change log are not fsynced.`);
   console.log(`total bench time: ${Math.round((Date.now() - started) / 1000)} s`);
 }
 

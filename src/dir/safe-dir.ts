@@ -81,8 +81,14 @@ export interface OpenFileOptions {
 }
 
 export interface CreateFileOptions {
-  /** Mode of the new file, exact whatever the umask. Default 0o600. */
+  /** Mode of the new file, exact whatever the umask (see exactMode). Default 0o600. */
   mode?: number;
+  /**
+   * Default true: fchmod the new file to exactly `mode`. false skips that syscall and lets the
+   * umask narrow the mode (it can only remove bits, never add any) — for files where a narrower
+   * mode is harmless, such as lock files.
+   */
+  exactMode?: boolean;
   /** fsync the file after writing `data` (the directory is not synced). Default true. */
   fsync?: boolean;
 }
@@ -238,7 +244,7 @@ export class SafeDir {
         throw mapOpenError(error, this.#displayPathOf(name), 'file');
       }
       try {
-        await handle.chmod(mode); // fchmod: exact mode whatever the umask
+        if (options.exactMode ?? true) await handle.chmod(mode); // fchmod: exact mode whatever the umask
         await handle.writeFile(data);
         if (options.fsync ?? true) await handle.sync();
         return handle;

@@ -9,7 +9,7 @@ import { Backoff } from './backoff.js';
 import { trackHeld, untrackHeld, type HeldEntry } from './held-locks.js';
 import { inspectLock, type JudgeContext, type Verdict } from './lock-inspection.js';
 import { resolveLockOptions, type FileLockOptions, type ResolvedLockOptions } from './lock-options.js';
-import { removeIfOwned } from './owned-removal.js';
+import { removeIfSameFile } from './owned-removal.js';
 import { createOwnerRecord, describeOwner, newToken, serializeOwnerRecord } from './owner-record.js';
 import { currentProcessIdentity, type ProcessIdentity } from './process-identity.js';
 import { isReservedLockName, takeOverStaleLock } from './stale-takeover.js';
@@ -99,7 +99,7 @@ class HeldFileLock implements FileLock {
     let removal;
     try {
       await this.#beat;
-      removal = await removeIfOwned(this.#dir, this.#name, this.token);
+      removal = await removeIfSameFile(this.#dir, this.#name, this.#handle);
     } finally {
       untrackHeld(this.#entry);
       await this.#handle.close().catch(noop);
@@ -165,9 +165,12 @@ export async function acquireFileLockWithSeams(
     try {
       // fsync: false — a lock is not data to preserve. After a power loss its holder is gone,
       // and whatever the file then holds (the record, nothing, garbage) is recovered as stale.
+      // exactMode: false — the umask can only narrow 0o600, and a lock file needs no more than
+      // its owner can read; one syscall less on every acquisition.
       handle = await dir.createFileExclusive(name, serializeOwnerRecord(createOwnerRecord(token, identity)), {
         mode: 0o600,
         fsync: false,
+        exactMode: false,
       });
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;

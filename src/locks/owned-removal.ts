@@ -1,3 +1,5 @@
+import { fstatSync, type Stats } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { errnoCode, isHardfsError } from '../errors.js';
 import type { SafeDir } from '../dir/safe-dir.js';
 import { MAX_RECORD_BYTES, parseOwnerRecord } from './owner-record.js';
@@ -29,6 +31,32 @@ export async function removeIfOwned(dir: SafeDir, name: string, token: string): 
     throw error;
   }
   if (parseOwnerRecord(bytes)?.token !== token) return { outcome: 'foreign' };
+  try {
+    await dir.unlink(name);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
+    throw error;
+  }
+  return { outcome: 'removed' };
+}
+
+/**
+ * Removes `name` only if it still names the very file behind `handle` (same device and inode).
+ * As strong as reading the token back — an inode cannot be reused while we hold it open — and
+ * cheaper: two metadata calls instead of opening and reading the file. Same two-step caveat as
+ * removeIfOwned.
+ */
+export async function removeIfSameFile(dir: SafeDir, name: string, handle: FileHandle): Promise<OwnedRemoval> {
+  // fstat of our own descriptor: inline, it never waits on the disk.
+  const mine = fstatSync(handle.fd);
+  let named: Stats;
+  try {
+    named = await dir.stat(name);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
+    throw error;
+  }
+  if (named.dev !== mine.dev || named.ino !== mine.ino) return { outcome: 'foreign' };
   try {
     await dir.unlink(name);
   } catch (error) {

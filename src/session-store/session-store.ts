@@ -404,8 +404,23 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     return locked;
   }
 
+  // The files changed already; a record that cannot be appended would leave other processes'
+  // caches stale, so fall back to rotating the log (every cache rebuilds). Only if that fails
+  // too does the caller hear of it — with the entry committed on disk.
   async #recordChange(fileNames: string[]): Promise<void> {
-    await this.#changes.append(changeRecordFor(fileNames));
+    try {
+      await this.#changes.append(changeRecordFor(fileNames));
+    } catch (error) {
+      try {
+        await this.#changes.rotate();
+      } catch {
+        throw error;
+      }
+      this.#options.logger.warn('hardfs session store: could not append to the change log; rotated it instead', {
+        file: this.#changes.path,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   async #readAll(): Promise<Snapshot<E>> {

@@ -31,12 +31,24 @@ describe.each(variants)('SIGKILL during update bursts, stores under %s (fsync on
     let tempFilesCleaned = 0;
     for (let trial = 0; trial < 6; trial += 1) {
       const path = join(await tempDir(), 'sessions.json');
+      // A long-lived reader in this process, refreshing its cache from the change log all along.
+      const watcher = await openSessionStore(path, { staleTempMs: 60_000 });
       const run = start(BURST, [path]);
       await run.waitFor((line) => line === 'start');
       await run.waitFor((line) => line.startsWith('k')); // at least one commit, then a random instant
-      await sleep(Math.random() * 400);
+      const killAt = performance.now() + Math.random() * 400;
+      while (performance.now() < killAt) {
+        await watcher.loadAll();
+        await sleep(Math.random() * 20);
+      }
       run.kill();
       expect((await run.exited).signal).toBe('SIGKILL');
+      // Whatever instant the kill hit — even between an entry's rename and its change record —
+      // the warm cache converges on what a store opened now reads from scratch.
+      const fresh = await openSessionStore(path, { staleTempMs: 60_000 });
+      expect(await watcher.loadAll()).toEqual(await fresh.loadAll());
+      await fresh.close();
+      await watcher.close();
 
       const lastCommitted = new Map<string, number>();
       for (const line of run.lines) {

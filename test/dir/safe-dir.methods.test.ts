@@ -280,6 +280,27 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
       expect(existsSync(join(base, 'bad-mode'))).toBe(false);
       await dir.close();
     });
+
+    it('exactMode: false lets the umask narrow the mode, never widen it', async () => {
+      const dir = await open(await tempDir());
+      const previous = process.umask(0o277);
+      try {
+        await (await dir.createFileExclusive('narrowed', 'x', { mode: 0o640, exactMode: false })).close();
+        await (await dir.createFileExclusive('exact', 'x', { mode: 0o640 })).close();
+      } finally {
+        process.umask(previous);
+      }
+      expect(modeOf(join(dir.path, 'narrowed'))).toBe(0o400);
+      expect(modeOf(join(dir.path, 'exact'))).toBe(0o640);
+      process.umask(0);
+      try {
+        await (await dir.createFileExclusive('umask-zero', 'x', { mode: 0o600, exactMode: false })).close();
+      } finally {
+        process.umask(previous);
+      }
+      expect(modeOf(join(dir.path, 'umask-zero'))).toBe(0o600);
+      await dir.close();
+    });
   });
 
   describe('rename / renameNoReplace', () => {
