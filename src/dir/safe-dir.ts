@@ -9,7 +9,7 @@ import {
   unlink,
   type FileHandle,
 } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { join, resolve, sep } from 'node:path';
 import { HardfsError, errnoCode } from '../errors.js';
 import { writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
 import { readRegularFileAt, readRegularFileAtSync, resolveMaxBytes, type ReadOptions } from '../io/read-regular-file.js';
@@ -523,8 +523,10 @@ export class SafeDir {
     return name === undefined ? this.#path : join(this.#path, name);
   }
 
+  // Concatenation, not path.join: this runs for every read of a bulk load, `name` is a
+  // checked single component and #path is absolute and normalized, so join could only add cost.
   #displayPathOf(name: string): string {
-    return join(this.#path, name);
+    return this.#path.endsWith(sep) ? `${this.#path}${name}` : `${this.#path}${sep}${name}`;
   }
 
   async #syncDirectory(): Promise<void> {
