@@ -31,13 +31,7 @@ export async function removeIfOwned(dir: SafeDir, name: string, token: string): 
     throw error;
   }
   if (parseOwnerRecord(bytes)?.token !== token) return { outcome: 'foreign' };
-  try {
-    await dir.unlink(name);
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
-    throw error;
-  }
-  return { outcome: 'removed' };
+  return unlinkOwned(dir, name);
 }
 
 /**
@@ -57,6 +51,11 @@ export async function removeIfSameFile(dir: SafeDir, name: string, handle: FileH
     throw error;
   }
   if (named.dev !== mine.dev || named.ino !== mine.ino) return { outcome: 'foreign' };
+  return unlinkOwned(dir, name);
+}
+
+/** The last step of both: the name vanishing under us means someone else removed it. */
+async function unlinkOwned(dir: SafeDir, name: string): Promise<OwnedRemoval> {
   try {
     await dir.unlink(name);
   } catch (error) {
