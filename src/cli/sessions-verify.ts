@@ -1,7 +1,7 @@
 import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, isHardfsError, isTempFileName, openDir, type SafeDir } from '../index.js';
-import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
+import { LOCKS_DIR, QUARANTINE_DIR, SNAPSHOT_FILE, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
 import { parseCommandArgs } from './args.js';
 import { ENTRY_MAX_BYTES, checkEntryFile } from './entry-file.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
@@ -146,6 +146,8 @@ class Verifier {
       } else if (name === STAMP_FILE && stats.isFile()) {
         stamp = true;
         this.checkFile(path, stats);
+      } else if (name === SNAPSHOT_FILE && stats.isFile()) {
+        this.checkFile(path, stats); // a cache of the entries (see snapshot-file.ts)
       } else if ((name === LOCKS_DIR || name === QUARANTINE_DIR) && stats.isDirectory()) {
         await this.#verifySubdir(dir, name);
       } else if (isTempFileName(name) && stats.isFile()) {

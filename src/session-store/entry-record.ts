@@ -73,32 +73,47 @@ export interface ParseRecordLimits {
  */
 export function parseRecord<E extends SessionEntry>(bytes: Buffer, fileName: string, limits: ParseRecordLimits): EntryRecord<E> {
   const parsed = parseJsonSafe(bytes, { maxBytes: limits.maxBytes, maxDepth: limits.maxDepth + 2 });
+  const { record, expectedFileName } = validateRecord<E>(parsed, fileName);
+  if (expectedFileName !== fileName) {
+    throw new HardfsError('ECORRUPT', `file name does not match the key inside (expected ${expectedFileName})`, { path: fileName });
+  }
+  return record;
+}
+
+/**
+ * Checks an already parsed record (see parseRecord) and returns it with the file name its key
+ * must live in. `where` names it in errors.
+ */
+export function validateRecord<E extends SessionEntry>(
+  parsed: unknown,
+  where: string,
+): { record: EntryRecord<E>; expectedFileName: string } {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    throw new HardfsError('ECORRUPT', 'entry file is not a JSON object', { path: fileName });
+    throw new HardfsError('ECORRUPT', 'entry file is not a JSON object', { path: where });
   }
   const record = parsed as Record<string, unknown>;
   if (record['v'] !== RECORD_VERSION) {
-    throw new HardfsError('ECORRUPT', `unsupported entry record version ${String(record['v'])}`, { path: fileName });
+    throw new HardfsError('ECORRUPT', `unsupported entry record version ${String(record['v'])}`, { path: where });
   }
   const key = record['key'];
   const rev = record['rev'];
   if (typeof key !== 'string' || key.length === 0) {
-    throw new HardfsError('ECORRUPT', 'entry record has no key', { path: fileName });
+    throw new HardfsError('ECORRUPT', 'entry record has no key', { path: where });
   }
   if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) {
-    throw new HardfsError('ECORRUPT', 'entry record has no valid rev', { path: fileName });
+    throw new HardfsError('ECORRUPT', 'entry record has no valid rev', { path: where });
   }
   if (!isPlainEntry(record['entry'])) {
-    throw new HardfsError('ECORRUPT', 'entry record has no entry object', { path: fileName });
+    throw new HardfsError('ECORRUPT', 'entry record has no entry object', { path: where });
   }
-  let expected: string;
+  let expectedFileName: string;
   try {
-    expected = entryFileName(key);
+    expectedFileName = entryFileName(key);
   } catch {
-    throw new HardfsError('ECORRUPT', 'entry record key cannot be encoded', { path: fileName });
+    throw new HardfsError('ECORRUPT', 'entry record key cannot be encoded', { path: where });
   }
-  if (isBlockedObjectKey(key) || expected !== fileName) {
-    throw new HardfsError('ECORRUPT', `file name does not match the key inside (expected ${expected})`, { path: fileName });
+  if (isBlockedObjectKey(key)) {
+    throw new HardfsError('ECORRUPT', 'entry record key is a blocked object key', { path: where });
   }
-  return { v: RECORD_VERSION, key, rev, entry: record['entry'] as E };
+  return { record: { v: RECORD_VERSION, key, rev, entry: record['entry'] as E }, expectedFileName };
 }

@@ -20,6 +20,7 @@ export {
 export { entryFileName } from './entry-record.js';
 export {
   STAMP_FILE,
+  SNAPSHOT_FILE,
   LOCKS_DIR,
   QUARANTINE_DIR,
   storeLayout,

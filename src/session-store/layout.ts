@@ -5,6 +5,7 @@ import { HardfsError, assertSingleComponent, isSingleComponent } from '../index.
 export const STORE_DIR_SUFFIX = '.d';
 export const STAGING_SUFFIX = '.d.migrating';
 export const STAMP_FILE = '.stamp';
+export const SNAPSHOT_FILE = '.snapshot';
 export const LOCKS_DIR = '.locks';
 export const QUARANTINE_DIR = '.quarantine';
 export const ENTRY_SUFFIX = '.json';

@@ -14,6 +14,13 @@ import {
 } from '../index.js';
 import { ChangeTracker, type SessionRecord } from './change-tracker.js';
 import { Snapshot, type StoredEntry } from './snapshot.js';
+import {
+  MAX_SNAPSHOT_BYTES,
+  parseSnapshotBody,
+  readSnapshotFile,
+  readSnapshotHeader,
+  writeSnapshotFile,
+} from './snapshot-file.js';
 import { freezeEntry } from './freeze-entry.js';
 import {
   assertStorableEntry,
@@ -25,7 +32,7 @@ import {
   type EntryRecord,
   type SessionEntry,
 } from './entry-record.js';
-import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName, isSafeEntryFileName, storeLayout, type StoreLayout } from './layout.js';
+import { LOCKS_DIR, QUARANTINE_DIR, SNAPSHOT_FILE, STAMP_FILE, isEntryFileName, isSafeEntryFileName, storeLayout, type StoreLayout } from './layout.js';
 import { migrateWithParent, removeLeftoverStaging } from './migration.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
 import { ALL_CHANGED, changeRecordFor, openStoreChangeLog } from './change-records.js';
@@ -58,6 +65,9 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   /** Files to re-read at the next refresh whatever the log says (found changed by a commit check). */
   readonly #suspect = new Set<string>();
   #queuedRefresh: Promise<Snapshot<E>> | undefined;
+  /** Generation of the change log the snapshot file was last known to belong to. */
+  #snapshotGeneration: string | undefined;
+  #replaceSnapshot = false;
   #refreshes: Promise<unknown> = Promise.resolve();
   #closed = false;
 
@@ -357,14 +367,16 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
    */
   async #refresh(): Promise<Snapshot<E>> {
     this.#assertOpen();
-    const cached = this.#cache;
+    const cached = this.#cache ?? (await this.#seedFromSnapshotFile());
     const read = await this.#changes.read(cached?.cursor);
     const named = read.reset || cached === undefined ? undefined : this.#namedFiles(read.records);
     const inFlight = await this.#lockedEntryFiles();
     let view: Snapshot<E>;
     if (cached === undefined || named === undefined) {
       this.#suspect.clear();
-      view = await this.#readAll();
+      const loaded = await this.#readAll();
+      view = loaded.view;
+      if (loaded.files !== undefined) await this.#saveSnapshotFile(read.cursor, inFlight, loaded.files);
     } else {
       for (const name of [...cached.inFlight, ...inFlight, ...this.#suspect]) named.add(name);
       this.#suspect.clear();
@@ -423,22 +435,76 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
     }
   }
 
-  async #readAll(): Promise<Snapshot<E>> {
+  /** Every entry file; with their bytes, for the snapshot file, unless that would be too large. */
+  async #readAll(): Promise<{ view: Snapshot<E>; files: Buffer[] | undefined }> {
     const base = new Map<string, StoredEntry<E>>();
+    let files: Buffer[] | undefined = [];
+    let totalBytes = 0;
     for (const dirent of await this.#dir.entries()) {
       if (!isEntryFileName(dirent.name)) continue;
       if (dirent.type !== 'file') {
         await this.#quarantine(dirent.name, new HardfsError('EINSECURE', `not a regular file (${dirent.type})`));
         continue;
       }
-      const stored = await this.#loadEntryFile(dirent.name);
-      if (stored !== undefined) base.set(dirent.name, stored);
+      const loaded = await this.#loadEntryFileBytes(dirent.name);
+      if (loaded === undefined) continue;
+      base.set(dirent.name, loaded.stored);
+      totalBytes += loaded.bytes.byteLength;
+      if (totalBytes > MAX_SNAPSHOT_BYTES) files = undefined;
+      files?.push(loaded.bytes);
     }
-    return new Snapshot(base);
+    return { view: new Snapshot(base), files: files?.length === 0 ? undefined : files };
+  }
+
+  /**
+   * A newly opened store starts from `.snapshot` when it belongs to the change log's current
+   * generation (checked on its header before the body is read); the refresh that follows
+   * applies the change records appended since. Anything unusable is reported and ignored.
+   */
+  async #seedFromSnapshotFile(): Promise<CacheState<E> | undefined> {
+    try {
+      const header = await readSnapshotHeader(this.#dir);
+      if (header === undefined || (await this.#changes.read(header.cursor)).reset) return undefined;
+      const file = readSnapshotFile(this.#dir);
+      if (file === undefined) return undefined;
+      const base = parseSnapshotBody<E>(file.body, this.#options, freezeEntry);
+      this.#snapshotGeneration = file.header.cursor.generation;
+      return { cursor: file.header.cursor, view: new Snapshot(base), inFlight: new Set(file.header.inFlight) };
+    } catch (error) {
+      if (!isQuarantinable(error)) throw error;
+      this.#replaceSnapshot = true; // or every process opened later would trip over it again
+      this.#options.logger.warn('hardfs session store: ignored an unusable snapshot; reading every entry file', {
+        file: `${this.#dir.path}/${SNAPSHOT_FILE}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  }
+
+  /** Saves what a full load read, once per change-log generation (it is a cache: failures only warn). */
+  async #saveSnapshotFile(cursor: ChangeLogCursor, inFlight: ReadonlySet<string>, files: Buffer[]): Promise<void> {
+    if (this.#snapshotGeneration === cursor.generation) return;
+    try {
+      const existing = this.#replaceSnapshot ? undefined : await readSnapshotHeader(this.#dir).catch(() => undefined);
+      if (existing?.cursor.generation !== cursor.generation) {
+        await writeSnapshotFile(this.#dir, { cursor, inFlight: [...inFlight] }, files);
+      }
+      this.#snapshotGeneration = cursor.generation;
+      this.#replaceSnapshot = false;
+    } catch (error) {
+      this.#options.logger.warn('hardfs session store: could not save the snapshot', {
+        file: `${this.#dir.path}/${SNAPSHOT_FILE}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
   }
 
   /** One entry file for the cache: undefined when it is gone or was quarantined. */
   async #loadEntryFile(fileName: string): Promise<StoredEntry<E> | undefined> {
+    return (await this.#loadEntryFileBytes(fileName))?.stored;
+  }
+
+  async #loadEntryFileBytes(fileName: string): Promise<{ stored: StoredEntry<E>; bytes: Buffer } | undefined> {
     let bytes: Buffer;
     try {
       // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
@@ -451,7 +517,8 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
       return undefined;
     }
     const record = await this.#parseRecordOrQuarantine(bytes, fileName);
-    return record === undefined ? undefined : { key: record.key, entry: freezeEntry(record.entry), rev: record.rev };
+    if (record === undefined) return undefined;
+    return { stored: { key: record.key, entry: freezeEntry(record.entry), rev: record.rev }, bytes };
   }
 
   // Locks are taken in sorted key order, in-process first then cross-process, so two

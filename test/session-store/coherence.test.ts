@@ -142,3 +142,100 @@ describe('loadAll refreshes from the change log', () => {
     await writer.close();
   });
 });
+
+describe('a newly opened store starts from .snapshot', () => {
+  async function openWith(path: string, warnings: string[]): Promise<SessionStore> {
+    return openSessionStore(path, { fsync: false, logger: { warn: (message: string) => warnings.push(message) } });
+  }
+
+  it('uses the snapshot of the current generation and applies the records appended after it', async () => {
+    const { reader, writer } = await twoStores();
+    const snapshotPath = join(writer.directoryPath, '.snapshot');
+    expect(readFileSync(snapshotPath, 'utf8').split('\n')[0]).toMatch(/^\{"v":1,"generation":"[0-9a-f]{32}"/);
+    editBehindTheStoresBack(writer, 'b', { n: 99 }, 2); // unannounced: only a full read would see it
+    await writer.update('a', () => ({ n: 2 })); // announced after the snapshot was taken
+    const warnings: string[] = [];
+    const fresh = await openWith(writer.storePath, warnings);
+    const all = await fresh.loadAll();
+    expect(all['a']).toEqual({ n: 2 });
+    expect(all['b']).toEqual({ n: 1 }); // from the snapshot: the files were not all read
+    expect(all['c']).toEqual({ n: 1 });
+    expect(warnings).toEqual([]);
+    // The documented way to make every process read every file again: remove the change log.
+    await rm(join(writer.directoryPath, '.stamp'));
+    expect((await fresh.loadAll())['b']).toEqual({ n: 99 });
+    expect((await reader.loadAll())['b']).toEqual({ n: 99 });
+    await fresh.close();
+    await reader.close();
+    await writer.close();
+  });
+
+  it('ignores a snapshot of an older generation', async () => {
+    const { reader, writer } = await twoStores();
+    editBehindTheStoresBack(writer, 'b', { n: 99 }, 2);
+    const dir = await openDir(writer.directoryPath);
+    const log = await openChangeLog(dir, '.stamp');
+    await log.rotate();
+    await log.close();
+    await dir.close();
+    const fresh = await openWith(writer.storePath, []);
+    expect((await fresh.loadAll())['b']).toEqual({ n: 99 });
+    await fresh.close();
+    await reader.close();
+    await writer.close();
+  });
+
+  it('re-reads the files that were locked when the snapshot was taken', async () => {
+    const path = join(await tempDir(), 'sessions.json');
+    const writer = await openWith(path, []);
+    for (const key of ['a', 'b']) await writer.update(key, () => ({ n: 1 }));
+    const lock = join(writer.directoryPath, '.locks', `${entryFileName('b')}.lock`);
+    writeFileSync(lock, 'a commit under way');
+    const reader = await openWith(path, []);
+    await reader.loadAll(); // full read: the snapshot records b as in flight
+    expect(readFileSync(join(writer.directoryPath, '.snapshot'), 'utf8').split('\n')[0]).toContain(entryFileName('b'));
+    editBehindTheStoresBack(writer, 'b', { n: 2 }, 2); // the commit's rename …
+    await rm(lock); // … and its writer dies before its record; the lock is cleared
+    const fresh = await openWith(path, []);
+    expect((await fresh.loadAll())['b']).toEqual({ n: 2 });
+    for (const store of [fresh, reader, writer]) await store.close();
+  });
+
+  it('reports an unusable snapshot and reads the entry files instead', async () => {
+    const { reader, writer } = await twoStores();
+    const snapshotPath = join(writer.directoryPath, '.snapshot');
+    const [header] = readFileSync(snapshotPath, 'utf8').split('\n');
+    const foreign = `{"entry":{"n":666},"key":"b","rev":9,"v":1}`; // a record claiming b …
+    const bodies = [
+      'not json',
+      `[${foreign.replace('"key":"b"', '"key":"__proto__"')}]`,
+      '{"a":1}',
+      `[${foreign},${foreign}]`,
+      `[{"entry":[],"key":"a","rev":1,"v":1}]`,
+    ];
+    for (const body of bodies) {
+      writeFileSync(snapshotPath, `${header}\n${body}`);
+      const warnings: string[] = [];
+      const fresh = await openWith(writer.storePath, warnings);
+      const all = await fresh.loadAll();
+      expect(all['b']).toEqual({ n: 1 }); // … is never believed
+      expect(Object.keys(all).sort()).toEqual(['a', 'b', 'c']);
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/ignored an unusable snapshot/);
+      await fresh.close();
+      // The store that tripped over it wrote a good one: the next process starts from that.
+      const next = await openWith(writer.storePath, warnings);
+      expect(Object.keys(await next.loadAll()).sort()).toEqual(['a', 'b', 'c']);
+      expect(warnings).toHaveLength(1);
+      await next.close();
+    }
+    writeFileSync(snapshotPath, 'garbage without a header line');
+    const warnings: string[] = [];
+    const fresh = await openWith(writer.storePath, warnings);
+    expect(Object.keys(await fresh.loadAll()).sort()).toEqual(['a', 'b', 'c']);
+    expect(warnings).toHaveLength(1);
+    await fresh.close();
+    await reader.close();
+    await writer.close();
+  });
+});
