@@ -2,7 +2,7 @@ import type { Stats } from 'node:fs';
 import { readlink } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { errnoCode, isHardfsError, isTempFileName, type DirEntry, type SafeDir } from '../index.js';
-import { LOCKS_DIR, QUARANTINE_DIR, STAMP_FILE, isEntryFileName } from '../session-store/index.js';
+import { LOCKS_DIR, QUARANTINE_DIR, STAGING_SUFFIX, STAMP_FILE, isEntryFileName } from '../session-store/index.js';
 import { fixDirectoryMode, fixFileMode, removeStaleTemp, type FixOutcome } from './audit-fix.js';
 import { ENTRY_MAX_BYTES, checkEntryFile } from './entry-file.js';
 import type { Finding, FindingKind, Severity } from './findings.js';
@@ -27,7 +27,6 @@ export interface AuditReport {
 
 /** JSON files outside a known store directory are only read if this small (to spot stray entries). */
 const PEEK_MAX_BYTES = 1024 * 1024;
-const STAGING_SUFFIX = '.d.migrating';
 
 interface Walk {
   fix: boolean;

@@ -21,6 +21,7 @@ export { entryFileName } from './entry-record.js';
 export {
   STAMP_FILE,
   SNAPSHOT_FILE,
+  STAGING_SUFFIX,
   LOCKS_DIR,
   QUARANTINE_DIR,
   storeLayout,
