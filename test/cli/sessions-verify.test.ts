@@ -25,6 +25,7 @@ async function makeStore(base: string, keys: readonly string[]): Promise<{ store
   const storePath = join(base, 'sessions.json');
   const store = await openSessionStore(storePath, { fsync: false, logger: quiet });
   for (const [index, key] of keys.entries()) await store.update(key, () => ({ updatedAt: 1_700_000_000_000 + index, n: index }));
+  await store.loadAll(); // a full load also leaves a .snapshot, part of a healthy store
   await store.close();
   return { storePath, dir: join(base, 'sessions.d') };
 }
