@@ -7,6 +7,13 @@ import { makeTempFileName } from './temp-names.js';
 export interface AtomicWriteOptions {
   /** Final mode of the file, set on the descriptor before it becomes visible. Default 0o600. */
   mode?: number;
+  /**
+   * Default true: fchmod the temp file to exactly `mode` whatever the umask. false skips that
+   * syscall and lets the umask narrow the mode (it can only remove bits, never add any): for
+   * private files written often, where 0o600 under the usual umasks (0o022, 0o077) is already
+   * exact and a narrower mode would be harmless.
+   */
+  exactMode?: boolean;
   /** fsync the file and the directory. Default true; false trades the last write on power loss for speed. */
   fsync?: boolean;
   /**
@@ -95,7 +102,7 @@ async function writeWith(
     // The create mode is filtered by the umask; fchmod on the descriptor makes the final mode
     // exact before the file is reachable under its real name (never a chmod by path).
     faultPoint('chmod');
-    await ops.fchmod(fd, mode);
+    if (options.exactMode ?? true) await ops.fchmod(fd, mode);
     faultPoint('write');
     await ops.writeAll(fd, bytes);
     if (durable) {

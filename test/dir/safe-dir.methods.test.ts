@@ -281,6 +281,26 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
       await dir.close();
     });
 
+    it('writeFileAtomic with exactMode: false lets the umask narrow the mode, never widen it', async () => {
+      const dir = await open(await tempDir());
+      const previous = process.umask(0o277);
+      try {
+        await dir.writeFileAtomic('narrowed', 'x', { mode: 0o640, exactMode: false });
+        await dir.writeFileAtomic('exact', 'x', { mode: 0o640 });
+        process.umask(0);
+        await dir.writeFileAtomic('umask-zero', 'x', { exactMode: false });
+        await dir.writeFileAtomic('wide-request', 'x', { mode: 0o600, exactMode: false, fsync: false });
+      } finally {
+        process.umask(previous);
+      }
+      expect(modeOf(join(dir.path, 'narrowed'))).toBe(0o400);
+      expect(modeOf(join(dir.path, 'exact'))).toBe(0o640);
+      expect(modeOf(join(dir.path, 'umask-zero'))).toBe(0o600);
+      expect(modeOf(join(dir.path, 'wide-request'))).toBe(0o600);
+      expect(readFileSync(join(dir.path, 'narrowed'), 'utf8')).toBe('x');
+      await dir.close();
+    });
+
     it('exactMode: false lets the umask narrow the mode, never widen it', async () => {
       const dir = await open(await tempDir());
       const previous = process.umask(0o277);
