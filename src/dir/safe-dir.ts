@@ -1,4 +1,4 @@
-import { lstatSync, readdirSync, unlinkSync, type BigIntStats, type Stats } from 'node:fs';
+import { closeSync, fchmodSync, lstatSync, openSync, readdirSync, unlinkSync, writeSync, type BigIntStats, type Stats } from 'node:fs';
 import {
   link,
   lstat,
@@ -11,7 +11,7 @@ import {
 } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { HardfsError, errnoCode } from '../errors.js';
-import { writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
+import { assertWriteData, writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
 import { readRegularFileAt, readRegularFileAtSync, resolveMaxBytes, type ReadOptions } from '../io/read-regular-file.js';
 import { inlineOps, threadPoolOps, type FdOps } from '../io/fd-ops.js';
 import {
@@ -251,6 +251,42 @@ export class SafeDir {
       } catch (error) {
         await handle.close().catch(() => undefined);
         await unlink(path).catch(() => undefined);
+        throw error;
+      }
+    });
+  }
+
+  /**
+   * The synchronous twin of createFileExclusive, for tiny records that need no durability (lock
+   * files): no fsync, and it returns the raw descriptor, which the caller owns and must close
+   * (fs.closeSync / fs.close). Inline on purpose: a store takes a lock on every commit, and a
+   * thread-pool round trip would queue behind every fsync in flight.
+   */
+  createFileExclusiveSync(name: string, data: WriteData, options: Omit<CreateFileOptions, 'fsync'> = {}): number {
+    assertSingleComponent(name);
+    assertWriteData(data);
+    const mode = resolveFileMode(options.mode);
+    return this.#runSync(() => {
+      this.#refuseSymlinkWithoutNoFollowSync(name);
+      const path = this.#pathOf(name);
+      let fd: number;
+      try {
+        fd = openSync(path, CREATE_EXCLUSIVE_RW_FLAGS, mode);
+      } catch (error) {
+        throw mapOpenError(error, this.#displayPathOf(name), 'file');
+      }
+      try {
+        if (options.exactMode ?? true) fchmodSync(fd, mode); // exact mode whatever the umask
+        const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+        for (let offset = 0; offset < bytes.byteLength; ) offset += writeSync(fd, bytes, offset);
+        return fd;
+      } catch (error) {
+        closeSync(fd);
+        try {
+          unlinkSync(path);
+        } catch {
+          // The original error is the one to report; a leftover is recovered as a stale lock.
+        }
         throw error;
       }
     });

@@ -1,4 +1,5 @@
-import type { FileHandle } from 'node:fs/promises';
+import { closeSync, futimes } from 'node:fs';
+import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { HardfsError, errnoCode } from '../errors.js';
@@ -39,25 +40,27 @@ export interface FileLockSeams {
 }
 
 const noop = (): void => undefined;
+const futimesAsync = promisify(futimes);
 
 class HeldFileLock implements FileLock {
   readonly path: string;
   readonly token: string;
   readonly #dir: SafeDir;
   readonly #name: string;
-  readonly #handle: FileHandle;
+  /** The descriptor of the lock file we created: heartbeats go through it, never the name. */
+  readonly #fd: number;
   readonly #entry: HeldEntry;
   readonly #timer: NodeJS.Timeout;
   #beat: Promise<void> | undefined;
   #heartbeatError: unknown;
   #releasing: Promise<void> | undefined;
 
-  constructor(dir: SafeDir, name: string, token: string, handle: FileHandle, heartbeatMs: number) {
+  constructor(dir: SafeDir, name: string, token: string, fd: number, heartbeatMs: number) {
     this.path = join(dir.path, name);
     this.token = token;
     this.#dir = dir;
     this.#name = name;
-    this.#handle = handle;
+    this.#fd = fd;
     this.#entry = { dir, name, token };
     trackHeld(this.#entry);
     // unref: a held lock must not keep the process alive; if the program ends while holding it,
@@ -76,8 +79,7 @@ class HeldFileLock implements FileLock {
   #heartbeat(): void {
     if (this.#beat !== undefined) return;
     const now = new Date();
-    this.#beat = this.#handle
-      .utimes(now, now)
+    this.#beat = futimesAsync(this.#fd, now, now)
       .catch((error: unknown) => {
         // Nobody to report to from a timer. Kept for the release error: if the lock turns out to
         // have been taken over, a failing heartbeat is the likely explanation.
@@ -99,10 +101,15 @@ class HeldFileLock implements FileLock {
     let removal;
     try {
       await this.#beat;
-      removal = await removeIfSameFile(this.#dir, this.#name, this.#handle);
+      removal = await removeIfSameFile(this.#dir, this.#name, this.#fd);
     } finally {
       untrackHeld(this.#entry);
-      await this.#handle.close().catch(noop);
+      // Inline: no heartbeat is in flight any more (awaited above), and closing is instant.
+      try {
+        closeSync(this.#fd);
+      } catch {
+        // Nothing to do about a failing close of a descriptor we are done with.
+      }
     }
     if (removal.outcome !== 'removed') {
       const what =
@@ -161,22 +168,23 @@ export async function acquireFileLockWithSeams(
   for (;;) {
     signal?.throwIfAborted();
     const token = newToken();
-    let handle: FileHandle | undefined;
+    let fd: number | undefined;
     try {
       // fsync: false — a lock is not data to preserve. After a power loss its holder is gone,
       // and whatever the file then holds (the record, nothing, garbage) is recovered as stale.
       // exactMode: false — the umask can only narrow 0o600, and a lock file needs no more than
       // its owner can read; one syscall less on every acquisition.
-      handle = await dir.createFileExclusive(name, serializeOwnerRecord(createOwnerRecord(token, identity)), {
+      // Inline (createFileExclusiveSync): two tiny syscalls, where two thread-pool round trips
+      // would each queue behind the fsyncs of every commit in flight.
+      fd = dir.createFileExclusiveSync(name, serializeOwnerRecord(createOwnerRecord(token, identity)), {
         mode: 0o600,
-        fsync: false,
         exactMode: false,
       });
     } catch (error) {
       if (errnoCode(error) !== 'EEXIST') throw error;
     }
-    if (handle !== undefined) {
-      const lock = new HeldFileLock(dir, name, token, handle, resolved.heartbeatMs);
+    if (fd !== undefined) {
+      const lock = new HeldFileLock(dir, name, token, fd, resolved.heartbeatMs);
       if (signal?.aborted) {
         // Aborted while the create was in flight: the caller has stopped waiting and will never
         // release what it does not know it got.

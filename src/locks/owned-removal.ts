@@ -1,5 +1,4 @@
 import { fstatSync, type Stats } from 'node:fs';
-import type { FileHandle } from 'node:fs/promises';
 import { errnoCode, isHardfsError } from '../errors.js';
 import type { SafeDir } from '../dir/safe-dir.js';
 import { MAX_RECORD_BYTES, parseOwnerRecord } from './owner-record.js';
@@ -35,14 +34,14 @@ export async function removeIfOwned(dir: SafeDir, name: string, token: string): 
 }
 
 /**
- * Removes `name` only if it still names the very file behind `handle` (same device and inode).
+ * Removes `name` only if it still names the very file behind `fd` (same device and inode).
  * As strong as reading the token back — an inode cannot be reused while we hold it open — and
  * cheaper: two metadata calls instead of opening and reading the file. Same two-step caveat as
  * removeIfOwned.
  */
-export async function removeIfSameFile(dir: SafeDir, name: string, handle: FileHandle): Promise<OwnedRemoval> {
+export async function removeIfSameFile(dir: SafeDir, name: string, fd: number): Promise<OwnedRemoval> {
   // fstat of our own descriptor: inline, it never waits on the disk.
-  const mine = fstatSync(handle.fd);
+  const mine = fstatSync(fd);
   let named: Stats;
   try {
     named = await dir.stat(name);

@@ -1,18 +1,6 @@
 // Each SafeDir method, each error code it can raise, in both resolution modes.
 import { execFileSync } from 'node:child_process';
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  linkSync,
-  lstatSync,
-  mkdirSync,
-  readFileSync,
-  readdirSync,
-  statSync,
-  symlinkSync,
-  writeFileSync,
-} from 'node:fs';
+import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HardfsError, isTempFileName, openDir, type OpenDirOptions, type SafeDir } from '../../src/index.js';
@@ -279,6 +267,43 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
       await expect(dir.createFileExclusive('bad-mode', 'x', { mode: -1 })).rejects.toThrow(TypeError);
       expect(existsSync(join(base, 'bad-mode'))).toBe(false);
       await dir.close();
+    });
+
+    it('createFileExclusiveSync: same refusals, exact mode, and a raw descriptor the caller closes', async () => {
+      const base = await tempDir();
+      const outside = await tempDir();
+      writeFileSync(join(base, 'existing'), 'keep');
+      writeFileSync(join(outside, 'victim'), 'victim');
+      mkdirSync(join(base, 'dir'));
+      symlinkSync(join(outside, 'victim'), join(base, 'to-victim'));
+      symlinkSync(join(outside, 'would-be-created'), join(base, 'dangling'));
+      const dir = await open(base);
+      const previous = process.umask(0o077);
+      let fd: number;
+      try {
+        fd = dir.createFileExclusiveSync('new', 'record', { mode: 0o640 });
+      } finally {
+        process.umask(previous);
+      }
+      expect(modeOf(join(base, 'new'))).toBe(0o640);
+      writeSync(fd, ' more'); // positioned after the data, still open for writing
+      closeSync(fd);
+      expect(readFileSync(join(base, 'new'), 'utf8')).toBe('record more');
+      closeSync(dir.createFileExclusiveSync('bytes', new Uint8Array([1, 2])));
+      expect([...readFileSync(join(base, 'bytes'))]).toEqual([1, 2]);
+      expect(modeOf(join(base, 'bytes'))).toBe(0o600);
+      for (const name of ['existing', 'dir', 'to-victim', 'dangling', 'new']) {
+        expect(() => dir.createFileExclusiveSync(name, 'overwrite')).toThrow(expect.objectContaining({ code: 'EEXIST' }) as Error);
+      }
+      expect(readFileSync(join(base, 'existing'), 'utf8')).toBe('keep');
+      expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('victim');
+      expect(existsSync(join(outside, 'would-be-created'))).toBe(false);
+      expect(() => dir.createFileExclusiveSync('bad-mode', 'x', { mode: -1 })).toThrow(TypeError);
+      expect(() => dir.createFileExclusiveSync('bad-data', 42 as unknown as string)).toThrow(TypeError);
+      expect(() => dir.createFileExclusiveSync('../escape', 'x')).toThrow(expect.objectContaining({ code: 'EBADNAME' }) as Error);
+      expect(existsSync(join(base, 'bad-mode'))).toBe(false);
+      await dir.close();
+      expect(() => dir.createFileExclusiveSync('after-close', 'x')).toThrow(expect.objectContaining({ code: 'ECLOSED' }) as Error);
     });
 
     it('writeFileAtomic with exactMode: false lets the umask narrow the mode, never widen it', async () => {
