@@ -2,7 +2,7 @@
 // descriptor: keeps operating on the original (moved) directory, never on the new occupant.
 // verify:     every operation throws (EESCAPE for another directory or nothing, ESYMLINK for a
 //             symlink) and the new occupant is left exactly as it was — never a silent success.
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HardfsError, openDir, type SafeDir } from '../../src/index.js';
@@ -48,6 +48,13 @@ const OPERATIONS: Operation[] = [
     name: 'createFileExclusive',
     run: async (dir) => (await dir.createFileExclusive('created', 'c')).close(),
     check: (moved) => expect(readFileSync(join(moved, 'created'), 'utf8')).toBe('c'),
+  },
+  {
+    name: 'createFileExclusiveSync',
+    run: async (dir) => {
+      closeSync(dir.createFileExclusiveSync('created-sync', 'cs'));
+    },
+    check: (moved) => expect(readFileSync(join(moved, 'created-sync'), 'utf8')).toBe('cs'),
   },
   {
     name: 'rename',
