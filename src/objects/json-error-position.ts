@@ -37,13 +37,16 @@ export function jsonErrorOffset(text: string): number {
         if (escape === 'u') {
           for (let digit = 0; digit < 4; digit += 1) {
             i += 1;
+            // Stryker disable next-line Regex,StringLiteral: the tested text is one character (or none), so the anchors and the fallback string change nothing
             if (!/^[0-9a-fA-F]$/.test(text[i] ?? '')) return false;
           }
+        // Stryker disable next-line ConditionalExpression: includes(undefined) looks for "undefined", which is not there either
         } else if (escape === undefined || !'"\\/bfnrt'.includes(escape)) {
           return false;
         }
       }
     }
+    // Stryker disable next-line BooleanLiteral: i is at the end of the text, where every caller stops and returns i anyway
     return false;
   };
   const scanLiteral = (word: string): boolean => {
@@ -97,6 +100,7 @@ export function jsonErrorOffset(text: string): number {
       if (text[i] === (char === '{' ? '}' : ']')) {
         i += 1;
       } else {
+        // Stryker disable next-line StringLiteral: containers are only ever compared with 'object'
         containers.push(char === '{' ? 'object' : 'array');
         if (char === '{' && !scanMemberName()) return i;
         continue;

@@ -59,6 +59,7 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
 function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
   if (typeof input === 'string') {
     // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count when that cannot exceed.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: the first test only skips the byte count; byteLength's default encoding is UTF-8
     if (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes) {
       throw new HardfsError('ETOOBIG', `JSON text is over the ${maxBytes}-byte bound`);
     }
@@ -88,6 +89,7 @@ function detachPrototypes(
   while (stack.length > 0) {
     const current = stack.pop() as Record<string, unknown> | unknown[];
     if (Array.isArray(current)) {
+      // Stryker disable next-line EqualityOperator: current[length] is undefined, which is not pushed
       for (let i = 0; i < current.length; i += 1) {
         const item = current[i];
         if (typeof item === 'object' && item !== null) stack.push(item);

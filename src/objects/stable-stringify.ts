@@ -89,6 +89,7 @@ function toJsonValue(input: unknown, key: string | number): unknown {
     const toJSON: unknown = (value as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === 'function') value = (toJSON as (this: unknown, key: string) => unknown).call(value, String(key));
   }
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: fast path only, the checks below are false for primitives and null
   if (typeof value !== 'object' || value === null) return value;
   // Number() and String() run valueOf/toString as ToNumber/ToString do in JSON.stringify.
   if (types.isNumberObject(value)) return Number(value);
@@ -110,6 +111,7 @@ function primitiveText(value: unknown): string | undefined {
       throw new TypeError('Do not know how to serialize a BigInt');
     case 'object':
       return 'null';
+    // Stryker disable next-line ConditionalExpression: an empty default returns undefined too
     default:
       // undefined, functions and symbols have no JSON form.
       return undefined;
