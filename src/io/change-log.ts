@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fstatSync, lstatSync, readSync, writeSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { HardfsError, errnoCode, isHardfsError } from '../errors.js';
@@ -64,7 +65,7 @@ const GENERATION_HEX = 32;
 const HEADER_BYTES = MAGIC.length + GENERATION_HEX + 1;
 const HEADER_PATTERN = /^hardfs-change-log 1 ([0-9a-f]{32})\n$/;
 const NEWLINE = 0x0a;
-const MAX_REOPENS = 8;
+const MAX_REOPENS = 16;
 
 interface OpenLog {
   readonly handle: FileHandle;
@@ -103,27 +104,33 @@ export class ChangeLog {
   async append(record: string): Promise<void> {
     const line = encodeRecord(record);
     for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
+      // Several processes that crossed rotateBytes together may replace the log one after the
+      // other; back off a little so that their rotations settle instead of chasing each other.
+      if (attempt >= 2) await sleep(Math.random() * attempt * 2);
       const log = await this.#acquire();
       let stats: Stats;
+      let written: number;
       try {
         // One write(2): O_APPEND places it whole at the end, whoever else is appending.
-        const written = writeSync(log.handle.fd, line);
-        if (written !== line.byteLength) {
-          throw new HardfsError('ECORRUPT', `short append to the change log (${written} of ${line.byteLength} bytes)`, {
-            path: this.path,
-          });
-        }
+        written = writeSync(log.handle.fd, line);
         stats = fstatSync(log.handle.fd);
       } finally {
         this.#release(log);
       }
+      if (written !== line.byteLength) {
+        // A short write (a full disk) leaves a partial line that the next record would be
+        // glued to. A new generation makes every reader rebuild, which says more than this
+        // record would have: nothing is lost.
+        await this.rotate();
+        return;
+      }
       if (this.#stillCurrent(stats)) {
-        if (stats.size > this.#options.rotateBytes) await this.rotate();
+        if (stats.size > this.#options.rotateBytes) await this.#rotateIfStill(log);
         return;
       }
       // Rotated between our open and our write: the record went to a file nobody reads any
       // more. Append it again to the file that now holds the name.
-      this.#drop(log);
+      await this.#drop(log);
     }
     throw new HardfsError('ELOCKED', `the change log kept being replaced during an append (${MAX_REOPENS} times)`, {
       path: this.path,
@@ -135,6 +142,7 @@ export class ChangeLog {
    * another generation, returns a reset whose cursor is the end of the log.
    */
   async read(cursor?: ChangeLogCursor): Promise<ChangeLogRead> {
+    assertCursor(cursor);
     for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
       const log = await this.#acquire();
       let result: ChangeLogRead;
@@ -146,10 +154,18 @@ export class ChangeLog {
         this.#release(log);
       }
       // Checked after reading: a rotation before this point makes the records read here
-      // incomplete for the new generation, so the caller starts over from a reset.
-      if (this.#stillCurrent(stats)) return result;
-      this.#drop(log);
-      cursor = undefined;
+      // incomplete for the new generation, so the caller starts over from a reset (the old
+      // cursor makes it say 'rotated').
+      if (this.#stillCurrent(stats)) {
+        if (result.reset && result.reason === 'corrupt' && !hasHeader(log)) {
+          // Overwritten in place: every instance holding it open would otherwise reset forever.
+          this.#options.onReplace('corrupt');
+          await this.#rotateIfStill(log);
+          continue;
+        }
+        return result;
+      }
+      await this.#drop(log);
     }
     throw new HardfsError('ELOCKED', `the change log kept being replaced during a read (${MAX_REOPENS} times)`, {
       path: this.path,
@@ -161,7 +177,23 @@ export class ChangeLog {
     this.#assertOpen();
     await this.#dir.writeFileAtomic(this.#name, header(newGeneration()), { fsync: false, mode: this.#options.mode });
     const current = this.#current;
-    if (current !== undefined) this.#drop(current);
+    if (current !== undefined) await this.#drop(current);
+  }
+
+  /**
+   * Rotates only if the name still holds the file we have open: when several appenders cross
+   * rotateBytes together, the first rotates and the others, finding a new file, do not.
+   */
+  async #rotateIfStill(log: OpenLog): Promise<void> {
+    if (log.dropped) return;
+    let named: Stats;
+    try {
+      named = await this.#dir.stat(this.#name);
+    } catch {
+      return; // gone or unreadable: the next operation reopens (and recreates) it
+    }
+    const mine = fstatSync(log.handle.fd);
+    if (named.ino === mine.ino && named.dev === mine.dev) await this.rotate();
   }
 
   get path(): string {
@@ -174,7 +206,7 @@ export class ChangeLog {
     const opening = this.#opening;
     await opening?.catch(() => undefined);
     const current = this.#current;
-    if (current !== undefined) this.#drop(current);
+    if (current !== undefined) await this.#drop(current);
   }
 
   // ---------------------------------------------------------------------------------------
@@ -247,11 +279,11 @@ export class ChangeLog {
 
   // A descriptor is closed only once nobody is between acquire and release with it: a
   // synchronous call on a closed (and perhaps reused) descriptor number would touch another file.
-  #drop(log: OpenLog): void {
+  #drop(log: OpenLog): Promise<void> {
     if (this.#current === log) this.#current = undefined;
-    if (log.dropped) return;
+    if (log.dropped) return Promise.resolve();
     log.dropped = true;
-    if (log.users === 0) void log.handle.close().catch(() => undefined);
+    return log.users === 0 ? log.handle.close().catch(() => undefined) : Promise.resolve();
   }
 
   async #open(): Promise<OpenLog> {
@@ -305,8 +337,9 @@ function resolveOptions(options: ChangeLogOptions): ResolvedOptions {
     }
   }
   const mode = options.mode ?? 0o600;
-  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777) {
-    throw new TypeError(`mode must be an integer between 0 and 0o777, got ${String(mode)}`);
+  // The owner must keep read and write: a log its own process cannot reopen is useless.
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o777 || (mode & 0o600) !== 0o600) {
+    throw new TypeError(`mode must be an integer up to 0o777 with owner read and write (0o600), got ${String(mode)}`);
   }
   const onReplace = options.onReplace ?? (() => undefined);
   if (typeof onReplace !== 'function') throw new TypeError('onReplace must be a function');
@@ -318,11 +351,34 @@ function encodeRecord(record: unknown): Buffer {
     throw new TypeError('a change record must be a non-empty string');
   }
   if (record.includes('\n')) throw new TypeError('a change record must not contain a newline');
+  // UTF-8 cannot carry a lone surrogate: it would read back as U+FFFD, another record.
+  if (LONE_SURROGATE.test(record)) throw new TypeError('a change record must be well-formed UTF-16 (lone surrogate)');
   const line = Buffer.from(`${record}\n`, 'utf8');
   if (line.byteLength - 1 > MAX_CHANGE_RECORD_BYTES) {
     throw new HardfsError('ETOOBIG', `a change record is at most ${MAX_CHANGE_RECORD_BYTES} bytes`);
   }
   return line;
+}
+
+const LONE_SURROGATE = /\p{Surrogate}/u;
+
+function assertCursor(cursor: ChangeLogCursor | undefined): void {
+  if (cursor === undefined) return;
+  // Checked as unknown: a cursor is plain data a caller may have stored and brought back.
+  const candidate = cursor as unknown;
+  if (typeof candidate !== 'object' || candidate === null) throw new TypeError('cursor must be one returned by ChangeLog#read');
+  if (
+    typeof cursor.generation !== 'string' ||
+    !Number.isSafeInteger(cursor.offset) ||
+    cursor.offset < 0 ||
+    typeof cursor.partial !== 'boolean'
+  ) {
+    throw new TypeError('cursor must be one returned by ChangeLog#read');
+  }
+}
+
+function hasHeader(log: OpenLog): boolean {
+  return readGeneration(log.handle) === log.generation;
 }
 
 function newGeneration(): string {

@@ -179,6 +179,22 @@ describe('change log across processes', () => {
     expect(readdirSync(temp.path).sort()).toEqual(['go', 'log']);
   });
 
+  it('4 processes x 300 appends rotating after every record or two: rotations settle, every append succeeds', async () => {
+    // Every append crosses rotateBytes: without the identity check before rotating and the
+    // backoff between re-appends, the appenders replaced each other's fresh files until one
+    // gave up with ELOCKED.
+    const log = await openLog();
+    const start = await log.read();
+    const started = Array.from({ length: 4 }, () => appender({ count: 300, rotateBytes: 100 }));
+    await startTogether(started);
+    const seen = await follow(log, started, start.cursor);
+    expectAllDone(started, await Promise.all(started.map((child) => child.exited)));
+    expect(seen.resets.length).toBeGreaterThan(0);
+    const text = readFileSync(join(temp.path, 'log'), 'utf8');
+    expect(text).toMatch(HEADER_PATTERN);
+    expect(readdirSync(temp.path).sort()).toEqual(['go', 'log']);
+  });
+
   it('children SIGKILLed while appending in a loop leave a log that opens, reads and takes appends', async () => {
     const reader = await openLog();
     const start = await reader.read();

@@ -216,9 +216,7 @@ describe('rotation', () => {
     cursor = expectRecords(await reader.read(cursor), ['old']);
     await rotator.rotate();
     await rotator.append('new');
-    // The reason is not asserted: today it is 'start', not 'rotated', because read() drops the
-    // cursor when its descriptor turns out to be rotated away (a known discrepancy).
-    cursor = expectReset(await reader.read(cursor));
+    cursor = expectReset(await reader.read(cursor), 'rotated');
     expect(cursor.generation).toBe(generationOnDisk(path));
     expect(cursor.offset).toBe(HEADER_BYTES + bytes(['new']));
     await rotator.append('newer');
@@ -610,6 +608,9 @@ describe('validation', () => {
       { mode: 0o4755 },
       { mode: 1.5 },
       { mode: '0600' },
+      { mode: 0o400 }, // the owner could not reopen its own log
+      { mode: 0 },
+      { mode: 0o644 & ~0o200 },
       { onReplace: 'log it' },
       { onReplace: {} },
     ];
@@ -622,6 +623,35 @@ describe('validation', () => {
     const log = await openChangeLog(dir, 'log', { rotateBytes: HEADER_BYTES, maxReadBytes: HEADER_BYTES });
     opened.push(log);
     await log.append('x');
+  });
+
+  it('a record with a lone surrogate is a TypeError (UTF-8 would read it back as another record)', async () => {
+    const { path, open } = await fixture();
+    const log = await open();
+    for (const record of ['\ud800x', 'x\udfff', '\udc00']) {
+      expect(await caught(log.append(record))).toBeInstanceOf(TypeError);
+    }
+    await log.append('😀 paired is fine');
+    expect(recordsOnDisk(path)).toEqual(['😀 paired is fine']);
+  });
+
+  it('a cursor that read() never returned is a TypeError, not a crash deeper down', async () => {
+    const { open } = await fixture();
+    const log = await open();
+    const { cursor } = await log.read();
+    const bad: unknown[] = [
+      null,
+      'cursor',
+      { ...cursor, offset: Number.NaN },
+      { ...cursor, offset: -1 },
+      { ...cursor, offset: 1.5 },
+      { ...cursor, generation: 7 },
+      { ...cursor, partial: 'no' },
+      { generation: cursor.generation, offset: cursor.offset },
+    ];
+    for (const candidate of bad) {
+      expect(await caught(log.read(candidate as ChangeLogCursor)), JSON.stringify(candidate)).toBeInstanceOf(TypeError);
+    }
   });
 
   it('the name must be a single path component', async () => {
@@ -722,5 +752,24 @@ describe('close', () => {
     const outcome = await append;
     expect(['ok', 'ECLOSED']).toContain(outcome);
     expect(recordsOnDisk(path)).toEqual(outcome === 'ok' ? ['racing'] : []);
+  });
+});
+
+describe('damage to a log that instances hold open', () => {
+  it('garbage written over it in place is replaced by the next reader that trips on it; appends go on', async () => {
+    const { path, open } = await fixture();
+    const replaced: string[] = [];
+    const reader = await open({ onReplace: (reason) => replaced.push(reason) });
+    const writer = await open();
+    let cursor = expectReset(await reader.read());
+    await writer.append('before');
+    cursor = expectRecords(await reader.read(cursor), ['before']);
+    writeFileSync(path, 'short'); // same inode, truncated, no header any more
+    const result = await reader.read(cursor);
+    expect(result.reset).toBe(true);
+    expect(replaced).toEqual(['corrupt']);
+    expect(generationOnDisk(path)).toBe(result.cursor.generation);
+    await writer.append('after'); // its descriptor was of the damaged file: it re-appends
+    expectRecords(await reader.read(result.cursor), ['after']);
   });
 });
