@@ -39,6 +39,7 @@ function truncateStem(stem: string): string {
 export function isLongKeyStem(stem: string): boolean {
   if (typeof stem !== 'string') return false;
   const separator = stem.indexOf('~');
+  // Stryker disable next-line ConditionalExpression,LogicalOperator: fast path only, the re-encoding below refuses a separator anywhere else
   if (separator < LONG_PREFIX_LENGTH - 2 || separator > LONG_PREFIX_LENGTH) return false;
   const digest = stem.slice(separator + 1);
   if (digest.length !== LONG_STEM_DIGEST_LENGTH || !DIGEST.test(digest)) return false;
@@ -46,6 +47,7 @@ export function isLongKeyStem(stem: string): boolean {
   const bytes = bytesOfStemTokens(prefix);
   if (bytes === undefined || !beginsValidUtf8(bytes)) return false;
   // A prefix shorter than the full cut means an escape came next in the full stem.
+  // Stryker disable next-line ConditionalExpression,EqualityOperator: at the full cut an escape next gives the same cut as a letter next
   const filler = separator < LONG_PREFIX_LENGTH ? ESCAPE_FILLER : LITERAL_FILLER;
   const extended = new Uint8Array(bytes.length + filler.length);
   extended.set(bytes);
@@ -59,6 +61,7 @@ function beginsValidUtf8(bytes: Uint8Array): boolean {
     // A fresh streaming decoder reports ill-formed sequences and keeps an incomplete tail.
     new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
     return true;
+    // Stryker disable next-line BlockStatement: an empty catch returns undefined, as falsy as false
   } catch {
     return false;
   }
