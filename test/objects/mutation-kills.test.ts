@@ -31,6 +31,7 @@ describe('jsonErrorOffset: the offending character, as V8 reports it', () => {
     ['a member name must be a string', '{:1}'],
     ['a bad escape stops at the escaped character, even a comma', '["\\,1]'],
     ['a \\u escape needs four hex digits', '["\\u12x4"]'],
+    ['a \\u escape needs four hex digits, even before a comma', '["\\u1,2]'],
     ['an exponent needs a digit, even before a comma', '[1e,2]'],
     ['a fraction needs a digit', '[1.,2]'],
   ])('%s', (_name, text) => {
