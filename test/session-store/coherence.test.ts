@@ -239,3 +239,71 @@ describe('a newly opened store starts from .snapshot', () => {
     await writer.close();
   });
 });
+
+describe('refresh edges', () => {
+  it('concurrent loadAll calls share one refresh and one snapshot object', async () => {
+    const { reader, writer } = await twoStores();
+    await writer.update('a', () => ({ n: 5 }));
+    const all = await Promise.all([reader.loadAll(), reader.loadAll(), reader.loadAll()]);
+    expect(all[1]).toBe(all[0]);
+    expect(all[2]).toBe(all[0]);
+    expect(all[0]['a']).toEqual({ n: 5 });
+    await reader.close();
+    await writer.close();
+  });
+
+  it('files in .locks that are not entry locks are ignored', async () => {
+    const { reader, writer } = await twoStores();
+    for (const name of ['stray', '.hardfs-takeover', 'x.json.lock.hardfs-aside-00', '.hidden.json.lock']) {
+      writeFileSync(join(writer.directoryPath, '.locks', name), 'x');
+    }
+    await writer.update('b', () => ({ n: 2 }));
+    expect((await reader.loadAll())['b']).toEqual({ n: 2 });
+    await reader.close();
+    await writer.close();
+  });
+
+  it('a snapshot that cannot be saved (a directory at .snapshot) is reported; loading works all the same', async () => {
+    const path = join(await tempDir(), 'sessions.json');
+    const warnings: string[] = [];
+    const options = { fsync: false, logger: { warn: (message: string) => warnings.push(message) } };
+    const writer = await openSessionStore(path, options);
+    await writer.update('a', () => ({ n: 1 }));
+    mkdirSync(join(writer.directoryPath, '.snapshot'));
+    const reader = await openSessionStore(path, options);
+    expect(Object.keys(await reader.loadAll())).toEqual(['a']);
+    expect(warnings.some((warning) => /ignored an unusable snapshot/.test(warning))).toBe(true);
+    expect(warnings.some((warning) => /could not save the snapshot/.test(warning))).toBe(true);
+    await reader.close();
+    await writer.close();
+  });
+
+  it('malformed snapshot headers are reported and ignored', async () => {
+    const { reader, writer } = await twoStores();
+    const snapshotPath = join(writer.directoryPath, '.snapshot');
+    const [header, ...rest] = readFileSync(snapshotPath, 'utf8').split('\n');
+    const body = rest.join('\n');
+    const parsed = JSON.parse(header!) as Record<string, unknown>;
+    const headers = [
+      '[]',
+      JSON.stringify({ ...parsed, v: 2 }),
+      JSON.stringify({ ...parsed, offset: -1 }),
+      JSON.stringify({ ...parsed, offset: 'x' }),
+      JSON.stringify({ ...parsed, partial: 'no' }),
+      JSON.stringify({ ...parsed, generation: 5 }),
+      JSON.stringify({ ...parsed, inFlight: ['../escape'] }),
+      JSON.stringify({ ...parsed, inFlight: 'a.json' }),
+    ];
+    for (const bad of headers) {
+      writeFileSync(snapshotPath, `${bad}\n${body}`);
+      const warnings: string[] = [];
+      const fresh = await openSessionStore(writer.storePath, { fsync: false, logger: { warn: (message: string) => warnings.push(message) } });
+      expect(Object.keys(await fresh.loadAll()).sort()).toEqual(['a', 'b', 'c']);
+      expect(warnings, bad).toHaveLength(1);
+      await fresh.close();
+    }
+    await reader.close();
+    await writer.close();
+  });
+});
+

@@ -1,0 +1,80 @@
+// The two ownership checks behind lock release and takeover bookkeeping, on real files: a name
+// is removed only when it still holds our record (token) or our very file (inode), and whatever
+// else holds the name — a stranger's record, a symlink, a FIFO, nothing — is left alone.
+import { execFileSync } from 'node:child_process';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDir } from '../../src/index.js';
+import { removeIfOwned, removeIfSameFile } from '../../src/locks/owned-removal.js';
+import { MAX_RECORD_BYTES, createOwnerRecord, newToken, serializeOwnerRecord } from '../../src/locks/owner-record.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+const record = (token: string): string => serializeOwnerRecord(createOwnerRecord(token, { pid: process.pid, host: 'here' }));
+const MINE = newToken();
+const THEIRS = newToken();
+
+describe('removeIfOwned (by the token read back through the name)', () => {
+  it('removes our record, and only ours', async () => {
+    const base = await tempDir();
+    const dir = await openDir(base);
+    writeFileSync(join(base, 'mine.lock'), record(MINE));
+    writeFileSync(join(base, 'theirs.lock'), record(THEIRS));
+    writeFileSync(join(base, 'garbage.lock'), 'not a record');
+    expect(await removeIfOwned(dir, 'mine.lock', MINE)).toEqual({ outcome: 'removed' });
+    expect(existsSync(join(base, 'mine.lock'))).toBe(false);
+    expect(await removeIfOwned(dir, 'theirs.lock', MINE)).toEqual({ outcome: 'foreign' });
+    expect(await removeIfOwned(dir, 'garbage.lock', MINE)).toEqual({ outcome: 'foreign' });
+    expect(await removeIfOwned(dir, 'absent.lock', MINE)).toEqual({ outcome: 'missing' });
+    expect(readFileSync(join(base, 'theirs.lock'), 'utf8')).toContain(THEIRS);
+    await dir.close();
+  });
+
+  it('a symlink, a FIFO or an oversized file at the name is foreign, with the reason, and stays', async () => {
+    const base = await tempDir();
+    const outside = await tempDir();
+    writeFileSync(join(outside, 'target'), record(MINE)); // even a link to our record is not ours
+    symlinkSync(join(outside, 'target'), join(base, 'link.lock'));
+    execFileSync('mkfifo', [join(base, 'fifo.lock')]);
+    writeFileSync(join(base, 'big.lock'), 'x'.repeat(MAX_RECORD_BYTES + 1));
+    const dir = await openDir(base);
+    for (const [name, code] of [['link.lock', 'ESYMLINK'], ['fifo.lock', 'EINSECURE'], ['big.lock', 'ETOOBIG']] as const) {
+      const result = await removeIfOwned(dir, name, MINE);
+      expect(result.outcome).toBe('foreign');
+      expect(result.outcome === 'foreign' ? (result.cause as { code?: string }).code : undefined).toBe(code);
+      expect(lstatSync(join(base, name))).toBeDefined();
+    }
+    expect(readFileSync(join(outside, 'target'), 'utf8')).toContain(MINE);
+    await dir.close();
+  });
+});
+
+describe('removeIfSameFile (by the inode of the descriptor we hold)', () => {
+  it('removes the name while it holds our file; a replacement or a vanished name is left as found', async () => {
+    const base = await tempDir();
+    const dir = await openDir(base);
+    const path = join(base, 'job.lock');
+
+    writeFileSync(path, record(MINE));
+    let fd = openSync(path, 'r');
+    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'removed' });
+    expect(existsSync(path)).toBe(false);
+    closeSync(fd);
+
+    writeFileSync(path, record(MINE));
+    fd = openSync(path, 'r');
+    renameSync(path, join(base, 'aside'));
+    writeFileSync(path, record(THEIRS)); // a takeover put its own file at the name
+    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(readFileSync(path, 'utf8')).toContain(THEIRS);
+    unlinkSync(path);
+    symlinkSync(join(base, 'aside'), path); // even a link to our very file is not the name holding it
+    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(lstatSync(path).isSymbolicLink()).toBe(true);
+    unlinkSync(path);
+    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'missing' });
+    closeSync(fd);
+    await dir.close();
+  });
+});
