@@ -86,6 +86,13 @@ describe('stem alphabet', () => {
     expect(encodeKey('.con')).toBe('%2Econ');
   });
 
+  it('a stem longer than the shared buffer is whole, around its 3 KiB bound', () => {
+    for (const count of [1023, 1024, 1025, 1100]) {
+      expect(stemOfBytes(Buffer.alloc(count, 0x41))).toBe('%41'.repeat(count));
+      expect(stemOfBytes(Buffer.alloc(count, 0x61))).toBe('a'.repeat(count));
+    }
+  });
+
   it('stems of any length are the same whether or not they fit the shared buffer', () => {
     fc.assert(
       fc.property(fc.string({ unit: fc.constantFrom('a', 'A', '.', 'é', '~'), minLength: 1, maxLength: 1400 }), (key) => {
