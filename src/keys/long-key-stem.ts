@@ -61,7 +61,6 @@ function beginsValidUtf8(bytes: Uint8Array): boolean {
     // A fresh streaming decoder reports ill-formed sequences and keeps an incomplete tail.
     new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
     return true;
-    // Stryker disable next-line BlockStatement: an empty catch returns undefined, as falsy as false
   } catch {
     return false;
   }

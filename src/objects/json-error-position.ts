@@ -40,7 +40,6 @@ export function jsonErrorOffset(text: string): number {
             // Stryker disable next-line Regex,StringLiteral: the tested text is one character (or none), so the anchors and the fallback string change nothing
             if (!/^[0-9a-fA-F]$/.test(text[i] ?? '')) return false;
           }
-        // Stryker disable next-line ConditionalExpression: includes(undefined) looks for "undefined", which is not there either
         } else if (escape === undefined || !'"\\/bfnrt'.includes(escape)) {
           return false;
         }
