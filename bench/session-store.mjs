@@ -6,6 +6,7 @@
 // and 4 processes. Each writer updates its own session (independent sessions).
 //   HARDFS_BENCH_ROUNDS=3 (default)   HARDFS_BENCH_MS=1200 (per measurement)
 //   HARDFS_BENCH_QUICK=1 (N up to 1,000, 2 KiB only)   HARDFS_BENCH_NO_SQLITE=1
+//   HARDFS_BENCH_NS=10,1000,5000   HARDFS_BENCH_SHAPES=2KiB   (a chosen subset)
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -20,8 +21,9 @@ import { SHAPES, bump, makeEntry } from './session-store/shapes.mjs';
 const QUICK = process.env.HARDFS_BENCH_QUICK === '1';
 const ROUNDS = roundsFromEnv(QUICK ? 2 : 3);
 const DURATION_MS = Number(process.env.HARDFS_BENCH_MS ?? 1200);
-const NS = QUICK ? [10, 100, 1000] : [10, 100, 1000, 5000];
-const SHAPE_NAMES = QUICK ? ['2KiB'] : Object.keys(SHAPES);
+const listFromEnv = (name) => process.env[name]?.split(',').map((item) => item.trim()).filter(Boolean);
+const NS = listFromEnv('HARDFS_BENCH_NS')?.map(Number) ?? (QUICK ? [10, 100, 1000] : [10, 100, 1000, 5000]);
+const SHAPE_NAMES = listFromEnv('HARDFS_BENCH_SHAPES') ?? (QUICK ? ['2KiB'] : Object.keys(SHAPES));
 const WITH_SQLITE = process.env.HARDFS_BENCH_NO_SQLITE !== '1';
 const SYSTEMS = ['hardfs directory', 'legacy sessions.json', 'floor (no locks)'];
 const WORKER = fileURLToPath(new URL('./session-store/worker.mjs', import.meta.url));
