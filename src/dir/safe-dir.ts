@@ -11,6 +11,7 @@ import {
 } from 'node:fs/promises';
 import { join, resolve, sep } from 'node:path';
 import { HardfsError, errnoCode } from '../errors.js';
+import { coalesce } from '../io/coalesce.js';
 import { assertWriteData, writeAtomicIn, resolveFileMode, type AtomicWriteOptions, type WriteData } from '../io/atomic-write.js';
 import { readRegularFileAt, readRegularFileAtSync, resolveMaxBytes, type ReadOptions } from '../io/read-regular-file.js';
 import { inlineOps, threadPoolOps, type FdOps } from '../io/fd-ops.js';
@@ -565,11 +566,13 @@ export class SafeDir {
     return this.#path.endsWith(sep) ? `${this.#path}${name}` : `${this.#path}${sep}${name}`;
   }
 
-  async #syncDirectory(): Promise<void> {
+  // Concurrent writers in this directory share directory fsyncs (see io/coalesce.ts): each one
+  // still waits for an fsync that started after its rename.
+  readonly #syncDirectory = coalesce(async () => {
     // Windows cannot open or fsync a directory; NTFS journals the rename itself.
     /* v8 ignore next -- the else branch is Windows-only */
     if (this.#handle) await this.#handle.sync();
-  }
+  });
 
   async #verifyIdentity(): Promise<void> {
     let current: BigIntStats;
