@@ -1,5 +1,6 @@
 import { types } from 'node:util';
 import { HardfsError } from '../errors.js';
+import { FAST_PATH_MAX_DEPTH, isAlreadyCanonical } from './already-canonical.js';
 import { depthError, resolveMaxDepth } from './json-limits.js';
 
 export interface StableStringifyOptions {
@@ -27,10 +28,20 @@ interface Frame {
  * a TypeError — follows JSON.stringify.
  *
  * The walk keeps its own stack of frames instead of recursing, so no depth bound, however
- * large, can overflow the call stack, whatever the caller's stack already holds.
+ * large, can overflow the call stack, whatever the caller's stack already holds. Values
+ * already in canonical shape and at most FAST_PATH_MAX_DEPTH deep (see already-canonical.ts)
+ * are written by JSON.stringify itself, which then gives the same text.
  */
 export function stableStringify(value: unknown, options: StableStringifyOptions = {}): string | undefined {
   const maxDepth = resolveMaxDepth(options.maxDepth);
+  // Most values are already in canonical shape (read back from canonical JSON, then changed in
+  // place): the native serializer then writes the same text, about four times faster.
+  if (isAlreadyCanonical(value, Math.min(maxDepth, FAST_PATH_MAX_DEPTH))) return JSON.stringify(value);
+  return walkStringify(value, maxDepth);
+}
+
+/** The careful path: an explicit walk that sorts keys and checks cycles and depth. */
+export function walkStringify(value: unknown, maxDepth: number): string | undefined {
   const frames: Frame[] = [];
   const ancestors = new Set<object>();
   let member: unknown = value;

@@ -1,6 +1,8 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { FAST_PATH_MAX_DEPTH, isAlreadyCanonical } from '../../src/objects/already-canonical.js';
 import { stableStringify } from '../../src/objects/index.js';
+import { walkStringify } from '../../src/objects/stable-stringify.js';
 import { fcParams } from '../support/fc.js';
 import { jsonValue } from './json-arbitraries.js';
 
@@ -41,6 +43,28 @@ function keysEnumerateSorted(value: unknown): boolean {
   return keys.every((key) => keysEnumerateSorted((value as Record<string, unknown>)[key]));
 }
 
+const anything = fc.anything({
+  withBoxedValues: true,
+  withNullPrototype: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withObjectString: false,
+  withSparseArray: true,
+  values: [
+    fc.constant(undefined),
+    fc.constant(Number.NaN),
+    fc.constant(Number.NEGATIVE_INFINITY),
+    fc.constant(-0),
+    fc.constant(() => 1),
+    fc.constant(Symbol('s')),
+    fc.double(),
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)) }),
+  ],
+});
+
 describe('stableStringify properties', () => {
   it('is equal for structurally equal values built in different key orders', () => {
     fc.assert(
@@ -77,27 +101,6 @@ describe('stableStringify properties', () => {
   });
 
   it('equals JSON.stringify when keys are already sorted, including values JSON cannot represent', () => {
-    const anything = fc.anything({
-      withBoxedValues: true,
-      withNullPrototype: true,
-      withDate: true,
-      withMap: true,
-      withSet: true,
-      withTypedArray: true,
-      withObjectString: false,
-      withSparseArray: true,
-      values: [
-        fc.constant(undefined),
-        fc.constant(Number.NaN),
-        fc.constant(Number.NEGATIVE_INFINITY),
-        fc.constant(-0),
-        fc.constant(() => 1),
-        fc.constant(Symbol('s')),
-        fc.double(),
-        fc.string({ unit: 'binary' }),
-        fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)) }),
-      ],
-    });
     fc.assert(
       fc.property(anything, (value) => {
         const sorted = sortedDeep(value);
@@ -105,6 +108,40 @@ describe('stableStringify properties', () => {
         // "already sorted", so they are not a case for this property.
         fc.pre(keysEnumerateSorted(sorted));
         expect(stableStringify(sorted)).toBe(JSON.stringify(sorted));
+      }),
+      fcParams(300),
+    );
+  });
+
+  it('writes the same text on the fast path as the careful walk, for any value', () => {
+    fc.assert(
+      fc.property(fc.oneof(anything, anyJson, anyJson.map(sortedDeep)), (value) => {
+        let fast: unknown;
+        let careful: unknown;
+        try {
+          fast = stableStringify(value);
+        } catch (error) {
+          fast = error;
+        }
+        try {
+          careful = walkStringify(value, 256);
+        } catch (error) {
+          careful = error;
+        }
+        expect(fast).toEqual(careful);
+      }),
+      fcParams(300),
+    );
+  });
+
+  it('takes the fast path for sorted JSON data within the depth bound', () => {
+    fc.assert(
+      fc.property(anyJson.map(sortedDeep), (value) => {
+        fc.pre(keysEnumerateSorted(value));
+        expect(isAlreadyCanonical(value, FAST_PATH_MAX_DEPTH)).toBe(true);
+        // And after a shuffle that changes some object's key order, it does not.
+        const shuffled = reorder(value, 1);
+        if (!keysEnumerateSorted(shuffled)) expect(isAlreadyCanonical(shuffled, FAST_PATH_MAX_DEPTH)).toBe(false);
       }),
       fcParams(300),
     );
