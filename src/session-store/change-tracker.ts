@@ -30,6 +30,7 @@ export class ChangeTracker<E extends SessionEntry> {
     this.#snapshot = snapshot;
     this.#copy = copy;
     this.record = new Proxy(Object.create(null) as SessionRecord<E>, {
+      // Stryker disable next-line ConditionalExpression: #get of a symbol finds nothing either: symbols are never assigned or deleted (the traps refuse them) and Snapshot.stored() has no entry for a key that cannot be encoded
       get: (_target, property) => (typeof property === 'string' ? this.#get(property) : undefined),
       set: (_target, property, value) => this.#set(property, value),
       defineProperty: (_target, property, descriptor) => {
@@ -45,6 +46,7 @@ export class ChangeTracker<E extends SessionEntry> {
         this.#deleted.add(property);
         return true;
       },
+      // Stryker disable next-line ConditionalExpression: #exists of a symbol is false either: symbols are never assigned or deleted and Snapshot.has() is false for a key that cannot be encoded
       has: (_target, property) => typeof property === 'string' && this.#exists(property),
       ownKeys: () => this.#keys(),
       getOwnPropertyDescriptor: (_target, property) => {
@@ -52,6 +54,7 @@ export class ChangeTracker<E extends SessionEntry> {
         return { value: this.#get(property), writable: true, enumerable: true, configurable: true };
       },
       getPrototypeOf: () => null,
+      // Stryker disable next-line ArrowFunction: undefined is as falsy as false: the same refusal (Reflect.setPrototypeOf false, Object.setPrototypeOf TypeError)
       setPrototypeOf: () => false,
     });
   }

@@ -2,7 +2,7 @@
 // testing showed no other test pinned down: the exact refusals (code, message, path), which
 // files a refresh re-reads, what the logger is told, and what the updateMany record does for
 // each Proxy operation.
-import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTempFileName, openChangeLog, openDir, withFileLock } from '../../src/index.js';
@@ -16,6 +16,11 @@ import {
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
+
+/** Open file descriptors of this process (Linux): a leaked handle shows up here. */
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
 
 interface Warning {
   message: string;
@@ -175,6 +180,21 @@ describe('refusals name themselves', () => {
     expect(error.message).toBe('key "Mixed" is not normalized');
     expect(await exact.get('Mixed')).toEqual({ v: 1 });
     expect(await exact.get('mixed')).toBeUndefined();
+  });
+});
+
+describe('entry file modes', () => {
+  it('entry files are created 0o600 narrowed by the umask, never chmodded back wider', async () => {
+    const { store, fileOf } = await storeIn();
+    const previous = process.umask(0o277);
+    try {
+      await store.update('k', () => ({ v: 1 }));
+      await store.updateMany((record) => void (record['m'] = { v: 1 }));
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(fileOf('k')).mode & 0o777).toBe(0o400);
+    expect(statSync(fileOf('m')).mode & 0o777).toBe(0o400);
   });
 });
 
@@ -358,13 +378,13 @@ describe('the updateMany record (a Proxy over the store)', () => {
 
   it('assigning a blocked object key throws EBADNAME at the assignment itself, inside the mutator', async () => {
     const { store } = await storeIn();
-    const seen: Array<{ code?: string; message: string; path?: string }> = [];
+    const seen: Array<{ code: string | undefined; message: string; path: string | undefined }> = [];
     await store.updateMany((record) => {
       for (const key of ['__proto__', 'constructor']) {
         try {
           record[key] = { polluted: true };
         } catch (error) {
-          const { code, message, path } = error as { code?: string; message: string; path?: string };
+          const { code, message, path } = error as { code: string | undefined; message: string; path: string | undefined };
           seen.push({ code, message, path });
         }
       }
@@ -447,9 +467,60 @@ describe('entry files that cannot be read are quarantined, whichever method meet
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.details?.['reason']).toBe('EINSECURE: not a regular file (directory)');
   });
+  it('a file over maxEntryBytes is refused by its size before it is read, by get() and by a full load', async () => {
+    const { dir, path, warnings } = await storeIn();
+    const big = { pad: 'x'.repeat(300) };
+    editBehindTheStoresBack(dir, 'big', big, 1);
+    const small = await open(path, warnings, { maxEntryBytes: 100 });
+    expect(await small.get('big')).toBeUndefined();
+    editBehindTheStoresBack(dir, 'big2', big, 1);
+    const fresh = await open(path, warnings, { maxEntryBytes: 100 });
+    expect(await fresh.loadAll()).toEqual({});
+    expect(quarantined(dir)).toHaveLength(2);
+    expect(warnings.map((warning) => String(warning.details?.['reason']))).toEqual([
+      expect.stringMatching(/^ETOOBIG: file is \d+ bytes, over the 100-byte bound/) as unknown,
+      expect.stringMatching(/^ETOOBIG: file is \d+ bytes, over the 100-byte bound/) as unknown,
+    ]);
+  });
+});
+
+describe('no descriptor is leaked', () => {
+  it('quarantining files closes the quarantine directory handle every time', async () => {
+    const { dir, store } = await storeIn();
+    writeFileSync(join(dir, entryFileName('bad0')), 'garbage');
+    expect(await store.get('bad0')).toBeUndefined(); // first quarantine: anything opened once is open now
+    const before = openDescriptors();
+    for (let i = 1; i <= 5; i += 1) {
+      writeFileSync(join(dir, entryFileName(`bad${i}`)), 'garbage');
+      expect(await store.get(`bad${i}`)).toBeUndefined();
+    }
+    expect(quarantined(dir)).toHaveLength(6);
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('announceAllChanged closes the change log it opened', async () => {
+    const { dir } = await storeIn();
+    const handle = await openDir(dir);
+    await announceAllChanged(handle, { warn: () => undefined });
+    const before = openDescriptors();
+    for (let i = 0; i < 5; i += 1) await announceAllChanged(handle, { warn: () => undefined });
+    expect(openDescriptors()).toBe(before);
+    await handle.close();
+  });
 });
 
 describe('which files a refresh re-reads', () => {
+  it('a rotated change log makes a warm cache read every file again', async () => {
+    const { dir, reader } = await twoStores();
+    editBehindTheStoresBack(dir, 'b', { n: 99 }, 2);
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.stamp');
+    await log.rotate();
+    await log.close();
+    await handle.close();
+    expect((await reader.loadAll())['b']).toEqual({ n: 99 });
+  });
+
   it('a delete announces only the deleted file', async () => {
     const { dir, reader, writer } = await twoStores();
     editBehindTheStoresBack(dir, 'b', { n: 99 }, 2);
@@ -515,6 +586,20 @@ describe('the .snapshot file', () => {
     const { dir, store } = await storeIn();
     expect(await store.loadAll()).toEqual({});
     expect(existsSync(join(dir, '.snapshot'))).toBe(false);
+  });
+
+  it('is saved once per generation: a full load in a generation it already saved does not write it again', async () => {
+    const { dir, reader } = await twoStores(); // the reader's first load saved it
+    const snapshotPath = join(dir, '.snapshot');
+    expect(existsSync(snapshotPath)).toBe(true);
+    rmSync(snapshotPath);
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.stamp');
+    await log.append('*');
+    await log.close();
+    await handle.close();
+    expect(Object.keys(await reader.loadAll()).sort()).toEqual(['a', 'b', 'c']);
+    expect(existsSync(snapshotPath)).toBe(false);
   });
 
   it('a full load does not rewrite a snapshot another store already saved for the current generation', async () => {
