@@ -30,7 +30,6 @@ export class ChangeTracker<E extends SessionEntry> {
     this.#snapshot = snapshot;
     this.#copy = copy;
     this.record = new Proxy(Object.create(null) as SessionRecord<E>, {
-      // Stryker disable next-line ConditionalExpression: #get of a symbol finds nothing either: symbols are never assigned or deleted (the traps refuse them) and Snapshot.stored() has no entry for a key that cannot be encoded
       get: (_target, property) => (typeof property === 'string' ? this.#get(property) : undefined),
       set: (_target, property, value) => this.#set(property, value),
       defineProperty: (_target, property, descriptor) => {
@@ -46,7 +45,6 @@ export class ChangeTracker<E extends SessionEntry> {
         this.#deleted.add(property);
         return true;
       },
-      // Stryker disable next-line ConditionalExpression: #exists of a symbol is false either: symbols are never assigned or deleted and Snapshot.has() is false for a key that cannot be encoded
       has: (_target, property) => typeof property === 'string' && this.#exists(property),
       ownKeys: () => this.#keys(),
       getOwnPropertyDescriptor: (_target, property) => {

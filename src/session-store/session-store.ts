@@ -387,7 +387,6 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
       for (const name of named) changes.set(name, await this.#loadEntryFile(name));
       view = cached.view.with(changes);
     }
-    // Stryker disable next-line ConditionalExpression: a cache kept by a refresh that ends after close() is never read (every method refuses a closed store); it only holds memory
     if (!this.#closed) this.#cache = { cursor: read.cursor, view, inFlight };
     return view;
   }
@@ -468,7 +467,6 @@ export class SessionStore<E extends SessionEntry = SessionEntry> {
   async #seedFromSnapshotFile(): Promise<CacheState<E> | undefined> {
     try {
       const header = await readSnapshotHeader(this.#dir);
-      // Stryker disable next-line ConditionalExpression: a snapshot of another generation would only seed a cache whose first refresh resets and reads every file anyway (with no snapshot at all, readSnapshotFile is undefined too)
       if (header === undefined || (await this.#changes.read(header.cursor)).reset) return undefined;
       const file = readSnapshotFile(this.#dir);
       if (file === undefined) return undefined;

@@ -52,7 +52,6 @@ export class Snapshot<E extends SessionEntry> implements EntryLookup<E> {
       return undefined;
     }
     const stored = this.storedIn(fileName);
-    // Stryker disable next-line ConditionalExpression: every stored entry sits in entryFileName(its own key) (parseRecord and the snapshot parser refuse any other file) and entryFileName is one-to-one, so the keys always match
     return stored?.key === key ? stored : undefined;
   }
 

@@ -2,7 +2,7 @@
 // testing showed no other test pinned down: the exact refusals (code, message, path), which
 // files a refresh re-reads, what the logger is told, and what the updateMany record does for
 // each Proxy operation.
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTempFileName, openChangeLog, openDir, withFileLock } from '../../src/index.js';
@@ -666,6 +666,8 @@ describe('opening a store', () => {
     const tempName = `.hardfs-${'0'.repeat(32)}.tmp`;
     expect(isTempFileName(tempName)).toBe(true);
     writeFileSync(join(dir, tempName), 'half written');
+    const anHourAgo = Date.now() / 1000 - 3600; // older than any staleTempMs, whatever the clocks' granularity
+    utimesSync(join(dir, tempName), anHourAgo, anHourAgo);
     const warnings: Warning[] = [];
     await open(path, warnings, { staleTempMs: 0 });
     expect(warnings).toEqual([
