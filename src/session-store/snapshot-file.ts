@@ -91,6 +91,7 @@ function parseHeader(bytes: Buffer): SnapshotHeader {
   const { generation, offset, partial, inFlight } = header;
   if (
     typeof generation !== 'string' ||
+    // Stryker disable next-line ConditionalExpression: !Number.isSafeInteger(offset) on the next line is true for every non-number
     typeof offset !== 'number' ||
     !Number.isSafeInteger(offset) ||
     offset < 0 ||
