@@ -1,6 +1,6 @@
 // Migration, store layout and function API: behaviour the broader suites leave unpinned
 // (exact messages and details, lock options, backup names, leftovers, descriptors).
-import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -213,6 +213,20 @@ describe('the migration lock', () => {
     await release;
     await parent.close();
     expect(result).toMatchObject({ migrated: true, entries: 1 });
+  });
+
+  it('a migration that waited for the lock while the legacy file was moved away finds nothing to do', async () => {
+    const { base, path } = await legacyIn('{"a":{"updatedAt":1}}');
+    const parent = await openDir(base);
+    const lock = await acquireFileLock(parent, '.sessions.migrate.lock');
+    // The legacy file is still there when the migration starts: it goes on to wait for the lock.
+    const pending = migrate(path);
+    await new Promise<void>((done) => setTimeout(() => { done(); }, 300));
+    renameSync(path, join(base, 'moved.json'));
+    await lock.release();
+    await parent.close();
+    expect(await pending).toEqual({ migrated: false, entries: 0, skipped: [], reason: 'no legacy store file' });
+    expect(existsSync(join(base, 'sessions.d'))).toBe(false);
   });
 
   it('removing a leftover staging directory waits for the migration lock longer than lockTimeoutMs', async () => {
