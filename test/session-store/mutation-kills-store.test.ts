@@ -412,6 +412,24 @@ describe('optimistic concurrency of updateMany', () => {
     expect(runs).toBe(2);
     expect(await store.get('k')).toEqual({ a: 1, b: 1 });
   });
+
+  it('a key another writer changed and changed back (same content, newer rev) still makes the mutator run again', async () => {
+    const { path, store } = await storeIn();
+    const other = await open(path);
+    await store.update('k', () => ({ n: 1 }));
+    let runs = 0;
+    await store.updateMany(async (record) => {
+      runs += 1;
+      const current = record['k'] as { n: number };
+      if (runs === 1) {
+        await other.update('k', () => ({ n: 2 }));
+        await other.update('k', () => ({ n: 1 }));
+      }
+      record['k'] = { n: current.n + 10 };
+    });
+    expect(runs).toBe(2);
+    expect(await store.get('k')).toEqual({ n: 11 });
+  });
 });
 
 describe('entry files that cannot be read are quarantined, whichever method meets them', () => {
