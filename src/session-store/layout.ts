@@ -46,7 +46,6 @@ export function storeLayout(storePath: string): StoreLayout {
 }
 
 export function isEntryFileName(name: string): boolean {
-  // Stryker disable next-line EqualityOperator,ConditionalExpression: the only name as short as ENTRY_SUFFIX that ends with it is '.json' itself, already refused by the startsWith('.') check
   return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.') && name.length > ENTRY_SUFFIX.length;
 }
 

@@ -190,7 +190,6 @@ function planMigration(bytes: Buffer, layout: StoreLayout, options: ResolvedStor
       continue;
     }
     const updatedAt = (value as { updatedAt?: unknown }).updatedAt;
-    // Stryker disable next-line ConditionalExpression: Number.isFinite is false for every non-number, so the typeof test alone being false changes nothing
     if (updatedAt !== undefined && (typeof updatedAt !== 'number' || !Number.isFinite(updatedAt))) {
       skipped.push({ key: rawKey, reason: 'updatedAt is not a finite number' });
       continue;
