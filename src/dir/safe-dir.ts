@@ -594,6 +594,7 @@ export class SafeDir {
     try {
       return await open(this.#pathOf(name), flags);
     } catch (error) {
+      // Stryker disable next-line StringLiteral: mapOpenError only compares the kind with 'directory', so '' acts as 'file'
       throw mapOpenError(error, this.#displayPathOf(name), 'file');
     }
   }
