@@ -23,7 +23,8 @@ import {
   serializeOwnerRecord,
 } from '../../src/locks/owner-record.js';
 import { caught, useTempDirs } from '../support/tmp.js';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, constants, openSync, renameSync, unlinkSync } from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 
 const tempDir = useTempDirs();
 const TOKEN = 'ab'.repeat(16);
@@ -134,6 +135,111 @@ describe('readLockSnapshot: what is at the lock name', () => {
     const after = readdirSync('/proc/self/fd').length;
     expect(after - before).toBeLessThan(10);
     await dir.close();
+  });
+});
+
+/** The number of libuv thread-pool threads of this process (UV_THREADPOOL_SIZE, default 4). */
+function threadPoolSize(): number {
+  const configured = Number.parseInt(process.env['UV_THREADPOOL_SIZE'] ?? '', 10);
+  return Number.isInteger(configured) && configured > 0 ? Math.min(configured, 1024) : 4;
+}
+
+function nextTurn(): Promise<void> {
+  return new Promise((done) => setImmediate(done));
+}
+
+/**
+ * Gates on libuv's thread pool: each gate is a FIFO whose open for reading blocks one pool
+ * thread until a writer appears. Work queued after the gates waits while they hold every thread
+ * (the pool takes work in submission order); the lstat of SafeDir's default io: 'hybrid' runs
+ * inline, its open() on the pool. So the name can be changed between readLockSnapshot's lstat
+ * and its open, at a known instant.
+ */
+class PoolGates {
+  readonly #base: string;
+  readonly #held: { fifo: string; reader: Promise<FileHandle>; writer: number | undefined }[] = [];
+
+  constructor(base: string) {
+    this.#base = base;
+  }
+
+  add(count: number): number[] {
+    const indexes: number[] = [];
+    for (let i = 0; i < count; i += 1) {
+      const fifo = join(this.#base, `gate-${this.#held.length}`);
+      execFileSync('mkfifo', [fifo]);
+      indexes.push(this.#held.length);
+      this.#held.push({ fifo, reader: open(fifo, 'r'), writer: undefined });
+    }
+    return indexes;
+  }
+
+  release(index: number): void {
+    const gate = this.#held[index];
+    if (gate !== undefined && gate.writer === undefined) gate.writer = openSync(gate.fifo, constants.O_RDWR);
+  }
+
+  #released: Promise<void> | undefined;
+
+  /** Releases every gate and closes their descriptors (once; later calls share it). */
+  releaseAll(): Promise<void> {
+    this.#released ??= (async () => {
+      this.#held.forEach((_, index) => this.release(index));
+      for (const gate of this.#held) await (await gate.reader).close();
+      for (const gate of this.#held) if (gate.writer !== undefined) closeSync(gate.writer);
+    })();
+    return this.#released;
+  }
+}
+
+/** Runs readLockSnapshot on a regular file at job.lock, calling `swap` once its lstat has passed and its open() waits. */
+async function readWhileSwapped(swap: (path: string, base: string) => void): Promise<{ result: Promise<LockSnapshot | undefined>; base: string }> {
+  const base = await tempDir();
+  const gates = new PoolGates(await tempDir());
+  writeFileSync(join(base, 'job.lock'), recordText());
+  const dir = await openDir(base);
+  try {
+    gates.add(threadPoolSize());
+    const result = readLockSnapshot(dir, 'job.lock');
+    void result.catch(() => undefined);
+    await nextTurn(); // the inline lstat is done; the open() is queued behind the gates
+    swap(join(base, 'job.lock'), base);
+    await gates.releaseAll();
+    await result.catch(() => undefined);
+    return { result, base };
+  } finally {
+    await gates.releaseAll();
+    await dir.close();
+  }
+}
+
+describe('readLockSnapshot when the name changes between its lstat and its open', () => {
+  it('a lock file removed in between is absent (undefined), not an error', async () => {
+    const { result } = await readWhileSwapped((path) => unlinkSync(path));
+    expect(await result).toBeUndefined();
+  });
+
+  it('a symlink swapped in is refused as ESYMLINK from a second lstat, with the open error as cause', async () => {
+    const { result, base } = await readWhileSwapped((path, base) => {
+      unlinkSync(path);
+      symlinkSync(join(base, 'elsewhere'), path);
+    });
+    const error = await caught(result);
+    expect(error.code).toBe('ESYMLINK');
+    expect(error.message).toBe(`ESYMLINK: a symlink occupies the lock name; it is neither followed nor removed: ${join(base, 'job.lock')}`);
+    expect((error.cause as { code?: string } | undefined)?.code).toBe('ESYMLINK');
+  });
+
+  it('a FIFO swapped in is refused as EINSECURE naming the FIFO, with the open error as cause', async () => {
+    const { result, base } = await readWhileSwapped((path) => {
+      unlinkSync(path);
+      execFileSync('mkfifo', [path]);
+    });
+    const error = await caught(result);
+    expect(error.code).toBe('EINSECURE');
+    expect(error.message).toMatch(/^EINSECURE: a FIFO occupies the lock name; it is not a lock file/);
+    expect(error.path).toBe(join(base, 'job.lock'));
+    expect((error.cause as { code?: string } | undefined)?.code).toBe('EINSECURE');
   });
 });
 
