@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDir } from '../../src/dir/safe-dir.js';
 import { isHardfsError } from '../../src/errors.js';
+import { heldLockCount } from '../../src/locks/held-locks.js';
 import { readLockSnapshot } from '../../src/locks/lock-inspection.js';
 import { createOwnerRecord, newToken, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
 import {
@@ -195,6 +196,18 @@ describe('takeOverStaleLock: outcomes', () => {
   });
 });
 
+describe('takeOverStaleLock: releasing the guard', () => {
+  it('stops tracking the guard as held once the takeover is over, whatever its outcome', async () => {
+    const before = heldLockCount();
+    expect(await takeOverStaleLock(temp.dir, 'a.lock', await context())).toBe('gone');
+    expect(heldLockCount()).toBe(before);
+    await plant('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    expect(await takeOverStaleLock(temp.dir, 'a.lock', await context())).toBe('removed');
+    expect(heldLockCount()).toBe(before);
+    expect(await exists(GUARD)).toBe(false);
+  });
+});
+
 describe('takeOverStaleLock: the guard is stale only after at least a second', () => {
   const elsewhere = { pid: 4242, host: 'another-host.invalid' };
   const quick = { judge: { ...judgeHere, staleMs: 100, graceMs: 100 } };
@@ -220,7 +233,7 @@ describe('takeOverStaleLock: a failure to create the guard', () => {
     try {
       await rmdir(path);
       const error = await caught(takeOverStaleLock(dir, 'a.lock', await context()));
-      expect(error).toBeInstanceOf(Error);
+      expect(error.code).toBe('ENOENT');
     } finally {
       await dir.close();
     }
