@@ -213,7 +213,53 @@ async function readWhileSwapped(swap: (path: string, base: string) => void): Pro
   }
 }
 
+/**
+ * As readWhileSwapped, with a FIFO swapped in before the open; the open (O_NONBLOCK) succeeds,
+ * and its fstat is held on the pool while `after` changes the name again — so the refusal of the
+ * FIFO is followed by a second lstat that finds what `after` left.
+ */
+async function readFifoThenSwapped(after: (path: string) => void): Promise<{ error: Error & { code?: string }; base: string }> {
+  const base = await tempDir();
+  const gates = new PoolGates(await tempDir());
+  const path = join(base, 'job.lock');
+  writeFileSync(path, recordText());
+  const dir = await openDir(base);
+  try {
+    const [first] = gates.add(threadPoolSize()); // every thread held
+    const result = readLockSnapshot(dir, 'job.lock');
+    void result.catch(() => undefined);
+    await nextTurn(); // the inline lstat saw a regular file; the open() is queued
+    unlinkSync(path);
+    execFileSync('mkfifo', [path]);
+    const marker = lstat(base); // queued after the open
+    gates.add(1); // and a gate to hold the thread that runs both
+    gates.release(first as number); // one thread runs the open, then the marker, then blocks
+    await marker; // the open has returned; the fstat after it waits for the pool
+    after(path);
+    await gates.releaseAll();
+    return { error: await caught(result), base };
+  } finally {
+    await gates.releaseAll();
+    await dir.close();
+  }
+}
+
 describe('readLockSnapshot when the name changes between its lstat and its open', () => {
+  it('a FIFO refused by the open check is reported as that refusal when a regular file is back at the name', async () => {
+    const { error, base } = await readFifoThenSwapped((path) => {
+      unlinkSync(path);
+      writeFileSync(path, recordText());
+    });
+    expect(error.code).toBe('EINSECURE');
+    expect(error.message).toBe(`EINSECURE: not a regular file: ${join(base, 'job.lock')}`);
+  });
+
+  it('a FIFO refused by the open check is reported as that refusal when the name is gone', async () => {
+    const { error, base } = await readFifoThenSwapped((path) => unlinkSync(path));
+    expect(error.code).toBe('EINSECURE');
+    expect(error.message).toBe(`EINSECURE: not a regular file: ${join(base, 'job.lock')}`);
+  });
+
   it('a lock file removed in between is absent (undefined), not an error', async () => {
     const { result } = await readWhileSwapped((path) => unlinkSync(path));
     expect(await result).toBeUndefined();
