@@ -3,6 +3,8 @@ import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, readdir, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDir } from '../../src/dir/safe-dir.js';
 import { isHardfsError } from '../../src/errors.js';
@@ -269,5 +271,63 @@ describe('removeIfStillStale: errors and foreign objects', () => {
     expect(isHardfsError(error, 'ESYMLINK')).toBe(true);
     expect((await lstat(join(temp.path, 'a.lock'))).isSymbolicLink()).toBe(true);
     expect(await readdir(temp.path)).toEqual(['a.lock']);
+  });
+});
+
+/**
+ * A thread of this process that creates `path` (O_EXCL) the moment the name is free, and stops
+ * when told. Lets a test occupy a lock name while removeIfStillStale has moved the file aside.
+ */
+async function startCreator(path: string): Promise<{ stop(): Promise<boolean> }> {
+  const flags = new Int32Array(new SharedArrayBuffer(12)); // [0] stop, [1] created, [2] spinning
+  const worker = new Worker(
+    `const { workerData } = require('node:worker_threads');
+     const { openSync, writeSync, closeSync } = require('node:fs');
+     const flags = workerData.flags;
+     while (Atomics.load(flags, 0) === 0) {
+       Atomics.store(flags, 2, 1);
+       try {
+         const fd = openSync(workerData.path, 'wx', 0o600);
+         writeSync(fd, 'creator');
+         closeSync(fd);
+         Atomics.store(flags, 1, 1);
+         break;
+       } catch {}
+     }`,
+    { eval: true, workerData: { path, flags } },
+  );
+  const exited = new Promise((resolve) => worker.on('exit', resolve));
+  for (let i = 0; i < 5_000 && Atomics.load(flags, 2) === 0; i += 1) await sleep(1);
+  return {
+    async stop() {
+      Atomics.store(flags, 0, 1);
+      await exited;
+      return Atomics.load(flags, 1) === 1;
+    },
+  };
+}
+
+describe('removeIfStillStale: the name is taken again while the file is aside', () => {
+  it('never replaces the newcomer, and removes the moved-aside file whose holder has lost it', async () => {
+    await plant('other.lock', createOwnerRecord(newToken(), await here()), 0);
+    const judged = (await readLockSnapshot(temp.dir, 'other.lock'))!; // not the file at a.lock: it goes back
+    let collisions = 0;
+    for (let attempt = 0; attempt < 40 && collisions < 3; attempt += 1) {
+      await temp.dir.unlink('a.lock').catch(() => undefined);
+      await plant('a.lock', createOwnerRecord(newToken(), await here()), 0);
+      const creator = await startCreator(join(temp.path, 'a.lock'));
+      const outcome = await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere);
+      const created = await creator.stop();
+      expect(outcome).toBe('kept');
+      expect((await readdir(temp.path)).sort()).toEqual(['a.lock', 'other.lock']);
+      const content = await readFile(join(temp.path, 'a.lock'), 'utf8');
+      if (created) {
+        collisions += 1;
+        expect(content).toBe('creator');
+      } else {
+        expect(content).not.toBe('creator');
+      }
+    }
+    expect(collisions).toBeGreaterThan(0);
   });
 });
