@@ -331,3 +331,33 @@ describe('removeIfStillStale: the name is taken again while the file is aside', 
     expect(collisions).toBeGreaterThan(0);
   });
 });
+
+describe('removeIfStillStale: a foreign object cannot go back because the name was taken again', () => {
+  it('leaves the symlink under its aside name rather than deleting it, and still refuses it (ESYMLINK)', async () => {
+    await plant('other.lock', createOwnerRecord(newToken(), await here()), 0);
+    const judged = (await readLockSnapshot(temp.dir, 'other.lock'))!;
+    let collisions = 0;
+    for (let attempt = 0; attempt < 40 && collisions < 3; attempt += 1) {
+      for (const name of await readdir(temp.path)) {
+        if (name !== 'other.lock') await temp.dir.unlink(name);
+      }
+      await symlink('/etc/passwd', join(temp.path, 'a.lock'));
+      const creator = await startCreator(join(temp.path, 'a.lock'));
+      const error = await caught(removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere));
+      const created = await creator.stop();
+      expect(isHardfsError(error, 'ESYMLINK')).toBe(true);
+      const names = (await readdir(temp.path)).sort();
+      if (created) {
+        collisions += 1;
+        expect(await readFile(join(temp.path, 'a.lock'), 'utf8')).toBe('creator');
+        const asides = names.filter((name) => name.startsWith('.hardfs-aside-'));
+        expect(asides).toHaveLength(1);
+        expect((await lstat(join(temp.path, asides[0]!))).isSymbolicLink()).toBe(true);
+      } else {
+        expect(names).toEqual(['a.lock', 'other.lock']);
+        expect((await lstat(join(temp.path, 'a.lock'))).isSymbolicLink()).toBe(true);
+      }
+    }
+    expect(collisions).toBeGreaterThan(0);
+  });
+});
