@@ -363,6 +363,28 @@ describe('removeIfOwned / removeIfSameFile: errors other than a missing name', (
     await dir.close();
   });
 
+  it('an unlink refused because the directory handle was closed meanwhile is an error, not "missing", and the file stays', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'a.lock'), recordText());
+    writeFileSync(join(base, 'b.lock'), recordText());
+    const fd = openSync(join(base, 'a.lock'), 'r');
+    try {
+      let dir = await openDir(base);
+      const bySameFile = removeIfSameFile(dir, 'a.lock', fd); // its lstat is under way
+      const closing = dir.close(); // so the close waits for it, and the unlink after it is refused
+      expect((await caught(bySameFile)).code).toBe('ECLOSED');
+      await closing;
+      dir = await openDir(base);
+      const byToken = removeIfOwned(dir, 'b.lock', TOKEN);
+      const closingAgain = dir.close();
+      expect((await caught(byToken)).code).toBe('ECLOSED');
+      await closingAgain;
+      expect(readdirSync(base).sort()).toEqual(['a.lock', 'b.lock']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
   it('two removals racing for our own file: one removes it, the other finds it missing', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'job.lock'), recordText());
