@@ -300,3 +300,17 @@ describe('acquire: a takeover is followed by an immediate retry', () => {
     await lock.release();
   });
 });
+
+describe('acquire: the lock file mode is 0o600 narrowed by the umask, not forced', () => {
+  it('a umask that removes the owner write bit gives a 0o400 lock file', async () => {
+    const previous = process.umask(0o277);
+    let lock;
+    try {
+      lock = await acquireFileLock(temp.dir, 'umask.lock');
+    } finally {
+      process.umask(previous);
+    }
+    expect((await stat(join(temp.path, 'umask.lock'))).mode & 0o7777).toBe(0o400);
+    await lock.release();
+  });
+});
