@@ -312,7 +312,7 @@ describe('removeIfStillStale: the name is taken again while the file is aside', 
     await plant('other.lock', createOwnerRecord(newToken(), await here()), 0);
     const judged = (await readLockSnapshot(temp.dir, 'other.lock'))!; // not the file at a.lock: it goes back
     let collisions = 0;
-    for (let attempt = 0; attempt < 40 && collisions < 3; attempt += 1) {
+    for (let attempt = 0; attempt < 200 && collisions < 3; attempt += 1) {
       await temp.dir.unlink('a.lock').catch(() => undefined);
       await plant('a.lock', createOwnerRecord(newToken(), await here()), 0);
       const creator = await startCreator(join(temp.path, 'a.lock'));
@@ -337,7 +337,7 @@ describe('removeIfStillStale: a foreign object cannot go back because the name w
     await plant('other.lock', createOwnerRecord(newToken(), await here()), 0);
     const judged = (await readLockSnapshot(temp.dir, 'other.lock'))!;
     let collisions = 0;
-    for (let attempt = 0; attempt < 40 && collisions < 3; attempt += 1) {
+    for (let attempt = 0; attempt < 200 && collisions < 3; attempt += 1) {
       for (const name of await readdir(temp.path)) {
         if (name !== 'other.lock') await temp.dir.unlink(name);
       }
