@@ -457,6 +457,10 @@ describe('parseOwnerRecord: exact acceptance rules', () => {
     expect(parseOwnerRecord(text({ extra: [[[[1]]]] }))).toBeUndefined();
   });
 
+  it('returns undefined (does not throw) for JSON that is not an object', () => {
+    for (const json of ['null', '5', '"text"', '[1]', 'true']) expect(parseOwnerRecord(json)).toBeUndefined();
+  });
+
   it('refuses a version other than 1', () => {
     expect(parseOwnerRecord(text({ v: 2 }))).toBeUndefined();
     expect(parseOwnerRecord(text({ v: '1' }))).toBeUndefined();
