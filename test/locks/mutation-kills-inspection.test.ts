@@ -245,6 +245,23 @@ async function readFifoThenSwapped(after: (path: string) => void): Promise<{ err
 }
 
 describe('readLockSnapshot when the name changes between its lstat and its open', () => {
+  it('an open error that is no foreign-object refusal (ENXIO: a socket swapped in) is passed on as it is', async () => {
+    let server: Server | undefined;
+    const { result } = await readWhileSwapped((path) => {
+      unlinkSync(path);
+      server = createServer().listen(path); // bind(2) runs synchronously inside listen()
+    });
+    try {
+      const error = await caught(result);
+      expect(error.code).toBe('ENXIO');
+      expect(error).not.toHaveProperty('cause');
+      expect(error.message).toMatch(/^ENXIO: no such device or address, open '.*job\.lock'$/);
+      expect(error.message).not.toContain('occupies');
+    } finally {
+      await new Promise((resolve) => server?.close(resolve));
+    }
+  });
+
   it('a FIFO refused by the open check is reported as that refusal when a regular file is back at the name', async () => {
     const { error, base } = await readFifoThenSwapped((path) => {
       unlinkSync(path);
