@@ -1,7 +1,18 @@
 // Pins the behaviour of lock inspection (reading a lock file and judging its holder), ownership
 // checks before removal, and the owner record parser, on real files in temp directories.
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  closeSync,
+  constants,
+  existsSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  symlinkSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { lstat, open, type FileHandle } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -23,8 +34,6 @@ import {
   serializeOwnerRecord,
 } from '../../src/locks/owner-record.js';
 import { caught, useTempDirs } from '../support/tmp.js';
-import { closeSync, constants, openSync, renameSync, unlinkSync } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
 
 const tempDir = useTempDirs();
 const TOKEN = 'ab'.repeat(16);
