@@ -4,28 +4,19 @@
 // policy by subdirectories, which syscalls io: 'hybrid' keeps off the thread pool, and the two
 // instants inside openDir that only a held thread pool can reach (a directory swapped between
 // the open and the verify-mode identity check; a symlink planted after an open failed).
-import { chmodSync, chownSync, closeSync, constants, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmdirSync, symlinkSync } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HardfsError, openDir, type SafeDir } from '../../src/index.js';
+import { PoolGates, nextTurn, threadPoolSize } from '../support/pool-gates.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 import { descriptorsInto, rejectsNative, rejectsWith } from './harness.js';
 
 const tempDir = useTempDirs();
 
 const isRoot = process.getuid?.() === 0;
-
-/** The number of libuv thread-pool threads of this process (UV_THREADPOOL_SIZE, default 4). */
-function threadPoolSize(): number {
-  const configured = Number.parseInt(process.env['UV_THREADPOOL_SIZE'] ?? '', 10);
-  return Number.isInteger(configured) && configured > 0 ? Math.min(configured, 1024) : 4;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((done) => setImmediate(done));
-}
 
 /** True if `promise` settles before the event loop's next check phase (no thread-pool round trip). */
 async function settlesWithinATurn(promise: Promise<unknown>): Promise<boolean> {
@@ -38,49 +29,6 @@ async function settlesWithinATurn(promise: Promise<unknown>): Promise<boolean> {
   return settled;
 }
 
-/**
- * Gates on libuv's thread pool: each gate is a FIFO whose open for reading blocks one pool
- * thread until the gate is released (a writer appears). Work queued after the gates cannot
- * start while they hold every thread, since the pool takes its work in submission order;
- * syscalls made inline on the event loop are not affected.
- */
-class PoolGates {
-  readonly #base: string;
-  readonly #held: { fifo: string; reader: Promise<FileHandle>; writer: number | undefined }[] = [];
-  #released: Promise<void> | undefined;
-
-  constructor(base: string) {
-    this.#base = base;
-  }
-
-  /** Queues `count` more gates; returns their indexes. */
-  add(count: number): number[] {
-    const indexes: number[] = [];
-    for (let i = 0; i < count; i += 1) {
-      const fifo = join(this.#base, `gate-${this.#held.length}`);
-      execFileSync('mkfifo', [fifo]);
-      indexes.push(this.#held.length);
-      this.#held.push({ fifo, reader: open(fifo, 'r'), writer: undefined });
-    }
-    return indexes;
-  }
-
-  /** Lets gate `index` through (O_RDWR on a FIFO never blocks and counts as a writer). */
-  release(index: number): void {
-    const gate = this.#held[index];
-    if (gate !== undefined && gate.writer === undefined) gate.writer = openSync(gate.fifo, constants.O_RDWR);
-  }
-
-  /** Releases every gate and closes every descriptor the gates used (once; later calls share it). */
-  releaseAll(): Promise<void> {
-    this.#released ??= (async () => {
-      this.#held.forEach((_, index) => this.release(index));
-      for (const gate of this.#held) await (await gate.reader).close();
-      for (const gate of this.#held) if (gate.writer !== undefined) closeSync(gate.writer);
-    })();
-    return this.#released;
-  }
-}
 
 async function withGates<T>(run: (gates: PoolGates) => Promise<T>): Promise<T> {
   const gates = new PoolGates(await tempDir());

@@ -3,7 +3,6 @@
 import { execFileSync } from 'node:child_process';
 import {
   closeSync,
-  constants,
   existsSync,
   mkdirSync,
   openSync,
@@ -12,7 +11,7 @@ import {
   unlinkSync,
   writeFileSync,
 } from 'node:fs';
-import { lstat, open, type FileHandle } from 'node:fs/promises';
+import { lstat, open } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -33,6 +32,7 @@ import {
   parseOwnerRecord,
   serializeOwnerRecord,
 } from '../../src/locks/owner-record.js';
+import { PoolGates, nextTurn, threadPoolSize } from '../support/pool-gates.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -147,59 +147,6 @@ describe('readLockSnapshot: what is at the lock name', () => {
   });
 });
 
-/** The number of libuv thread-pool threads of this process (UV_THREADPOOL_SIZE, default 4). */
-function threadPoolSize(): number {
-  const configured = Number.parseInt(process.env['UV_THREADPOOL_SIZE'] ?? '', 10);
-  return Number.isInteger(configured) && configured > 0 ? Math.min(configured, 1024) : 4;
-}
-
-function nextTurn(): Promise<void> {
-  return new Promise((done) => setImmediate(done));
-}
-
-/**
- * Gates on libuv's thread pool: each gate is a FIFO whose open for reading blocks one pool
- * thread until a writer appears. Work queued after the gates waits while they hold every thread
- * (the pool takes work in submission order); the lstat of SafeDir's default io: 'hybrid' runs
- * inline, its open() on the pool. So the name can be changed between readLockSnapshot's lstat
- * and its open, at a known instant.
- */
-class PoolGates {
-  readonly #base: string;
-  readonly #held: { fifo: string; reader: Promise<FileHandle>; writer: number | undefined }[] = [];
-
-  constructor(base: string) {
-    this.#base = base;
-  }
-
-  add(count: number): number[] {
-    const indexes: number[] = [];
-    for (let i = 0; i < count; i += 1) {
-      const fifo = join(this.#base, `gate-${this.#held.length}`);
-      execFileSync('mkfifo', [fifo]);
-      indexes.push(this.#held.length);
-      this.#held.push({ fifo, reader: open(fifo, 'r'), writer: undefined });
-    }
-    return indexes;
-  }
-
-  release(index: number): void {
-    const gate = this.#held[index];
-    if (gate !== undefined && gate.writer === undefined) gate.writer = openSync(gate.fifo, constants.O_RDWR);
-  }
-
-  #released: Promise<void> | undefined;
-
-  /** Releases every gate and closes their descriptors (once; later calls share it). */
-  releaseAll(): Promise<void> {
-    this.#released ??= (async () => {
-      this.#held.forEach((_, index) => this.release(index));
-      for (const gate of this.#held) await (await gate.reader).close();
-      for (const gate of this.#held) if (gate.writer !== undefined) closeSync(gate.writer);
-    })();
-    return this.#released;
-  }
-}
 
 /** Runs readLockSnapshot on a regular file at job.lock, calling `swap` once its lstat has passed and its open() waits. */
 async function readWhileSwapped(swap: (path: string, base: string) => void): Promise<{ result: Promise<LockSnapshot | undefined>; base: string }> {
