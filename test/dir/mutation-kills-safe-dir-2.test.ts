@@ -5,7 +5,7 @@
 // instants inside openDir that only a held thread pool can reach (a directory swapped between
 // the open and the verify-mode identity check; a symlink planted after an open failed).
 import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmdirSync, symlinkSync } from 'node:fs';
-import { lstat, open } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
