@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { lstat, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -12,7 +11,7 @@ import { readLockSnapshot } from '../../src/locks/lock-inspection.js';
 import { createOwnerRecord, newToken, parseOwnerRecord, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
 import { currentProcessIdentity } from '../../src/locks/process-identity.js';
 import { removeIfStillStale } from '../../src/locks/stale-takeover.js';
-import { isPending, makeTempDir, sleep, type TempDir } from './support.js';
+import { deadPid, isPending, makeTempDir, sleep, type TempDir } from './support.js';
 
 let temp: TempDir;
 beforeEach(async () => {
@@ -31,12 +30,6 @@ async function plantRecord(name: string, record: OwnerRecord | string, ageMs: nu
   await utimes(path, when, when);
 }
 
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.on('exit', resolve));
-  await sleep(50); // reaped by libuv by now
-  return child.pid!;
-}
 
 async function recordOnDisk(name: string): Promise<OwnerRecord | undefined> {
   return parseOwnerRecord(await readFile(join(temp.path, name)));

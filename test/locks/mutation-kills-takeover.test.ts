@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { watch, readFileSync, type FSWatcher } from 'node:fs';
 import { lstat, mkdir, readdir, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
@@ -19,7 +18,7 @@ import {
 } from '../../src/locks/process-identity.js';
 import { isReservedLockName, removeIfStillStale, takeOverStaleLock } from '../../src/locks/stale-takeover.js';
 import { caught } from '../support/tmp.js';
-import { makeTempDir, sleep, type TempDir } from './support.js';
+import { deadPid, makeTempDir, sleep, type TempDir } from './support.js';
 
 const linux = process.platform === 'linux';
 const GUARD = '.hardfs-takeover';
@@ -113,12 +112,6 @@ async function plant(name: string, record: OwnerRecord, ageMs: number): Promise<
   await utimes(path, when, when);
 }
 
-async function deadPid(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', '']);
-  await new Promise((resolve) => child.on('exit', resolve));
-  await sleep(50); // reaped by libuv by now
-  return child.pid!;
-}
 
 async function exists(name: string): Promise<boolean> {
   return lstat(join(temp.path, name)).then(

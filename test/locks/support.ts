@@ -118,3 +118,11 @@ export async function isPending(promise: Promise<unknown>): Promise<boolean> {
   await sleep(0);
   return !settled;
 }
+
+/** The pid of a process that has exited (and been reaped): a holder that is certainly dead. */
+export async function deadPid(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', '']);
+  await new Promise((resolve) => child.on('exit', resolve));
+  await sleep(50); // reaped by libuv by now
+  return child.pid!;
+}
