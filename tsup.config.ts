@@ -1,27 +1,68 @@
-import { defineConfig } from 'tsup';
+import { readFileSync } from 'node:fs';
+import { defineConfig, type Options } from 'tsup';
+
+// Entry points come from package.json `exports`, by one convention (docs/PACKAGING.md):
+// the subpath "./a/b" is built from src/a/b/index.ts into dist/a/b/index.{js,cjs,d.ts,d.cts},
+// and "." from src/index.ts into dist/index.*. Adding an entry point is adding its `exports`
+// entry; scripts/check-package.mjs fails if an entry does not follow the convention.
+interface PackageJson {
+  exports: Record<string, unknown>;
+  bin: Record<string, string>;
+}
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as PackageJson;
+
+const library: Record<string, string> = {};
+for (const subpath of Object.keys(pkg.exports)) {
+  if (subpath === './package.json') continue;
+  const name = subpath === '.' ? 'index' : `${subpath.slice(2)}/index`;
+  library[name] = `src/${name}.ts`;
+}
+
+const CLI_ENTRY = 'cli/main';
+const SHEBANG = '#!/usr/bin/env node\n';
+
+// The bin needs a shebang and the executable bit, but only the bin: a `banner` would put the
+// shebang on every chunk of the build it shares with the library.
+const cliShebang: NonNullable<Options['plugins']>[number] = {
+  name: 'hardfs-cli-shebang',
+  renderChunk(code, info) {
+    if (info.path.endsWith(`${CLI_ENTRY}.js`) && !code.startsWith('#!')) {
+      info.mode = 0o755;
+      return { code: SHEBANG + code };
+    }
+    return undefined;
+  },
+};
+
+// dist/ is emptied by `npm run build` before tsup starts: the two builds below run concurrently,
+// and a `clean` in one of them could delete what the other has just written.
+const common = {
+  target: 'node20',
+  platform: 'node',
+  // No source maps in the package: without the sources they would point at files the tarball
+  // does not contain, and with them they were most of its size.
+  sourcemap: false,
+  // One shared chunk per format: every entry point (and the CLI) uses the same copy of the
+  // primitives, so there is one HardfsError class per format for instanceof and one
+  // KeyedMutex registry.
+  splitting: true,
+  // stripInternal: what src/ marks `@internal` (constructors behind a factory, test seams) is
+  // not part of the published types; scripts/check-docs.mjs fails if any of it remains.
+  dts: { entry: library, compilerOptions: { stripInternal: true } },
+} satisfies Options;
 
 export default defineConfig([
   {
-    entry: {
-      index: 'src/index.ts',
-      'session-store/index': 'src/session-store/index.ts',
-    },
-    format: ['esm', 'cjs'],
-    dts: true,
-    clean: true,
-    target: 'node20',
-    platform: 'node',
-    sourcemap: true,
-    // Shared chunks: both entry points must use one copy of the primitives (one HardfsError
-    // class for instanceof, one KeyedMutex registry), not a bundled copy each.
-    splitting: true,
+    ...common,
+    // The CLI is built with the ESM library so that it imports the library's chunk instead of
+    // bundling a copy of it.
+    entry: { ...library, [CLI_ENTRY]: `src/${CLI_ENTRY}.ts` },
+    format: ['esm'],
+    plugins: [cliShebang],
   },
   {
-    entry: { 'cli/main': 'src/cli/main.ts' },
-    format: ['esm'],
-    target: 'node20',
-    platform: 'node',
-    sourcemap: true,
-    banner: { js: '#!/usr/bin/env node' },
+    ...common,
+    entry: library,
+    format: ['cjs'],
   },
 ]);
