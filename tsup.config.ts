@@ -1,22 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { defineConfig, type Options } from 'tsup';
+import { entryPoints } from './scripts/entry-points.mjs';
 
-// Entry points come from package.json `exports`, by one convention (docs/PACKAGING.md):
-// the subpath "./a/b" is built from src/a/b/index.ts into dist/a/b/index.{js,cjs,d.ts,d.cts},
-// and "." from src/index.ts into dist/index.*. Adding an entry point is adding its `exports`
-// entry; scripts/check-package.mjs fails if an entry does not follow the convention.
-interface PackageJson {
-  exports: Record<string, unknown>;
-  bin: Record<string, string>;
-}
-const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as PackageJson;
-
-const library: Record<string, string> = {};
-for (const subpath of Object.keys(pkg.exports)) {
-  if (subpath === './package.json') continue;
-  const name = subpath === '.' ? 'index' : `${subpath.slice(2)}/index`;
-  library[name] = `src/${name}.ts`;
-}
+// Entry points come from package.json `exports`, by one convention (docs/PACKAGING.md,
+// scripts/entry-points.mjs): the subpath "./a/b" is built from src/a/b/index.ts into
+// dist/a/b/index.{js,cjs,d.ts,d.cts}, and "." from src/index.ts into dist/index.*. Adding an
+// entry point is adding its `exports` entry.
+const pkg = JSON.parse(readFileSync(new URL('./package.json', import.meta.url), 'utf8')) as { name: string; exports: Record<string, unknown> };
+const library = Object.fromEntries(entryPoints(pkg).map((entry) => [entry.name, entry.source]));
 
 const CLI_ENTRY = 'cli/main';
 const SHEBANG = '#!/usr/bin/env node\n';

@@ -47,7 +47,9 @@ const reportOnly = args.has('--report');
 const gated = args.has('--if-enabled');
 const enabled = !gated || process.env.HARDFS_CHECK_DOCS === '1';
 
-const root = new URL('..', import.meta.url).pathname;
+// HARDFS_PACKAGE_ROOT: check another package laid out by the same convention (the script's own
+// tests run it on fixtures).
+const root = process.env.HARDFS_PACKAGE_ROOT ?? new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
 const entries = entryPoints(pkg);
 const dist = join(root, 'dist');
@@ -187,9 +189,10 @@ for (const entry of entries) {
 // ---- the declarations type-check (always enforced) -----------------------------------------
 // stripInternal removes what src/ marks @internal; if the public types still referred to it,
 // users' compilers would report a missing name here.
-const typeErrors = ts
-  .getPreEmitDiagnostics(program)
-  .filter((diagnostic) => diagnostic.file && inDist(diagnostic.file))
+const typeErrors = program
+  .getSourceFiles()
+  .filter(inDist)
+  .flatMap((sourceFile) => [...program.getSyntacticDiagnostics(sourceFile), ...program.getSemanticDiagnostics(sourceFile)])
   .map((diagnostic) => {
     const { line } = diagnostic.file.getLineAndCharacterOfPosition(diagnostic.start ?? 0);
     return `${relative(root, diagnostic.file.fileName)}:${line + 1}: ${ts.flattenDiagnosticMessageText(diagnostic.messageText, ' ')}`;

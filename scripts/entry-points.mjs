@@ -1,6 +1,6 @@
-// The entry-point convention of docs/PACKAGING.md, in one place for the scripts that check the
-// package (check-package.mjs, check-docs.mjs) and for typedoc.config.mjs. tsup.config.ts
-// derives its entries by the same rule (it cannot import this file without a declaration).
+// The entry-point convention of docs/PACKAGING.md, in one place for the build (tsup.config.ts),
+// the scripts that check the package (check-package.mjs, check-docs.mjs) and typedoc.config.mjs.
+// Types: entry-points.d.mts.
 //
 // An `exports` subpath "./a/b" is built from src/a/b/index.ts into dist/a/b/index.js (ESM),
 // dist/a/b/index.cjs (CJS) and their declarations .d.ts / .d.cts; "." is src/index.ts and
