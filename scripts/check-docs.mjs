@@ -15,7 +15,10 @@
 //   node scripts/check-docs.mjs --report     the problems grouped by source file; exit 0
 //   node scripts/check-docs.mjs --if-enabled what `npm test` runs: the check when
 //                                            HARDFS_CHECK_DOCS=1, otherwise counts only
-// In every mode the built declarations must type-check (strict, no skipLibCheck): exit 1 if not.
+// In every mode the built declarations must type-check (strict): exit 1 if not.
+// A comment counts where an editor shows it: a /** */ block that TypeScript attaches to the
+// declaration (it does not attach one written mid-line, after another member on that line).
+// HARDFS_PACKAGE_ROOT=<dir> checks another package laid out by the same convention.
 import { existsSync, readFileSync, readdirSync, realpathSync } from 'node:fs';
 import { join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
