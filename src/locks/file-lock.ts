@@ -167,8 +167,8 @@ export async function acquireFileLockWithSeams(
   const judge: JudgeContext = { localHost: identity.host, staleMs: resolved.staleMs, graceMs: resolved.graceMs };
   const path = join(dir.path, name);
   const deadline = performance.now() + timeoutMs;
-  // Stryker disable next-line ObjectLiteral: equivalent, 5 and 100 ms are Backoff's defaults
-  const backoff = new Backoff({ initialMs: 5, maxMs: 100 });
+  // Made on the first wait only: an uncontended acquisition (the common case) never needs it.
+  let backoff: Backoff | undefined;
   let lastVerdict: Verdict | undefined;
 
   for (;;) {
@@ -211,6 +211,8 @@ export async function acquireFileLockWithSeams(
 
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw timeoutError(path, lastVerdict, identity, timeoutMs);
+    // Stryker disable next-line ObjectLiteral: equivalent, 5 and 100 ms are Backoff's defaults
+    backoff ??= new Backoff({ initialMs: 5, maxMs: 100 });
     await abortableSleep(Math.min(backoff.next(), remaining), signal);
   }
 }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDir, type SafeDir } from '../../src/dir/safe-dir.js';
+import { assertOnSelectedFilesystem } from '../support/test-fs.js';
 import { parseOwnerRecord, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
 
 export interface TempDir {
@@ -12,9 +13,10 @@ export interface TempDir {
   cleanup(): Promise<void>;
 }
 
-/** A fresh 0o700 directory under os.tmpdir(), opened as a SafeDir. */
+/** A fresh 0o700 directory under os.tmpdir() (TMPDIR: see test/support/tmp.ts), opened as a SafeDir. */
 export async function makeTempDir(prefix = 'hardfs-locks-'): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), prefix));
+  assertOnSelectedFilesystem(path);
   const dir = await openDir(path);
   return {
     path,
