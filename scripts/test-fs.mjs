@@ -12,8 +12,8 @@
 //   HARDFS_TEST_FS_SUITES=lock,store npm run test:fs    only these suites
 //
 // Exit status: 1 if any suite failed on any filesystem, 0 otherwise (skips included).
-import { execFileSync, spawnSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { accessSync, chmodSync, constants as fsConstants, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -73,7 +73,23 @@ function skipReasonFor(name) {
 }
 
 // ---- mounts ----------------------------------------------------------------------------------
-const work = mkdtempSync(join(tmpdir(), 'hardfs-fs-matrix-'));
+// The images live on a tmpfs where there is one (sparse: only written blocks take memory). The
+// matrix tests each filesystem's semantics — rename, links, O_APPEND, inode reuse, its own fsync
+// code — not the durability of a disk under it; with the images on the host's disk, every fsync
+// of the crash suites became a real disk flush through the loop device and the suites ran out
+// of their time budgets on a loaded machine.
+function imageRoot() {
+  try {
+    if (statSync('/dev/shm').isDirectory()) {
+      accessSync('/dev/shm', fsConstants.W_OK);
+      return '/dev/shm';
+    }
+  } catch {
+    // no tmpfs at /dev/shm: the default temp dir
+  }
+  return tmpdir();
+}
+const work = mkdtempSync(join(imageRoot(), 'hardfs-fs-matrix-'));
 const mounted = [];
 let interrupted = false;
 
@@ -87,7 +103,8 @@ function mount(name) {
     const image = join(work, `${name}.img`);
     execFileSync('truncate', ['-s', String(IMAGE_BYTES), image]);
     execFileSync(mkfs, [...args, image], { stdio: ['ignore', 'ignore', 'pipe'] });
-    execFileSync('mount', ['-o', 'loop', image, point]);
+    // discard: blocks freed in the filesystem are punched out of the sparse image again.
+    execFileSync('mount', ['-o', 'loop,discard', image, point]);
   }
   mounted.push(point);
   // A /tmp-like directory on it: world-writable and sticky, so the second local user of the
@@ -112,19 +129,24 @@ function cleanup() {
   rmSync(work, { recursive: true, force: true });
 }
 
+let running; // the vitest child in flight
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
-  // vitest (same process group) gets the signal too and ends; the loop then stops and cleans up.
+  // Stop the suite in flight (a terminal's Ctrl-C reaches it anyway), run no further suite, and
+  // let main() unmount and remove everything.
   process.on(signal, () => {
     interrupted = true;
+    running?.kill('SIGTERM');
   });
 }
 
 // ---- running ---------------------------------------------------------------------------------
-function vitest(filters, { config, temp, name, report }) {
+async function vitest(filters, { config, temp, name, report }) {
   const args = ['vitest', 'run', ...(config ? ['--config', config] : []), '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...filters];
   const env = { ...process.env, HARDFS_TEST_FS: name, TMPDIR: temp, TEMP: temp, TMP: temp };
   delete env.HARDFS_CRASH_TMPDIR; // the crash suite uses TMPDIR in a matrix run
-  const result = spawnSync('npx', args, { cwd: root, env, stdio: 'inherit' });
+  running = spawn('npx', args, { cwd: root, env, stdio: 'inherit' });
+  const result = await new Promise((resolve) => running.on('close', (status, signal) => resolve({ status, signal })));
+  running = undefined;
   let counts = { passed: 0, failed: 0, skipped: 0 };
   let failedNames = [];
   if (existsSync(report)) {
@@ -147,7 +169,7 @@ function vitest(filters, { config, temp, name, report }) {
   return { ...counts, failedNames, exit: result.status };
 }
 
-function runSuite(suite, fs, name) {
+async function runSuite(suite, fs, name) {
   const { paths, matrixOnly } = SUITES[suite];
   const filters = paths.filter((path) => filesUnder(path, '.test.ts').length > 0);
   const total = { passed: 0, failed: 0, skipped: 0, failedNames: [], ms: 0 };
@@ -158,7 +180,7 @@ function runSuite(suite, fs, name) {
   if (matrixFilters.length > 0) parts.push({ filters: matrixFilters, config: 'vitest.fs-matrix.config.ts' });
   for (const [index, part] of parts.entries()) {
     const report = join(work, `${name}-${suite}-${index}.json`);
-    const outcome = vitest(part.filters, { config: part.config, temp: fs.temp, name, report });
+    const outcome = await vitest(part.filters, { config: part.config, temp: fs.temp, name, report });
     total.passed += outcome.passed;
     total.failed += outcome.failed;
     total.skipped += outcome.skipped;
@@ -183,7 +205,7 @@ function formatMs(ms) {
   return ms >= 60_000 ? `${(ms / 60_000).toFixed(1)} min` : `${(ms / 1000).toFixed(1)} s`;
 }
 
-function main() {
+async function main() {
   const names = selected();
   const suites = selectedSuites();
   if (!existsSync(join(root, 'dist', 'index.js'))) {
@@ -216,7 +238,7 @@ function main() {
       for (const suite of suites) {
         if (interrupted) break;
         log(`\n--- ${name} / ${suite}`);
-        results[suite] = runSuite(suite, fs, name);
+        results[suite] = await runSuite(suite, fs, name);
       }
       summary.push({ name, results, ms: Date.now() - started });
       unmount(mounted.pop());
@@ -244,4 +266,4 @@ function main() {
   process.exitCode = failed || interrupted ? 1 : 0;
 }
 
-main();
+await main();
