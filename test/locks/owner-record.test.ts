@@ -160,6 +160,12 @@ describe('parseOwnerRecord: exact acceptance rules', () => {
     expect(description).not.toContain('since');
   });
 
+  it('fresh tokens stay distinct and well-formed across refills of the random pool', () => {
+    const tokens = Array.from({ length: 1000 }, () => newToken());
+    expect(new Set(tokens).size).toBe(1000);
+    for (const token of tokens) expect(token).toMatch(/^[0-9a-f]{32}$/);
+  });
+
   it('a fresh token is 32 hex digits and parses', () => {
     const token = newToken();
     expect(token).toMatch(/^[0-9a-f]{32}$/);
