@@ -130,12 +130,38 @@ function cleanup() {
 }
 
 let running; // the vitest child in flight
+
+function killGroup(child) {
+  if (child?.pid === undefined) return;
+  try {
+    process.kill(-child.pid, 'SIGTERM');
+  } catch {
+    // already gone
+  }
+}
+
+/** Waits (up to 15 s, then SIGKILL) until no process of the group `pgid` is left. */
+async function groupGone(pgid) {
+  for (let i = 0; i < 150; i += 1) {
+    try {
+      process.kill(-pgid, 0);
+    } catch {
+      return;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone meanwhile
+  }
+}
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) {
   // Stop the suite in flight (a terminal's Ctrl-C reaches it anyway), run no further suite, and
   // let main() unmount and remove everything.
   process.on(signal, () => {
     interrupted = true;
-    running?.kill('SIGTERM');
+    killGroup(running);
   });
 }
 
@@ -144,9 +170,18 @@ async function vitest(filters, { config, temp, name, report }) {
   const args = ['vitest', 'run', ...(config ? ['--config', config] : []), '--reporter=dot', '--reporter=json', `--outputFile.json=${report}`, ...filters];
   const env = { ...process.env, HARDFS_TEST_FS: name, TMPDIR: temp, TEMP: temp, TMP: temp };
   delete env.HARDFS_CRASH_TMPDIR; // the crash suite uses TMPDIR in a matrix run
-  running = spawn('npx', args, { cwd: root, env, stdio: 'inherit' });
-  const result = await new Promise((resolve) => running.on('close', (status, signal) => resolve({ status, signal })));
+  // Its own process group, so that an interrupt ends vitest and every worker and fixture process
+  // under it before the mount they work in is taken away.
+  running = spawn(process.execPath, [join(root, 'node_modules', 'vitest', 'vitest.mjs'), ...args.slice(1)], {
+    cwd: root,
+    env,
+    stdio: 'inherit',
+    detached: true,
+  });
+  const child = running;
+  const result = await new Promise((resolve) => child.on('close', (status, signal) => resolve({ status, signal })));
   running = undefined;
+  if (interrupted) await groupGone(child.pid);
   let counts = { passed: 0, failed: 0, skipped: 0 };
   let failedNames = [];
   if (existsSync(report)) {
