@@ -73,15 +73,16 @@ describe('process identity and liveness', () => {
   });
 
   it.runIf(linux)('says dead for a zombie (killed, never reaped by its parent)', async () => {
-    // `sleep 0` is backgrounded by sh, which then execs `sleep 30`: the new program never waits
-    // for children, so the exited `sleep 0` stays a zombie that still answers kill(pid, 0).
-    const parent = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
+    // `sleep 1` is backgrounded by sh, which then execs `sleep 30`: the new program never waits
+    // for children, so the exited `sleep 1` stays a zombie that still answers kill(pid, 0). (A
+    // child quicker than the exec could be reaped by sh itself on a loaded machine.)
+    const parent = spawn('sh', ['-c', 'sleep 1 & echo $!; exec sleep 30'], { stdio: ['ignore', 'pipe', 'ignore'] });
     try {
       const pid = Number(
         await new Promise<string>((resolve) => parent.stdout.once('data', (chunk: Buffer) => resolve(chunk.toString()))),
       );
       let state = '';
-      for (let i = 0; i < 200 && state !== 'Z'; i += 1) {
+      for (let i = 0; i < 1_000 && state !== 'Z'; i += 1) {
         await sleep(10);
         state = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))?.state ?? '';
       }
