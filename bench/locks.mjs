@@ -37,6 +37,8 @@ const ROUNDS = roundsFromEnv(5);
 const UNCONTENDED_OPS = 1000;
 const WARMUP_CYCLES = 100;
 const LOCK_OPTIONS = { staleMs: 30_000, timeoutMs: 120_000 };
+// Node flags for the forked children, for experiments (e.g. HARDFS_BENCH_CHILD_FLAGS=--single-threaded-gc).
+const CHILD_FLAGS = (process.env.HARDFS_BENCH_CHILD_FLAGS ?? '').split(' ').filter(Boolean);
 
 // ---- child: N cycles on one key, started by the parent's "go" --------------------------------
 async function cycle(dir, locks, key) {
@@ -155,7 +157,7 @@ async function contended(base, layout) {
   const { keys, mode } = LAYOUTS[layout];
   for (const key of new Set(keys)) await writeFile(join(base, `${key}.count`), '0', { mode: 0o600 });
   const self = fileURLToPath(import.meta.url);
-  const children = keys.map((key) => fork(self, [mode, base, key, String(CYCLES)], { stdio: 'inherit' }));
+  const children = keys.map((key) => fork(self, [mode, base, key, String(CYCLES)], { stdio: 'inherit', execArgv: CHILD_FLAGS }));
   const message = (proc, type) =>
     new Promise((resolve, reject) => {
       const onMessage = (msg) => {

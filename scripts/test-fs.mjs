@@ -76,8 +76,8 @@ function skipReasonFor(name) {
 // The images live on a tmpfs where there is one (sparse: only written blocks take memory). The
 // matrix tests each filesystem's semantics — rename, links, O_APPEND, inode reuse, its own fsync
 // code — not the durability of a disk under it; with the images on the host's disk, every fsync
-// of the crash suites became a real disk flush through the loop device and the suites ran out
-// of their time budgets on a loaded machine.
+// of the crash suites is a real disk flush through the loop device, which can take the suites
+// past their time budgets on a busy machine.
 function imageRoot() {
   try {
     if (statSync('/dev/shm').isDirectory()) {

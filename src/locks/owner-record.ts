@@ -23,8 +23,8 @@ export const MAX_RECORD_BYTES = 4096;
 
 /**
  * Tokens are cut from a buffer of random bytes filled 64 tokens at a time: every acquisition
- * needs one, and a call into the CSPRNG per token was a tenth of an uncontended lock's CPU time.
- * The bytes are the same CSPRNG output, each used once.
+ * needs one, and a call into the CSPRNG per token is a visible part of an uncontended lock's
+ * CPU time. The bytes are the same CSPRNG output, each used once.
  */
 const TOKEN_BYTES = 16;
 const POOL_TOKENS = 64;
