@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 // The real-filesystem matrix (`npm run test:fs`): as root, loop-mount small images of xfs,
 // btrfs and ext4 and a tmpfs under a temp directory, and run the attack, crash, change-log,
-// lock, store and store-limits suites on each, with HARDFS_TEST_FS=<name> and TMPDIR pointing
+// lock, store and store-limits suites (and the key codec on a case-folding FUSE filesystem
+// stacked on the mount) on each, with HARDFS_TEST_FS=<name> and TMPDIR pointing
 // into that mount (the temp-dir helpers check that their directories really are on it). Prints
 // what passed, failed and was skipped per filesystem and suite; a filesystem that cannot be
 // tested here (not root, no mkfs) is reported as skipped with the reason, never as passed.
@@ -36,6 +37,8 @@ const SUITES = {
   lock: { paths: ['test/locks/'] },
   store: { paths: ['test/session-store/', 'test/store/'] },
   'store-limits': { paths: ['test/store-limits/'], matrixOnly: true },
+  // The key codec on a case-folding FUSE filesystem whose backing directory is on the mount.
+  'case-fold': { paths: ['test/keys/case-insensitive-fs'], matrixOnly: true },
 };
 
 function log(line) {
