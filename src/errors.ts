@@ -15,6 +15,7 @@ export const HARDFS_ERROR_CODES = [
   'EDEPTH', // nesting deeper than the configured bound
   'ELOCKED', // a lock could not be acquired before the timeout
   'ECLOSED', // a handle was used after close()
+  'ELOCKLOST', // a lock held by this process was removed or taken over while held: the section was not exclusive
 ] as const;
 
 export type HardfsErrorCode = (typeof HARDFS_ERROR_CODES)[number];

@@ -23,9 +23,12 @@ export interface FileLock {
   readonly token: string;
   readonly released: boolean;
   /**
-   * Removes the lock file if it still holds this lock's record. Rejects with ELOCKED if it does
-   * not — the lock was judged abandoned and taken over while held, so the critical section was
-   * not exclusive and the caller should know. Calling it again is a no-op.
+   * Removes the lock file if it still holds this lock's record. Rejects with ELOCKLOST if it does
+   * not — the lock was judged abandoned and taken over (or its file removed) while held, so the
+   * critical section was not exclusive and the caller should know. Its own code, not ELOCKED:
+   * ELOCKED means "not acquired, nothing was done", which a caller may retry; ELOCKLOST means
+   * the work was done without exclusion, which retrying does not undo. Calling it again is a
+   * no-op.
    */
   release(): Promise<void>;
 }
@@ -116,7 +119,7 @@ class HeldFileLock implements FileLock {
         removal.outcome === 'missing'
           ? 'the lock file was removed while held'
           : 'the lock file holds another owner\'s record';
-      throw new HardfsError('ELOCKED', `lock was lost while held (${what}; was it judged abandoned?)`, {
+      throw new HardfsError('ELOCKLOST', `lock was lost while held (${what}; was it judged abandoned?)`, {
         path: this.path,
         cause: removal.outcome === 'foreign' ? removal.cause : this.#heartbeatError,
       });
@@ -164,8 +167,8 @@ export async function acquireFileLockWithSeams(
   const judge: JudgeContext = { localHost: identity.host, staleMs: resolved.staleMs, graceMs: resolved.graceMs };
   const path = join(dir.path, name);
   const deadline = performance.now() + timeoutMs;
-  // Stryker disable next-line ObjectLiteral: equivalent, 5 and 100 ms are Backoff's defaults
-  const backoff = new Backoff({ initialMs: 5, maxMs: 100 });
+  // Made on the first wait only: an uncontended acquisition (the common case) never needs it.
+  let backoff: Backoff | undefined;
   let lastVerdict: Verdict | undefined;
 
   for (;;) {
@@ -208,6 +211,8 @@ export async function acquireFileLockWithSeams(
 
     const remaining = deadline - performance.now();
     if (remaining <= 0) throw timeoutError(path, lastVerdict, identity, timeoutMs);
+    // Stryker disable next-line ObjectLiteral: equivalent, 5 and 100 ms are Backoff's defaults
+    backoff ??= new Backoff({ initialMs: 5, maxMs: 100 });
     await abortableSleep(Math.min(backoff.next(), remaining), signal);
   }
 }
@@ -224,8 +229,11 @@ export async function acquireFileLockWithSeams(
  * that cannot remove a live lock). A symlink, directory or FIFO at the name is refused at once
  * (ESYMLINK / EINSECURE), never followed, opened for writing, removed or waited on.
  *
- * Rejects with HardfsError('ELOCKED') naming the holder after `timeoutMs`, and with the signal's
- * reason if `signal` aborts. Not reentrant. Keep `dir` open while the lock is held.
+ * Rejects with HardfsError('ELOCKED') naming the holder after `timeoutMs` (the lock was not taken;
+ * nothing happened), and with the signal's reason if `signal` aborts. Not reentrant. Keep `dir`
+ * open while the lock is held. A record that cannot be judged — garbage, an impossible pid, an
+ * mtime in the future — is judged by age (lock-inspection.ts) and never makes this throw
+ * anything but these.
  */
 export function acquireFileLock(dir: SafeDir, name: string, options?: FileLockOptions): Promise<FileLock> {
   return acquireFileLockWithSeams(dir, name, options, {});
@@ -234,7 +242,7 @@ export function acquireFileLock(dir: SafeDir, name: string, options?: FileLockOp
 /**
  * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. If `fn` throws,
  * its error is what the caller sees (a failing release cannot add to it); if `fn` succeeds but the
- * lock turns out to have been lost while held, the release's ELOCKED is thrown instead of the
+ * lock turns out to have been lost while held, the release's ELOCKLOST is thrown instead of the
  * result, because the section did not run exclusively.
  */
 export async function withFileLock<T>(

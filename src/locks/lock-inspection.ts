@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { HardfsError, errnoCode, isHardfsError } from '../errors.js';
 import type { SafeDir } from '../dir/safe-dir.js';
 import { MAX_RECORD_BYTES, parseOwnerRecord, type OwnerRecord } from './owner-record.js';
+import { observeUnchanged, type LockFingerprint } from './observed-age.js';
 import { processLiveness } from './process-identity.js';
 
 /**
@@ -16,6 +17,8 @@ export interface LockSnapshot {
   dev: bigint;
   ino: bigint;
   mtimeMs: number;
+  /** What a heartbeat or a replacement would change (observed-age.ts). */
+  fingerprint: LockFingerprint;
 }
 
 export type StaleReason = 'dead' | 'recycled' | 'expired' | 'unreadable';
@@ -87,6 +90,17 @@ export async function readLockSnapshot(dir: SafeDir, name: string, reportAs: str
       const again = await dir.stat(name).catch(() => undefined);
       if (again !== undefined && !again.isFile()) throw foreignObjectError(again, displayPath, error);
     }
+    // ENXIO is what open(2) answers for a UNIX socket (and a device without a driver): one was
+    // swapped in after the lstat. Whatever is at the name by now, it was not a lock file when
+    // we opened it: a typed refusal, never the native error.
+    if (errnoCode(error) === 'ENXIO') {
+      const again = await dir.stat(name).catch(() => undefined);
+      if (again !== undefined && !again.isFile()) throw foreignObjectError(again, displayPath, error);
+      throw new HardfsError('EINSECURE', 'a socket or device occupied the lock name when it was opened; it is not a lock file', {
+        path: displayPath,
+        cause: error,
+      });
+    }
     throw error;
   }
   try {
@@ -97,6 +111,14 @@ export async function readLockSnapshot(dir: SafeDir, name: string, reportAs: str
       dev: fileStats.dev,
       ino: fileStats.ino,
       mtimeMs: Number(fileStats.mtimeNs / 1_000_000n),
+      fingerprint: {
+        dev: fileStats.dev,
+        ino: fileStats.ino,
+        size: fileStats.size,
+        mtimeNs: fileStats.mtimeNs,
+        ctimeNs: fileStats.ctimeNs,
+        content: bytes.toString('latin1'),
+      },
     };
   } finally {
     await handle.close();
@@ -116,21 +138,27 @@ async function readBounded(handle: FileHandle, limit: number): Promise<Buffer> {
 
 /**
  * Is the holder gone? On the holder's own host a dead or recycled pid settles it at once. In
- * every other case — another host, or a pid that is alive — only the heartbeat counts: a live
- * pid is not trusted to mean "holder alive" because the same host name does not guarantee the
- * same pid namespace (containers), and a holder frozen for longer than staleMs has broken the
- * contract it was given. An unreadable record has no pid to check; it is abandoned once older
- * than the grace period, since a live creator writes its record right after creating the file.
+ * every other case — another host, a pid that is alive, or a pid that cannot be asked about
+ * (outside the platform's range: a record no process of this host wrote) — only the heartbeat
+ * counts: a live pid is not trusted to mean "holder alive" because the same host name does not
+ * guarantee the same pid namespace (containers), and a holder frozen for longer than staleMs has
+ * broken the contract it was given. An unreadable record (garbage, non-object JSON, missing or
+ * ill-typed fields) has no pid to check; it is abandoned once older than the grace period,
+ * since a live creator writes its record right after creating the file.
+ *
+ * The age is the larger of the mtime's age and how long this process has seen the file
+ * unchanged (observed-age.ts): an mtime in the future — clock skew, a planted timestamp — then
+ * delays a takeover by staleMs of observation, never forever.
  */
 export async function judgeSnapshot(snapshot: LockSnapshot, context: JudgeContext, now: number = Date.now()): Promise<Verdict> {
-  const age = now - snapshot.mtimeMs;
+  const age = Math.max(now - snapshot.mtimeMs, observeUnchanged(snapshot.fingerprint));
   const { record } = snapshot;
   if (record === undefined) {
     return age > context.graceMs ? { state: 'stale', snapshot, reason: 'unreadable' } : { state: 'held', snapshot };
   }
   if (record.host === context.localHost) {
     const liveness = await processLiveness(record.pid, record.start);
-    if (liveness !== 'alive') return { state: 'stale', snapshot, reason: liveness };
+    if (liveness === 'dead' || liveness === 'recycled') return { state: 'stale', snapshot, reason: liveness };
   }
   if (age > context.staleMs) return { state: 'stale', snapshot, reason: 'expired' };
   return { state: 'held', snapshot };
@@ -145,4 +173,14 @@ export async function inspectLock(dir: SafeDir, name: string, context: JudgeCont
 /** The same file (identity) with the same record (token, or both unreadable)? */
 export function sameLockFile(a: LockSnapshot, b: LockSnapshot): boolean {
   return a.dev === b.dev && a.ino === b.ino && a.record?.token === b.record?.token;
+}
+
+/**
+ * The same file, not written to or beaten since `before` was read: same identity, size, mtime
+ * and bytes. The ctime is left out on purpose — a rename (the takeover's move aside) sets it.
+ */
+export function unchangedSince(before: LockSnapshot, after: LockSnapshot): boolean {
+  const a = before.fingerprint;
+  const b = after.fingerprint;
+  return a.dev === b.dev && a.ino === b.ino && a.size === b.size && a.mtimeNs === b.mtimeNs && a.content === b.content;
 }

@@ -21,8 +21,24 @@ export interface OwnerRecord {
 /** A record is a few hundred bytes; anything larger is not one of ours and is not read further. */
 export const MAX_RECORD_BYTES = 4096;
 
+/**
+ * Tokens are cut from a buffer of random bytes filled 64 tokens at a time: every acquisition
+ * needs one, and a call into the CSPRNG per token is a visible part of an uncontended lock's
+ * CPU time. The bytes are the same CSPRNG output, each used once.
+ */
+const TOKEN_BYTES = 16;
+const POOL_TOKENS = 64;
+let pool = Buffer.alloc(0);
+let poolOffset = 0;
+
 export function newToken(): string {
-  return randomBytes(16).toString('hex');
+  if (poolOffset >= pool.length) {
+    pool = randomBytes(TOKEN_BYTES * POOL_TOKENS);
+    poolOffset = 0;
+  }
+  const token = pool.toString('hex', poolOffset, poolOffset + TOKEN_BYTES);
+  poolOffset += TOKEN_BYTES;
+  return token;
 }
 
 export function createOwnerRecord(token: string, identity: ProcessIdentity, time: number = Date.now()): OwnerRecord {

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { errnoCode } from '../errors.js';
+import { isPlatformPid } from './pid-range.js';
 
 /**
  * Who holds a lock, in terms another process on the same machine can check: pid, host name and
@@ -15,7 +16,11 @@ export interface ProcessIdentity {
   start?: string;
 }
 
-export type Liveness = 'alive' | 'dead' | 'recycled';
+/**
+ * 'unknown': the pid cannot be asked about on this platform (above its pid range) or the kernel
+ * gave no usable answer. The caller then judges the record by its age, as for another host.
+ */
+export type Liveness = 'alive' | 'dead' | 'recycled' | 'unknown';
 
 interface ProcStat {
   state: string;
@@ -77,14 +82,20 @@ export function isValidPid(pid: unknown): pid is number {
  * kill(pid, 0) sends nothing: ESRCH means no such process, EPERM means it exists but belongs to
  * another user (so it is alive). A zombie (state Z, killed but not yet reaped by its parent)
  * still answers kill(pid, 0), yet it will never release anything: it counts as dead.
+ *
+ * Never throws: a pid outside the platform's range (pid-range.ts) is not handed to the kernel at
+ * all — process.kill throws a TypeError for numbers beyond a 32-bit pid_t — and any answer
+ * other than ESRCH or EPERM is 'unknown', never an exception that would make the lock
+ * unjudgeable (and so untakeable) forever.
  */
 export async function processLiveness(pid: number, start: string | undefined): Promise<Liveness> {
-  if (!isValidPid(pid)) return 'dead';
+  if (!isPlatformPid(pid)) return 'unknown';
   try {
     process.kill(pid, 0);
   } catch (error) {
-    if (errnoCode(error) === 'ESRCH') return 'dead';
-    if (errnoCode(error) !== 'EPERM') throw error;
+    const code = errnoCode(error);
+    if (code === 'ESRCH') return 'dead';
+    if (code !== 'EPERM') return 'unknown';
   }
   const stat = await readProcStat(pid);
   if (stat === 'gone') return 'dead';

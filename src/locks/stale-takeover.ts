@@ -8,6 +8,7 @@ import {
   judgeSnapshot,
   readLockSnapshot,
   sameLockFile,
+  unchangedSince,
   type JudgeContext,
   type LockSnapshot,
 } from './lock-inspection.js';
@@ -27,7 +28,8 @@ import type { ProcessIdentity } from './process-identity.js';
  *    rename moves exactly one inode — whatever is at the name at that instant — and nobody else
  *    ever touches the private name, so what the taker then checks is what it will unlink: it
  *    reads the moved file through its own descriptor and requires the same dev+inode and the
- *    same token as the file it judged, and judges it stale again (its own mtime; a creator that
+ *    same token as the file it judged, and either finds it unchanged since the judgment (same
+ *    size, mtime and bytes: nobody beat or wrote it) or judges it stale again (a creator that
  *    was merely slow to write its record has a fresh mtime and is not stale). Only then is the
  *    private name unlinked. Token comparison makes inode reuse harmless: a new lock that happens
  *    to get the dead lock's inode number still has a different 128-bit random token.
@@ -42,7 +44,7 @@ import type { ProcessIdentity } from './process-identity.js';
  *    abandoned was in fact alive, which the pid check never concludes about a live process on
  *    its own host and the heartbeat rules out unless the holder stalled for longer than staleMs
  *    (the documented contract for staleMs). If the put-back does fail, the moved file is removed:
- *    its holder finds its record gone when releasing and gets ELOCKED ("lost").
+ *    its holder finds its record gone when releasing and gets ELOCKLOST.
  *
  * 3. The guard (one per directory, created O_EXCL like a lock) is held for the few milliseconds
  *    of a takeover. A guard left by a process that died inside that window is recovered like a
@@ -162,7 +164,10 @@ export async function removeIfStillStale(
     throw error;
   }
   if (moved === undefined) return 'gone'; // nobody else uses private names; defensive only
-  if (sameLockFile(moved, judged) && (await judgeSnapshot(moved, context)).state === 'stale') {
+  // Unchanged since it was judged stale (no heartbeat, no write: the rename moves no mtime), the
+  // judgment stands — re-judging would start observed-age.ts's clock again for a file whose mtime
+  // is in the future, since the rename changed its ctime. Changed, it is judged afresh.
+  if (sameLockFile(moved, judged) && (unchangedSince(judged, moved) || (await judgeSnapshot(moved, context)).state === 'stale')) {
     await dir.unlink(aside);
     return 'removed';
   }

@@ -5,6 +5,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { assertOnSelectedFilesystem, selectedTestFilesystem } from '../support/test-fs.js';
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -65,11 +66,13 @@ export function start(script: string, args: string[]): Run {
  * where the page cache survives; they cannot test power loss either way. So the many-trial runs
  * go to a tmpfs when there is one (fsync stays on: same code paths, no 2–5 ms disk flush per
  * file), and a few trials also run under os.tmpdir() on the real disk.
- * HARDFS_CRASH_TMPDIR overrides the tmpfs choice.
+ * HARDFS_CRASH_TMPDIR overrides the tmpfs choice; a filesystem-matrix run (HARDFS_TEST_FS) uses
+ * os.tmpdir(), which it points into the mount under test.
  */
 export function fastCrashRoot(): string {
   const override = process.env['HARDFS_CRASH_TMPDIR'];
   if (override !== undefined && override !== '') return override;
+  if (selectedTestFilesystem() !== undefined) return tmpdir();
   try {
     const stats = statSync('/dev/shm');
     if (stats.isDirectory()) {
@@ -91,6 +94,7 @@ export function useTempDirsUnder(root: string): () => Promise<string> {
   return async () => {
     const dir = await mkdtemp(join(root, 'hardfs-crash-'));
     made.push(dir);
+    assertOnSelectedFilesystem(dir);
     return dir;
   };
 }

@@ -1,8 +1,9 @@
+// Delays between attempts to take a busy lock: bounds, growth, jitter, refusals.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { abortableSleep } from '../../src/locks/abortable-sleep.js';
 import { Backoff } from '../../src/locks/backoff.js';
 import { fcParams } from '../support/fc.js';
+import { caught } from '../support/tmp.js';
 
 describe('Backoff', () => {
   it('stays within [ceiling/2, ceiling], the ceiling doubling from initialMs up to maxMs', () => {
@@ -47,34 +48,15 @@ describe('Backoff', () => {
   });
 });
 
-describe('abortableSleep', () => {
-  it('resolves after the delay', async () => {
-    await expect(abortableSleep(1)).resolves.toBeUndefined();
+describe('Backoff: refusals name the option and value; factor 1 is allowed', () => {
+  it('states what is wrong with each option', async () => {
+    expect((await caught(() => new Backoff({ initialMs: 0 }))).message).toContain('initialMs must be a positive finite number, got 0');
+    expect((await caught(() => new Backoff({ initialMs: 5, maxMs: 1 }))).message).toContain('maxMs must be a finite number >= initialMs, got 1');
+    expect((await caught(() => new Backoff({ factor: 0.5 }))).message).toContain('factor must be a finite number >= 1, got 0.5');
   });
 
-  it('rejects with the reason of an already aborted or later aborted signal, and detaches its listener', async () => {
-    const reason = new Error('stop');
-    await expect(abortableSleep(10, AbortSignal.abort(reason))).rejects.toBe(reason);
-    const controller = new AbortController();
-    const sleeping = abortableSleep(60_000, controller.signal);
-    controller.abort(reason);
-    await expect(sleeping).rejects.toBe(reason);
-
-    const shared = new AbortController();
-    let added = 0;
-    let removed = 0;
-    const add = shared.signal.addEventListener.bind(shared.signal);
-    const remove = shared.signal.removeEventListener.bind(shared.signal);
-    shared.signal.addEventListener = ((...args: Parameters<typeof add>) => {
-      added += 1;
-      add(...args);
-    }) as typeof add;
-    shared.signal.removeEventListener = ((...args: Parameters<typeof remove>) => {
-      removed += 1;
-      remove(...args);
-    }) as typeof remove;
-    for (let i = 0; i < 5; i += 1) await abortableSleep(0, shared.signal);
-    expect(added).toBe(5);
-    expect(removed).toBe(5);
+  it('accepts factor 1: a constant ceiling', () => {
+    const backoff = new Backoff({ initialMs: 8, maxMs: 100, factor: 1, random: () => 1 });
+    expect([backoff.next(), backoff.next(), backoff.next()]).toEqual([8, 8, 8]);
   });
 });

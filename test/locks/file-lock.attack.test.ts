@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HardfsError, isHardfsError } from '../../src/errors.js';
 import { acquireFileLock } from '../../src/locks/index.js';
 import { createOwnerRecord, newToken, serializeOwnerRecord } from '../../src/locks/owner-record.js';
-import { makeTempDir, type TempDir } from './support.js';
+import { deadPid, makeTempDir, type TempDir } from './support.js';
 
 // Objects planted at a lock name (or at the takeover guard's name) are foreign: they must be
 // refused with a typed error at once — not followed, not opened for writing, not removed, not
@@ -107,7 +107,7 @@ describe('foreign objects at the lock name', () => {
 
   it('a symlink planted at the takeover guard: ESYMLINK when a takeover needs it, outside untouched', async () => {
     const before = await outsideFingerprint();
-    const dead = createOwnerRecord(newToken(), { pid: 2 ** 22 + 17, host: hostname() }); // above PID_MAX_LIMIT (2^22): never a live pid
+    const dead = createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }); // a takeover is needed at once
     await writeFile(join(temp.path, 'a.lock'), serializeOwnerRecord(dead), { mode: 0o600 });
     await symlink(join(outside, 'target'), join(temp.path, '.hardfs-takeover'));
     const { error, elapsed } = await refusal('a.lock');

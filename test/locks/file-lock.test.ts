@@ -1,17 +1,21 @@
-import { readFileSync } from 'node:fs';
-import { lstat, readFile, readdir, utimes, writeFile } from 'node:fs/promises';
+// Taking, holding and releasing a file lock: the owner record, waiting and the timeout
+// (ELOCKED: not acquired), abort, argument refusals, the heartbeat through the held descriptor,
+// and release by the owner only (ELOCKLOST when the lock was removed or taken over while held).
+import { execFileSync } from 'node:child_process';
+import { lstatSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstat, readFile, readdir, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { HardfsError, isHardfsError } from '../../src/errors.js';
+import { openDir } from '../../src/index.js';
 import { acquireFileLockWithSeams } from '../../src/locks/file-lock.js';
 import { heldLockCount } from '../../src/locks/held-locks.js';
 import { acquireFileLock, withFileLock } from '../../src/locks/index.js';
-import { readLockSnapshot } from '../../src/locks/lock-inspection.js';
 import { createOwnerRecord, newToken, parseOwnerRecord, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
 import { currentProcessIdentity } from '../../src/locks/process-identity.js';
-import { removeIfStillStale } from '../../src/locks/stale-takeover.js';
-import { deadPid, isPending, makeTempDir, sleep, type TempDir } from './support.js';
+import { caught, useTempDirs } from '../support/tmp.js';
+import { eventually, isPending, makeTempDir, recordOnDisk as recordIn, sleep, type TempDir } from './support.js';
 
 let temp: TempDir;
 beforeEach(async () => {
@@ -21,19 +25,7 @@ afterEach(async () => {
   await temp.cleanup();
 });
 
-const judgeHere = { localHost: hostname(), staleMs: 60_000, graceMs: 2_000 };
-
-async function plantRecord(name: string, record: OwnerRecord | string, ageMs: number): Promise<void> {
-  const path = join(temp.path, name);
-  await writeFile(path, typeof record === 'string' ? record : serializeOwnerRecord(record), { mode: 0o600 });
-  const when = new Date(Date.now() - ageMs);
-  await utimes(path, when, when);
-}
-
-
-async function recordOnDisk(name: string): Promise<OwnerRecord | undefined> {
-  return parseOwnerRecord(await readFile(join(temp.path, name)));
-}
+const recordOnDisk = (name: string): Promise<OwnerRecord | undefined> => recordIn(temp.path, name);
 
 async function expectCode(promise: Promise<unknown>, code: string): Promise<HardfsError> {
   const error = await promise.then(
@@ -169,8 +161,9 @@ describe('acquireFileLock: heartbeat and release by the owner only', () => {
     await sleep(300);
     expect(Math.abs((await lstat(join(temp.path, 'a.lock'))).mtimeMs - old.getTime())).toBeLessThan(1);
     // and release leaves the stranger's record in place, and says the lock was lost
-    const error = await expectCode(lock.release(), 'ELOCKED');
-    expect(error.message).toMatch(/lost/);
+    const error = await expectCode(lock.release(), 'ELOCKLOST');
+    expect(error.message).toContain('lost while held');
+    expect(error.path).toBe(join(temp.path, 'a.lock'));
     expect((await recordOnDisk('a.lock'))?.token).toBe(stranger.token);
     await lock.release(); // no-op now
   });
@@ -178,7 +171,7 @@ describe('acquireFileLock: heartbeat and release by the owner only', () => {
   it('reports a lock whose file vanished while held', async () => {
     const lock = await acquireFileLock(temp.dir, 'a.lock');
     await temp.dir.unlink('a.lock');
-    await expectCode(lock.release(), 'ELOCKED');
+    await expectCode(lock.release(), 'ELOCKLOST');
   });
 
   it('withFileLock returns the result, releases on throw, and refuses a result obtained without exclusion', async () => {
@@ -194,140 +187,169 @@ describe('acquireFileLock: heartbeat and release by the owner only', () => {
         await temp.dir.unlink('a.lock'); // as if taken over while we ran
         return 'unsafe result';
       }),
-      'ELOCKED',
+      'ELOCKLOST',
     );
   });
 });
 
-describe('acquireFileLock: stale recovery', () => {
-  it('takes over at once from a dead holder on this host, whatever staleMs says', async () => {
-    const dead = createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() });
-    await plantRecord('a.lock', dead, 0);
-    const started = performance.now();
-    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 600_000, timeoutMs: 20_000 });
-    expect(performance.now() - started).toBeLessThan(10_000);
-    expect((await recordOnDisk('a.lock'))?.token).toBe(lock.token);
-    await lock.release();
-    expect(await readdir(temp.path)).toEqual([]); // no aside file or guard left behind
+async function mtimeOf(name: string): Promise<number> {
+  return (await stat(join(temp.path, name))).mtimeMs;
+}
+
+describe('release of a lost lock: which loss the message names', () => {
+  it('a removed lock file', async () => {
+    const lock = await acquireFileLock(temp.dir, 'gone.lock');
+    await rm(join(temp.path, 'gone.lock'));
+    const error = (await caught(lock.release())) as HardfsError;
+    expect(error.code).toBe('ELOCKLOST');
+    expect(error.message).toContain('the lock file was removed while held');
+    expect(error.path).toBe(lock.path);
   });
 
-  it.runIf(process.platform === 'linux')('takes over at once from a recycled pid (alive, other start time)', async () => {
-    const identity = await currentProcessIdentity();
-    const recycled = createOwnerRecord(newToken(), { pid: process.pid, host: hostname(), start: `${identity.start}0` });
-    await plantRecord('a.lock', recycled, 0);
-    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 600_000, timeoutMs: 20_000 });
-    await lock.release();
-  });
-
-  it('keeps a live holder on this host while its heartbeat is younger than staleMs, and only then', async () => {
-    const identity = await currentProcessIdentity();
-    const live = createOwnerRecord(newToken(), identity);
-    await plantRecord('a.lock', live, 5_000);
-    await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
-    expect((await recordOnDisk('a.lock'))?.token).toBe(live.token);
-    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 1_000, timeoutMs: 20_000 });
-    expect((await recordOnDisk('a.lock'))?.token).toBe(lock.token);
-    await lock.release();
-  });
-
-  it('judges a holder from another host by heartbeat age only', async () => {
-    // Seen from "elsewhere.invalid", this process's own record has no pid to check.
-    const identity = await currentProcessIdentity();
-    await plantRecord('a.lock', createOwnerRecord(newToken(), identity), 200);
-    await expectCode(
-      acquireFileLockWithSeams(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }, { host: 'elsewhere.invalid' }),
-      'ELOCKED',
-    );
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: 'other.invalid' }), 0);
-    await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: 'other.invalid' }), 5_000);
-    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 1_000, timeoutMs: 20_000 });
-    await lock.release();
-  });
-
-  it('recovers an empty or garbled record once older than the grace period, not before', async () => {
-    await plantRecord('a.lock', '', 0);
-    const error = await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
-    expect(error.message).toMatch(/unreadable/);
-    await plantRecord('a.lock', '', 10_000);
-    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
-    await plantRecord('a.lock', '{"v":1,"tok', 10_000);
-    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
-    await plantRecord('a.lock', 'x'.repeat(100_000), 10_000);
-    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
-    expect(await readdir(temp.path)).toEqual([]);
-  });
-
-  it('recovers a takeover guard left by a dead process, and waits on a live one', async () => {
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
-    const liveGuard = createOwnerRecord(newToken(), await currentProcessIdentity());
-    await plantRecord('.hardfs-takeover', liveGuard, 0);
-    const error = await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 200 }), 'ELOCKED');
-    expect(error.message).toMatch(/taking it over/);
-    expect((await recordOnDisk('.hardfs-takeover'))?.token).toBe(liveGuard.token);
-
-    await plantRecord('.hardfs-takeover', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
-    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 });
-    await lock.release();
-    expect(await readdir(temp.path)).toEqual([]);
-  });
-
-  it('many in-process waiters on one dead lock: exactly one holds it at a time', async () => {
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
-    let inside = 0;
-    let maxInside = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, () =>
-        withFileLock(temp.dir, 'a.lock', async () => {
-          inside += 1;
-          maxInside = Math.max(maxInside, inside);
-          await sleep(5);
-          inside -= 1;
-        }, { staleMs: 60_000, timeoutMs: 20_000 }),
-      ),
-    );
-    expect(maxInside).toBe(1);
-    expect(await readdir(temp.path)).toEqual([]);
+  it('another owner\'s file at the name', async () => {
+    const lock = await acquireFileLock(temp.dir, 'swap.lock');
+    await rm(join(temp.path, 'swap.lock'));
+    await writeFile(join(temp.path, 'swap.lock'), 'someone else');
+    const error = (await caught(lock.release())) as HardfsError;
+    expect(error.code).toBe('ELOCKLOST');
+    expect(error.message).toContain("the lock file holds another owner's record");
+    expect(error.path).toBe(lock.path);
+    expect(await readFile(join(temp.path, 'swap.lock'), 'utf8')).toBe('someone else');
   });
 });
 
-describe('removeIfStillStale (rename aside, verify, put back)', () => {
-  it('removes the file it judged', async () => {
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
-    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
-    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('removed');
-    expect(await readdir(temp.path)).toEqual([]);
+describe('heartbeat: keeps refreshing the mtime while held', () => {
+  it('refreshes it again after an earlier beat has completed', async () => {
+    const lock = await acquireFileLock(temp.dir, 'beat.lock', { staleMs: 40 }); // a beat every 10 ms
+    const past = new Date(Date.now() - 60_000);
+    for (let round = 0; round < 3; round++) {
+      await utimes(join(temp.path, 'beat.lock'), past, past);
+      expect(await eventually(async () => (await mtimeOf('beat.lock')) > past.getTime() + 30_000)).toBe(true);
+    }
+    await lock.release();
+  });
+});
+
+describe('acquire: argument refusals', () => {
+  it('refuses a dir that is not a SafeDir with its own TypeError', async () => {
+    const error = await caught(acquireFileLock(temp.path as never, 'a.lock'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('dir must be a SafeDir');
   });
 
-  it('puts back a different lock that took the name after the judgment, intact', async () => {
-    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
-    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
-    // Meanwhile another process removed the dead lock and created its own.
-    await temp.dir.unlink('a.lock');
-    const fresh = await acquireFileLock(temp.dir, 'a.lock');
-    const before = await lstat(join(temp.path, 'a.lock'));
-    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('kept');
-    const after = await lstat(join(temp.path, 'a.lock'));
-    expect(after.ino).toBe(before.ino);
-    expect((await recordOnDisk('a.lock'))?.token).toBe(fresh.token);
-    expect((await readdir(temp.path)).sort()).toEqual(['a.lock']);
-    await fresh.release();
+  it('calls a bad name a lock name', async () => {
+    const error = (await caught(acquireFileLock(temp.dir, 'a/b'))) as HardfsError;
+    expect(error.code).toBe('EBADNAME');
+    expect(error.message).toContain('lock name must be a single path component');
   });
 
-  it('puts back the judged file if it is no longer stale (a slow creator finished writing)', async () => {
-    await plantRecord('a.lock', '', 10_000);
-    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
-    const now = new Date();
-    await utimes(join(temp.path, 'a.lock'), now, now);
-    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('kept');
-    expect(readFileSync(join(temp.path, 'a.lock'), 'utf8')).toBe('');
-    expect(await readdir(temp.path)).toEqual(['a.lock']);
+  it('refuses the takeover bookkeeping names', async () => {
+    const error = (await caught(acquireFileLock(temp.dir, '.hardfs-takeover'))) as HardfsError;
+    expect(error.code).toBe('EBADNAME');
+    expect(error.message).toContain('reserved for lock takeover bookkeeping');
+    expect(error.path).toBe('.hardfs-takeover');
   });
 
-  it('reports "gone" when the name is already empty', async () => {
-    await plantRecord('a.lock', '', 10_000);
-    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
-    await temp.dir.unlink('a.lock');
-    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('gone');
+  it('withFileLock refuses a non-function with its own TypeError', async () => {
+    const error = await caught(withFileLock(temp.dir, 'a.lock', 5 as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('fn must be a function');
+  });
+
+  it('throws a create error other than EEXIST at once (the directory was removed)', async () => {
+    await rm(temp.path, { recursive: true });
+    const error = await caught(acquireFileLock(temp.dir, 'a.lock', { signal: AbortSignal.timeout(2_000) }));
+    expect((error as { code?: string }).code).toBe('ENOENT');
+  });
+});
+
+describe('acquire: the host seam and the timeout message', () => {
+  it('writes the seam host into the record', async () => {
+    const lock = await acquireFileLockWithSeams(temp.dir, 'seam.lock', undefined, { host: 'seam-host' });
+    const record = parseOwnerRecord(await readFile(join(temp.path, 'seam.lock')));
+    expect(record?.host).toBe('seam-host');
+    expect(record?.token).toBe(lock.token);
+    await lock.release();
+  });
+
+  it('says "this very process" only when pid and host are both ours, and never "judged abandoned" for a live holder', async () => {
+    const lock = await acquireFileLock(temp.dir, 'self.lock');
+    const self = (await caught(acquireFileLock(temp.dir, 'self.lock', { timeoutMs: 30 }))) as HardfsError;
+    expect(self.code).toBe('ELOCKED');
+    expect(self.message).toContain(`held by pid ${process.pid} on host ${JSON.stringify(hostname())}`);
+    expect(self.message).toContain(' — this very process: file locks are not reentrant');
+    expect(self.message).not.toContain('judged abandoned');
+
+    // Same pid, another host (through the seam): not this process.
+    const otherHost = (await caught(
+      acquireFileLockWithSeams(temp.dir, 'self.lock', { timeoutMs: 30 }, { host: 'elsewhere' }),
+    )) as HardfsError;
+    expect(otherHost.code).toBe('ELOCKED');
+    expect(otherHost.message).toContain(`held by pid ${process.pid} on host ${JSON.stringify(hostname())}`);
+    expect(otherHost.message).not.toContain('this very process');
+    await lock.release();
+  });
+
+  it('same host, another pid: not this process', async () => {
+    const identity = await currentProcessIdentity();
+    // The parent process (the test runner) is alive on this host: its record is held.
+    const record = createOwnerRecord(newToken(), { pid: process.ppid, host: identity.host });
+    await writeFile(join(temp.path, 'parent.lock'), serializeOwnerRecord(record), { mode: 0o600 });
+    const error = (await caught(acquireFileLock(temp.dir, 'parent.lock', { timeoutMs: 30 }))) as HardfsError;
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toContain(`held by pid ${process.ppid} on host ${JSON.stringify(identity.host)}`);
+    expect(error.message).not.toContain('this very process');
+    expect(error.message).not.toContain('judged abandoned');
+  });
+
+  it('describes a young unreadable record instead of failing on it', async () => {
+    await writeFile(join(temp.path, 'young.lock'), '', { mode: 0o600 });
+    const error = (await caught(acquireFileLock(temp.dir, 'young.lock', { timeoutMs: 30 }))) as HardfsError;
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toContain('held by an unreadable or incomplete lock record');
+  });
+});
+
+describe('acquire: the lock file mode is 0o600 narrowed by the umask, not forced', () => {
+  it('a umask that removes the owner write bit gives a 0o400 lock file', async () => {
+    const previous = process.umask(0o277);
+    let lock;
+    try {
+      lock = await acquireFileLock(temp.dir, 'umask.lock');
+    } finally {
+      process.umask(previous);
+    }
+    expect((await stat(join(temp.path, 'umask.lock'))).mode & 0o7777).toBe(0o400);
+    await lock.release();
+  });
+});
+
+describe('release when the lock file is no longer ours', () => {
+  const tempDir = useTempDirs();
+
+  it.each(['symlink', 'fifo', 'other owner', 'gone'] as const)('lock replaced by a %s: release reports ELOCKLOST or nothing, and removes nothing of anyone else', async (kind) => {
+    const base = await tempDir();
+    const outside = await tempDir();
+    writeFileSync(join(outside, 'target'), 'outside');
+    const dir = await openDir(base);
+    const lock = await acquireFileLock(dir, 'job.lock', { staleMs: 60_000, timeoutMs: 1000 });
+    const path = join(base, 'job.lock');
+    renameSync(path, join(base, 'moved'));
+    if (kind === 'symlink') symlinkSync(join(outside, 'target'), path);
+    if (kind === 'fifo') execFileSync('mkfifo', [path]);
+    if (kind === 'other owner') writeFileSync(path, JSON.stringify({ token: 'someone-else', pid: 1, host: 'h', time: Date.now() }));
+    if (kind === 'gone') unlinkSync(join(base, 'moved'));
+    const outcome = await lock.release().then(() => 'released', (error: unknown) => error);
+    if (kind === 'gone') {
+      expect(outcome === 'released' || (outcome instanceof HardfsError && outcome.code === 'ELOCKLOST')).toBe(true);
+    } else {
+      expect(outcome).toBeInstanceOf(HardfsError);
+      expect((outcome as HardfsError).code).toBe('ELOCKLOST');
+      // whatever took the name is still there, untouched
+      expect(readFileSync(join(outside, 'target'), 'utf8')).toBe('outside');
+      expect(lstatSync(path)).toBeTruthy();
+    }
+    await lock.release(); // a second release is a no-op
+    await dir.close();
   });
 });

@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { isHardfsError } from '../../src/errors.js';
 import { KeyedMutex } from '../../src/locks/keyed-mutex.js';
 import { fcParams } from '../support/fc.js';
 
@@ -107,6 +108,69 @@ describe('KeyedMutex against a model', () => {
         },
       ),
       fcParams(),
+    );
+  });
+
+  it('with queue timeouts and aborts: those that give up never run, the rest never overlap and start in submission order', async () => {
+    const bounded = fc.record({
+      key: fc.integer({ min: 0, max: 2 }),
+      workMs: fc.constantFrom(0, 1, 2, 4),
+      gapMs: fc.constantFrom(0, 0, 1),
+      timeoutMs: fc.option(fc.constantFrom(0, 1, 3, 8), { nil: undefined }),
+      abortAfterMs: fc.option(fc.constantFrom(0, 2, 5), { nil: undefined }),
+    });
+    await fc.assert(
+      fc.asyncProperty(fc.array(bounded, { minLength: 1, maxLength: 20 }), async (tasks) => {
+        const mutex = new KeyedMutex<number>();
+        const events: Event[] = [];
+        const outcomes: Array<Promise<'ran' | 'timeout' | 'abort'>> = [];
+        for (const [index, task] of tasks.entries()) {
+          const controller = new AbortController();
+          const reason = new Error(`abort ${index}`);
+          if (task.abortAfterMs !== undefined) setTimeout(() => controller.abort(reason), task.abortAfterMs);
+          const run = mutex.runExclusive(
+            task.key,
+            async () => {
+              events.push({ kind: 'start', task: index });
+              await tick(task.workMs);
+              events.push({ kind: 'end', task: index });
+            },
+            { timeoutMs: task.timeoutMs, signal: controller.signal },
+          );
+          outcomes.push(
+            run.then(
+              () => 'ran' as const,
+              (error: unknown) => {
+                if (error === reason) return 'abort' as const;
+                expect(isHardfsError(error, 'ELOCKED')).toBe(true);
+                return 'timeout' as const;
+              },
+            ),
+          );
+          if (task.gapMs > 0) await tick(task.gapMs);
+        }
+        const settled = await Promise.all(outcomes);
+        const running = new Map<number, number>();
+        const started: number[] = [];
+        for (const event of events) {
+          const key = tasks[event.task]!.key;
+          if (event.kind === 'start') {
+            expect(running.has(key)).toBe(false);
+            running.set(key, event.task);
+            started.push(event.task);
+          } else {
+            running.delete(key);
+          }
+        }
+        // Exactly the tasks that resolved ran, each once; those that gave up never ran.
+        expect([...started].sort((a, b) => a - b)).toEqual(settled.flatMap((outcome, index) => (outcome === 'ran' ? [index] : [])));
+        for (const key of new Set(tasks.map((task) => task.key))) {
+          const order = started.filter((index) => tasks[index]!.key === key);
+          expect(order).toEqual([...order].sort((a, b) => a - b)); // FIFO among those that ran
+        }
+        expect(mutex.size).toBe(0);
+      }),
+      fcParams(60),
     );
   });
 });

@@ -1,5 +1,9 @@
+// In-process mutual exclusion per key: FIFO hand-over, isolation between keys, failure
+// containment, no state for idle keys, and a bounded, abortable wait in the queue.
 import { describe, expect, it } from 'vitest';
+import { isHardfsError } from '../../src/errors.js';
 import { KeyedMutex } from '../../src/locks/keyed-mutex.js';
+import { caught } from '../support/tmp.js';
 import { isPending, sleep } from './support.js';
 
 function deferred(): { promise: Promise<void>; resolve: () => void } {
@@ -100,9 +104,155 @@ describe('KeyedMutex', () => {
     expect(mutex.size).toBe(0);
   });
 
-  it('refuses a non-function without taking the key', async () => {
+  it('refuses a non-function with its own TypeError, without taking the key', async () => {
     const mutex = new KeyedMutex();
     await expect(mutex.runExclusive('k', 'nope' as unknown as () => void)).rejects.toThrow(TypeError);
+    const error = await caught(mutex.runExclusive('k', 42 as unknown as () => number));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('fn must be a function');
     expect(mutex.size).toBe(0);
+  });
+});
+
+describe('KeyedMutex: the wait in the queue is bounded (timeoutMs) and abortable (signal)', () => {
+  it('a caller stuck behind a holder that never finishes gets ELOCKED after timeoutMs, and its fn never runs', async () => {
+    const mutex = new KeyedMutex();
+    const stuck = deferred();
+    const holder = mutex.runExclusive('k', () => stuck.promise);
+    let ran = false;
+    const started = performance.now();
+    const error = await caught(
+      mutex.runExclusive('k', () => {
+        ran = true;
+      }, { timeoutMs: 150 }),
+    );
+    const waited = performance.now() - started;
+    expect(isHardfsError(error, 'ELOCKED')).toBe(true);
+    expect(error.message).toContain('not run within 150 ms');
+    expect(error.message).toContain('held in this process');
+    expect(waited).toBeGreaterThanOrEqual(140);
+    expect(waited).toBeLessThan(5_000);
+    expect(ran).toBe(false);
+    expect(mutex.queued('k')).toBe(0);
+    stuck.resolve();
+    await holder;
+    expect(mutex.size).toBe(0);
+  });
+
+  it('a timed-out waiter leaves the queue without disturbing the FIFO order of the others', async () => {
+    const mutex = new KeyedMutex();
+    const gate = deferred();
+    const order: string[] = [];
+    const holder = mutex.runExclusive('k', () => gate.promise);
+    const a = mutex.runExclusive('k', () => void order.push('a'));
+    const quitter = mutex.runExclusive('k', () => void order.push('quitter'), { timeoutMs: 50 });
+    const b = mutex.runExclusive('k', () => void order.push('b'), { timeoutMs: 60_000 });
+    expect(mutex.queued('k')).toBe(3);
+    expect(isHardfsError(await caught(quitter), 'ELOCKED')).toBe(true);
+    expect(mutex.queued('k')).toBe(2);
+    const c = mutex.runExclusive('k', () => void order.push('c'));
+    gate.resolve();
+    await Promise.all([holder, a, b, c]);
+    expect(order).toEqual(['a', 'b', 'c']);
+    expect(mutex.size).toBe(0);
+  });
+
+  it('a waiter granted the key before its timeout runs normally, and its timer does not fire later', async () => {
+    const mutex = new KeyedMutex();
+    const holder = mutex.runExclusive('k', () => sleep(30));
+    const result = await mutex.runExclusive('k', async () => {
+      await sleep(150); // runs past its own timeoutMs: the bound is on the wait, not on fn
+      return 'ran';
+    }, { timeoutMs: 100 });
+    await holder;
+    expect(result).toBe('ran');
+    expect(mutex.size).toBe(0);
+  });
+
+  it('timeoutMs 0 runs at once on a free key and refuses a held one', async () => {
+    const mutex = new KeyedMutex();
+    expect(await mutex.runExclusive('k', () => 1, { timeoutMs: 0 })).toBe(1);
+    const gate = deferred();
+    const holder = mutex.runExclusive('k', () => gate.promise);
+    expect(isHardfsError(await caught(mutex.runExclusive('k', () => 2, { timeoutMs: 0 })), 'ELOCKED')).toBe(true);
+    gate.resolve();
+    await holder;
+  });
+
+  it('the timeout of one key does not start while another key is held', async () => {
+    const mutex = new KeyedMutex();
+    const gate = deferred();
+    const other = mutex.runExclusive('other', () => gate.promise);
+    expect(await mutex.runExclusive('k', () => 'free', { timeoutMs: 1 })).toBe('free');
+    gate.resolve();
+    await other;
+  });
+
+  it('an abort while queued rejects with the reason, leaves the queue, and the rest still run in order', async () => {
+    const mutex = new KeyedMutex();
+    const gate = deferred();
+    const order: string[] = [];
+    const holder = mutex.runExclusive('k', () => gate.promise);
+    const controller = new AbortController();
+    const aborted = mutex.runExclusive('k', () => void order.push('aborted'), { signal: controller.signal, timeoutMs: 60_000 });
+    const next = mutex.runExclusive('k', () => void order.push('next'));
+    const reason = new Error('caller gave up');
+    controller.abort(reason);
+    expect(await caught(aborted)).toBe(reason);
+    expect(mutex.queued('k')).toBe(1);
+    gate.resolve();
+    await Promise.all([holder, next]);
+    expect(order).toEqual(['next']);
+  });
+
+  it('an already aborted signal rejects before taking even a free key', async () => {
+    const mutex = new KeyedMutex();
+    const reason = new Error('too late');
+    let ran = false;
+    expect(await caught(mutex.runExclusive('k', () => void (ran = true), { signal: AbortSignal.abort(reason) }))).toBe(reason);
+    expect(ran).toBe(false);
+    expect(mutex.size).toBe(0);
+  });
+
+  it('a real AbortSignal.timeout bounds the wait as timeoutMs does', async () => {
+    const mutex = new KeyedMutex();
+    const gate = deferred();
+    const holder = mutex.runExclusive('k', () => gate.promise);
+    const error = await caught(mutex.runExclusive('k', () => 1, { signal: AbortSignal.timeout(50) }));
+    expect(error.name).toBe('TimeoutError');
+    gate.resolve();
+    await holder;
+    expect(mutex.size).toBe(0);
+  });
+
+  it.each([
+    [{ timeoutMs: -1 }, 'timeoutMs', 'got -1'],
+    [{ timeoutMs: Number.NaN }, 'timeoutMs', 'got NaN'],
+    [{ timeoutMs: '5' }, 'timeoutMs', 'got string'],
+    [{ signal: {} }, 'signal must be an AbortSignal', ''],
+    [5, 'options must be an object', ''],
+  ])('refuses options %o with a TypeError (%s %s), without taking the key', async (options, fragment, got) => {
+    const mutex = new KeyedMutex();
+    const error = await caught(mutex.runExclusive('k', () => 1, options as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain(fragment);
+    expect(error.message).toContain(got);
+    expect(mutex.size).toBe(0);
+  });
+
+  it('25 concurrent callers of one key with a generous timeout all run, once each, in order', async () => {
+    const mutex = new KeyedMutex();
+    const runs: number[] = [];
+    const results = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        mutex.runExclusive('k', async () => {
+          runs.push(i);
+          await sleep(1);
+          return i;
+        }, { timeoutMs: 30_000 }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: 25 }, (_, i) => i));
+    expect(runs).toEqual(results);
   });
 });

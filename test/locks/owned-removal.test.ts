@@ -2,17 +2,24 @@
 // is removed only when it still holds our record (token) or our very file (inode), and whatever
 // else holds the name — a stranger's record, a symlink, a FIFO, nothing — is left alone.
 import { execFileSync } from 'node:child_process';
-import { closeSync, existsSync, lstatSync, openSync, readFileSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
-import { removeIfOwned, removeIfSameFile } from '../../src/locks/owned-removal.js';
+import { removeIfOwned, removeIfOwnedSync, removeIfSameFile } from '../../src/locks/owned-removal.js';
 import { MAX_RECORD_BYTES, createOwnerRecord, newToken, serializeOwnerRecord } from '../../src/locks/owner-record.js';
-import { useTempDirs } from '../support/tmp.js';
+import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
+
 const record = (token: string): string => serializeOwnerRecord(createOwnerRecord(token, { pid: process.pid, host: 'here' }));
+
+const TOKEN = 'ab'.repeat(16);
+const recordText = (token: string = TOKEN, host = 'elsewhere'): string =>
+  serializeOwnerRecord(createOwnerRecord(token, { pid: 4242, host }, 1_000));
+
 const MINE = newToken();
+
 const THEIRS = newToken();
 
 describe('removeIfOwned (by the token read back through the name)', () => {
@@ -75,6 +82,103 @@ describe('removeIfSameFile (by the inode of the descriptor we hold)', () => {
     unlinkSync(path);
     expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'missing' });
     closeSync(fd);
+    await dir.close();
+  });
+});
+
+describe('removeIfOwned / removeIfSameFile: errors other than a missing name', () => {
+  it('removeIfOwned throws for a name that cannot be read, rather than calling it foreign', async () => {
+    const base = await tempDir();
+    const dir = await openDir(base);
+    const error = await caught(removeIfOwned(dir, '../escape.lock', TOKEN));
+    expect(error.code).toBeDefined();
+    await dir.close();
+  });
+
+  it('removeIfSameFile throws for a name that cannot be looked up, rather than calling it missing', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'job.lock'), recordText());
+    const fd = openSync(join(base, 'job.lock'), 'r');
+    const dir = await openDir(base);
+    try {
+      const error = await caught(removeIfSameFile(dir, '../escape.lock', fd));
+      expect(error.code).not.toBe('ENOENT');
+      expect(existsSync(join(base, 'job.lock'))).toBe(true);
+    } finally {
+      closeSync(fd);
+      await dir.close();
+    }
+  });
+
+  it('removeIfSameFile leaves another file at the name alone', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'job.lock'), recordText());
+    writeFileSync(join(base, 'other'), recordText());
+    const fd = openSync(join(base, 'other'), 'r');
+    const dir = await openDir(base);
+    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(existsSync(join(base, 'job.lock'))).toBe(true);
+    closeSync(fd);
+    await dir.close();
+  });
+
+  it('an unlink refused because the directory handle was closed meanwhile is an error, not "missing", and the file stays', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'a.lock'), recordText());
+    writeFileSync(join(base, 'b.lock'), recordText());
+    const fd = openSync(join(base, 'a.lock'), 'r');
+    try {
+      let dir = await openDir(base);
+      const bySameFile = removeIfSameFile(dir, 'a.lock', fd); // its lstat is under way
+      const closing = dir.close(); // so the close waits for it, and the unlink after it is refused
+      expect((await caught(bySameFile)).code).toBe('ECLOSED');
+      await closing;
+      dir = await openDir(base);
+      const byToken = removeIfOwned(dir, 'b.lock', TOKEN);
+      const closingAgain = dir.close();
+      expect((await caught(byToken)).code).toBe('ECLOSED');
+      await closingAgain;
+      expect(readdirSync(base).sort()).toEqual(['a.lock', 'b.lock']);
+    } finally {
+      closeSync(fd);
+    }
+  });
+
+  it('two removals racing for our own file: one removes it, the other finds it missing', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'job.lock'), recordText());
+    const fd = openSync(join(base, 'job.lock'), 'r');
+    const dir = await openDir(base);
+    const outcomes = await Promise.all([removeIfSameFile(dir, 'job.lock', fd), removeIfSameFile(dir, 'job.lock', fd)]);
+    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['missing', 'removed']);
+    expect(existsSync(join(base, 'job.lock'))).toBe(false);
+    closeSync(fd);
+    await dir.close();
+  });
+});
+
+describe('removeIfOwnedSync (the exit-handler twin), called directly', () => {
+  it('removes our record and reports true; leaves a stranger or garbage and reports false', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'mine.lock'), recordText());
+    writeFileSync(join(base, 'theirs.lock'), recordText('cd'.repeat(16)));
+    writeFileSync(join(base, 'garbage.lock'), 'not a record');
+    const dir = await openDir(base);
+    expect(removeIfOwnedSync(dir, 'mine.lock', TOKEN)).toBe(true);
+    expect(existsSync(join(base, 'mine.lock'))).toBe(false);
+    expect(removeIfOwnedSync(dir, 'theirs.lock', TOKEN)).toBe(false);
+    expect(removeIfOwnedSync(dir, 'garbage.lock', TOKEN)).toBe(false);
+    expect(existsSync(join(base, 'theirs.lock'))).toBe(true);
+    expect(existsSync(join(base, 'garbage.lock'))).toBe(true);
+    await dir.close();
+  });
+
+  it('refuses an oversized file with ETOOBIG instead of reading it', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'big.lock'), 'x'.repeat(MAX_RECORD_BYTES + 1));
+    const dir = await openDir(base);
+    expect((await caught(() => removeIfOwnedSync(dir, 'big.lock', TOKEN))).code).toBe('ETOOBIG');
+    expect(existsSync(join(base, 'big.lock'))).toBe(true);
     await dir.close();
   });
 });

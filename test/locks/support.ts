@@ -1,9 +1,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openDir, type SafeDir } from '../../src/dir/safe-dir.js';
+import { assertOnSelectedFilesystem } from '../support/test-fs.js';
+import { parseOwnerRecord, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
 
 export interface TempDir {
   path: string;
@@ -11,9 +13,10 @@ export interface TempDir {
   cleanup(): Promise<void>;
 }
 
-/** A fresh 0o700 directory under os.tmpdir(), opened as a SafeDir. */
+/** A fresh 0o700 directory under os.tmpdir() (TMPDIR: see test/support/tmp.ts), opened as a SafeDir. */
 export async function makeTempDir(prefix = 'hardfs-locks-'): Promise<TempDir> {
   const path = await mkdtemp(join(tmpdir(), prefix));
+  assertOnSelectedFilesystem(path);
   const dir = await openDir(path);
   return {
     path,
@@ -125,4 +128,28 @@ export async function deadPid(): Promise<number> {
   await new Promise((resolve) => child.on('exit', resolve));
   await sleep(50); // reaped by libuv by now
   return child.pid!;
+}
+
+/** Writes a lock record (or any text) at `name` in `base`, with an mtime `ageMs` in the past (negative: in the future). */
+export async function plantRecord(base: string, name: string, record: OwnerRecord | string, ageMs: number): Promise<string> {
+  const path = join(base, name);
+  await writeFile(path, typeof record === 'string' ? record : serializeOwnerRecord(record), { mode: 0o600 });
+  const when = new Date(Date.now() - ageMs);
+  await utimes(path, when, when);
+  return path;
+}
+
+/** The owner record at `name` in `base`, parsed (undefined if unreadable). */
+export async function recordOnDisk(base: string, name: string): Promise<OwnerRecord | undefined> {
+  return parseOwnerRecord(await readFile(join(base, name)));
+}
+
+/** Polls until `check` holds; false if it did not within `limitMs`. */
+export async function eventually(check: () => Promise<boolean>, limitMs = 3_000): Promise<boolean> {
+  const end = Date.now() + limitMs;
+  while (Date.now() < end) {
+    if (await check()) return true;
+    await sleep(5);
+  }
+  return check();
 }

@@ -2,8 +2,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
+import { assertOnSelectedFilesystem } from './test-fs.js';
 
-/** Real temp directories (0o700 from mkdtemp), removed after each test. */
+/**
+ * Real temp directories (0o700 from mkdtemp) under os.tmpdir() — which honours TMPDIR, so the
+ * filesystem matrix (scripts/test-fs.mjs) moves them onto the mount under test — removed after
+ * each test.
+ */
 export function useTempDirs(): () => Promise<string> {
   const made: string[] = [];
   afterEach(async () => {
@@ -12,6 +17,7 @@ export function useTempDirs(): () => Promise<string> {
   return async () => {
     const dir = await mkdtemp(join(tmpdir(), 'hardfs-test-'));
     made.push(dir);
+    assertOnSelectedFilesystem(dir);
     return dir;
   };
 }

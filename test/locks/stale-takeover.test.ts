@@ -1,81 +1,27 @@
-import { watch, readFileSync, type FSWatcher } from 'node:fs';
-import { lstat, mkdir, readdir, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
+// Taking over an abandoned lock: rename aside, verify, unlink (or put back without replacing
+// anything), under a per-directory guard; which holders are abandoned (dead or recycled pid on
+// this host, otherwise an expired heartbeat) and that a live one never is.
+import { readFileSync, watch, type FSWatcher } from 'node:fs';
+import { lstat, mkdir, readFile, readdir, rmdir, symlink, utimes, writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { readFile } from 'node:fs/promises';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openDir } from '../../src/dir/safe-dir.js';
-import { isHardfsError } from '../../src/errors.js';
+import { isHardfsError, type HardfsError } from '../../src/errors.js';
+import { acquireFileLockWithSeams } from '../../src/locks/file-lock.js';
 import { heldLockCount } from '../../src/locks/held-locks.js';
+import { acquireFileLock, withFileLock } from '../../src/locks/index.js';
 import { readLockSnapshot } from '../../src/locks/lock-inspection.js';
-import { createOwnerRecord, newToken, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
-import {
-  currentProcessIdentity,
-  parseProcStat,
-  processLiveness,
-  type ProcessIdentity,
-} from '../../src/locks/process-identity.js';
+import { createOwnerRecord, newToken, parseOwnerRecord, serializeOwnerRecord, type OwnerRecord } from '../../src/locks/owner-record.js';
+import { currentProcessIdentity, type ProcessIdentity } from '../../src/locks/process-identity.js';
 import { isReservedLockName, removeIfStillStale, takeOverStaleLock } from '../../src/locks/stale-takeover.js';
 import { caught } from '../support/tmp.js';
-import { deadPid, makeTempDir, sleep, type TempDir } from './support.js';
+import { deadPid, makeTempDir, plantRecord as plantIn, recordOnDisk as recordIn, sleep, type TempDir } from './support.js';
 
-const linux = process.platform === 'linux';
 const GUARD = '.hardfs-takeover';
+
 const judgeHere = { localHost: hostname(), staleMs: 60_000, graceMs: 2_000 };
-
-function procStatStartOfSelf(): string | undefined {
-  const stat = readFileSync('/proc/self/stat', 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/)[19];
-}
-
-// Must run before anything else in this file asks for the identity: it is computed once.
-describe('currentProcessIdentity (first use in this module)', () => {
-  it('records pid, host name and, on Linux, the start time read from /proc', async () => {
-    const identity = await currentProcessIdentity();
-    expect(identity).toEqual(
-      linux ? { pid: process.pid, host: hostname(), start: procStatStartOfSelf() } : { pid: process.pid, host: hostname() },
-    );
-    if (linux) expect(identity.start).toMatch(/^\d+$/);
-  });
-});
-
-describe('parseProcStat: field counting and validation', () => {
-  // fields 4..21 (18 of them) between state (3) and starttime (22)
-  const middle = Array.from({ length: 18 }, (_, i) => String(i + 100));
-
-  it('refuses text without a closing parenthesis even if it has enough numeric fields', () => {
-    expect(parseProcStat(`4242 S ${middle.join(' ')} 777 1 2`)).toBeUndefined();
-    expect(parseProcStat(`S ${middle.join(' ')} 777 1 2`)).toBeUndefined();
-  });
-
-  it('parses a line whose only parenthesis is its first character', () => {
-    expect(parseProcStat(`) S ${middle.join(' ')} 777 1 2`)).toEqual({ state: 'S', start: '777' });
-  });
-
-  it('treats runs of whitespace as one separator', () => {
-    expect(parseProcStat(`1 (a  b)  R   ${middle.join('  ')} \t 31337  5 6\n`)).toEqual({ state: 'R', start: '31337' });
-  });
-
-  it('refuses a start field that is not all digits', () => {
-    for (const bad of ['12x', 'x12', '1-2']) {
-      expect(parseProcStat(`1 (c) S ${middle.join(' ')} ${bad} 9 9`)).toBeUndefined();
-    }
-  });
-});
-
-describe('processLiveness: inputs that need no kernel answer, and a missing start stamp', () => {
-  it('says alive for a live pid when no start time was recorded', async () => {
-    expect(await processLiveness(process.pid, undefined)).toBe('alive');
-  });
-
-  it('says dead for pids that are not positive safe integers, without asking the kernel', async () => {
-    // process.kill(1.5, 0) would throw a TypeError (ERR_INVALID_ARG_TYPE), not a liveness answer.
-    expect(await processLiveness(1.5, undefined)).toBe('dead');
-    expect(await processLiveness(Number.NaN, undefined)).toBe('dead');
-    expect(await processLiveness(2 ** 53, undefined)).toBe('dead');
-  });
-});
 
 describe('isReservedLockName: exactly the guard and aside names', () => {
   it('reserves the guard name and aside names with 24 hex digits', () => {
@@ -92,26 +38,22 @@ describe('isReservedLockName: exactly the guard and aside names', () => {
 });
 
 let temp: TempDir;
+
 let identity: ProcessIdentity;
+
 beforeEach(async () => {
   temp = await makeTempDir();
 });
+
 // Not in beforeEach: the first test of this file must be the first to ask for the identity.
 async function here(): Promise<ProcessIdentity> {
   identity = await currentProcessIdentity();
   return identity;
 }
+
 afterEach(async () => {
   await temp.cleanup();
 });
-
-async function plant(name: string, record: OwnerRecord, ageMs: number): Promise<void> {
-  const path = join(temp.path, name);
-  await writeFile(path, serializeOwnerRecord(record), { mode: 0o600 });
-  const when = new Date(Date.now() - ageMs);
-  await utimes(path, when, when);
-}
-
 
 async function exists(name: string): Promise<boolean> {
   return lstat(join(temp.path, name)).then(
@@ -119,6 +61,10 @@ async function exists(name: string): Promise<boolean> {
     () => false,
   );
 }
+
+const plant = (name: string, record: OwnerRecord | string, ageMs: number): Promise<string> => plantIn(temp.path, name, record, ageMs);
+const plantRecord = plant;
+const recordOnDisk = (name: string): Promise<OwnerRecord | undefined> => recordIn(temp.path, name);
 
 /**
  * The names inotify reports for the directory while `action` runs. A marker file created
@@ -352,5 +298,177 @@ describe('removeIfStillStale: a foreign object cannot go back because the name w
       }
     }
     expect(collisions).toBeGreaterThan(0);
+  });
+});
+
+async function expectCode(promise: Promise<unknown>, code: string): Promise<HardfsError> {
+  const error = await promise.then(
+    () => undefined,
+    (caught: unknown) => caught,
+  );
+  expect(isHardfsError(error)).toBe(true);
+  expect((error as HardfsError).code).toBe(code);
+  return error as HardfsError;
+}
+
+describe('acquireFileLock: stale recovery', () => {
+  it('takes over at once from a dead holder on this host, whatever staleMs says', async () => {
+    const dead = createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() });
+    await plantRecord('a.lock', dead, 0);
+    const started = performance.now();
+    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 600_000, timeoutMs: 20_000 });
+    expect(performance.now() - started).toBeLessThan(10_000);
+    expect((await recordOnDisk('a.lock'))?.token).toBe(lock.token);
+    await lock.release();
+    expect(await readdir(temp.path)).toEqual([]); // no aside file or guard left behind
+  });
+
+  it.runIf(process.platform === 'linux')('takes over at once from a recycled pid (alive, other start time)', async () => {
+    const identity = await currentProcessIdentity();
+    const recycled = createOwnerRecord(newToken(), { pid: process.pid, host: hostname(), start: `${identity.start}0` });
+    await plantRecord('a.lock', recycled, 0);
+    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 600_000, timeoutMs: 20_000 });
+    await lock.release();
+  });
+
+  it('keeps a live holder on this host while its heartbeat is younger than staleMs, and only then', async () => {
+    const identity = await currentProcessIdentity();
+    const live = createOwnerRecord(newToken(), identity);
+    await plantRecord('a.lock', live, 5_000);
+    await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
+    expect((await recordOnDisk('a.lock'))?.token).toBe(live.token);
+    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 1_000, timeoutMs: 20_000 });
+    expect((await recordOnDisk('a.lock'))?.token).toBe(lock.token);
+    await lock.release();
+  });
+
+  it('judges a holder from another host by heartbeat age only', async () => {
+    // Seen from "elsewhere.invalid", this process's own record has no pid to check.
+    const identity = await currentProcessIdentity();
+    await plantRecord('a.lock', createOwnerRecord(newToken(), identity), 200);
+    await expectCode(
+      acquireFileLockWithSeams(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }, { host: 'elsewhere.invalid' }),
+      'ELOCKED',
+    );
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: 'other.invalid' }), 0);
+    await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: 'other.invalid' }), 5_000);
+    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 1_000, timeoutMs: 20_000 });
+    await lock.release();
+  });
+
+  it('recovers an empty or garbled record once older than the grace period, not before', async () => {
+    await plantRecord('a.lock', '', 0);
+    const error = await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 150 }), 'ELOCKED');
+    expect(error.message).toMatch(/unreadable/);
+    await plantRecord('a.lock', '', 10_000);
+    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
+    await plantRecord('a.lock', '{"v":1,"tok', 10_000);
+    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
+    await plantRecord('a.lock', 'x'.repeat(100_000), 10_000);
+    await (await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 })).release();
+    expect(await readdir(temp.path)).toEqual([]);
+  });
+
+  it('recovers a takeover guard left by a dead process, and waits on a live one', async () => {
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    const liveGuard = createOwnerRecord(newToken(), await currentProcessIdentity());
+    await plantRecord('.hardfs-takeover', liveGuard, 0);
+    const error = await expectCode(acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 200 }), 'ELOCKED');
+    expect(error.message).toMatch(/taking it over/);
+    expect((await recordOnDisk('.hardfs-takeover'))?.token).toBe(liveGuard.token);
+
+    await plantRecord('.hardfs-takeover', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    const lock = await acquireFileLock(temp.dir, 'a.lock', { staleMs: 60_000, timeoutMs: 20_000 });
+    await lock.release();
+    expect(await readdir(temp.path)).toEqual([]);
+  });
+
+  it('many in-process waiters on one dead lock: exactly one holds it at a time', async () => {
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    let inside = 0;
+    let maxInside = 0;
+    await Promise.all(
+      Array.from({ length: 8 }, () =>
+        withFileLock(temp.dir, 'a.lock', async () => {
+          inside += 1;
+          maxInside = Math.max(maxInside, inside);
+          await sleep(5);
+          inside -= 1;
+        }, { staleMs: 60_000, timeoutMs: 20_000 }),
+      ),
+    );
+    expect(maxInside).toBe(1);
+    expect(await readdir(temp.path)).toEqual([]);
+  });
+});
+
+describe('removeIfStillStale (rename aside, verify, put back)', () => {
+  it('removes the file it judged', async () => {
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('removed');
+    expect(await readdir(temp.path)).toEqual([]);
+  });
+
+  it('puts back a different lock that took the name after the judgment, intact', async () => {
+    await plantRecord('a.lock', createOwnerRecord(newToken(), { pid: await deadPid(), host: hostname() }), 0);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    // Meanwhile another process removed the dead lock and created its own.
+    await temp.dir.unlink('a.lock');
+    const fresh = await acquireFileLock(temp.dir, 'a.lock');
+    const before = await lstat(join(temp.path, 'a.lock'));
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('kept');
+    const after = await lstat(join(temp.path, 'a.lock'));
+    expect(after.ino).toBe(before.ino);
+    expect((await recordOnDisk('a.lock'))?.token).toBe(fresh.token);
+    expect((await readdir(temp.path)).sort()).toEqual(['a.lock']);
+    await fresh.release();
+  });
+
+  it('puts back the judged file if it is no longer stale (a slow creator finished writing)', async () => {
+    await plantRecord('a.lock', '', 10_000);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    const now = new Date();
+    await utimes(join(temp.path, 'a.lock'), now, now);
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('kept');
+    expect(readFileSync(join(temp.path, 'a.lock'), 'utf8')).toBe('');
+    expect(await readdir(temp.path)).toEqual(['a.lock']);
+  });
+
+  it('reports "gone" when the name is already empty', async () => {
+    await plantRecord('a.lock', '', 10_000);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    await temp.dir.unlink('a.lock');
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('gone');
+  });
+});
+
+describe('acquire: a takeover is followed by an immediate retry', () => {
+  it('takes a dead holder\'s lock even when the deadline has already passed', async () => {
+    const identity = await currentProcessIdentity();
+    const record = createOwnerRecord(newToken(), { ...identity, pid: await deadPid() });
+    await writeFile(join(temp.path, 'dead.lock'), serializeOwnerRecord(record), { mode: 0o600 });
+    const lock = await acquireFileLock(temp.dir, 'dead.lock', { timeoutMs: Number.MIN_VALUE });
+    expect(parseOwnerRecord(await readFile(join(temp.path, 'dead.lock')))?.token).toBe(lock.token);
+    await lock.release();
+  });
+});
+
+describe('removeIfStillStale: a file judged stale by observation alone (mtime in the future)', () => {
+  it('is removed when unchanged since the judgment, although the move aside changed its ctime', async () => {
+    const path = await plant('a.lock', createOwnerRecord(newToken(), { pid: 4242, host: 'skewed.invalid' }), -3_600_000);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('removed');
+    await expect(lstat(path)).rejects.toMatchObject({ code: 'ENOENT' });
+  });
+
+  it('is put back if it was beaten (a new mtime) after the judgment', async () => {
+    const path = await plant('a.lock', createOwnerRecord(newToken(), { pid: 4242, host: 'skewed.invalid' }), -3_600_000);
+    const judged = (await readLockSnapshot(temp.dir, 'a.lock'))!;
+    const beat = new Date(Date.now() + 3_601_000);
+    await utimes(path, beat, beat);
+    expect(await removeIfStillStale(temp.dir, 'a.lock', judged, judgeHere)).toBe('kept');
+    expect(await readdir(temp.path)).toEqual(['a.lock']);
   });
 });
