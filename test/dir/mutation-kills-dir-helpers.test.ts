@@ -20,8 +20,8 @@ import {
   openDir,
   resolveWithin,
 } from '../../src/index.js';
-import { HAS_NOFOLLOW, OPEN_DIR_FLAGS, OPEN_READ_FLAGS } from '../../src/dir/flags.js';
-import { mapOpenError } from '../../src/dir/open-errors.js';
+import { HAS_NOFOLLOW, OPEN_DIR_FLAGS, OPEN_READ_FLAGS } from '../../src/sys/flags.js';
+import { mapOpenError } from '../../src/sys/open-errors.js';
 import {
   chooseResolution,
   descriptorResolutionWorks,
@@ -361,12 +361,14 @@ describe('descriptor resolution is trusted only once proven', () => {
     const base = await tempDir();
     const handle = await open(base, OPEN_DIR_FLAGS);
     const pinned = await handle.stat({ bigint: true });
-    expect(await descriptorResolutionWorks(handle, pinned)).toBe(true);
+    const fd = handle.fd;
+    expect(descriptorResolutionWorks(fd, pinned)).toBe(true);
     await handle.close();
-    expect(await descriptorResolutionWorks(handle, pinned)).toBe(false);
-    expect(await chooseResolution('auto', handle, pinned, base)).toBe('verify');
-    const refused = await rejectsWith(chooseResolution('descriptor', handle, pinned, base), 'EINSECURE');
-    expect(refused.message).toBe(`EINSECURE: descriptor-anchored resolution (/proc/self/fd) is unavailable: ${base}`);
+    expect(descriptorResolutionWorks(fd, pinned)).toBe(false);
+    expect(chooseResolution('auto', fd, pinned, base)).toBe('verify');
+    const refused = await rejectsWith(() => chooseResolution('descriptor', fd, pinned, base), 'EUNSUPPORTED');
+    expect(refused.message).toBe(`EUNSUPPORTED: descriptor-anchored resolution (/proc/self/fd) is unavailable: ${base}`);
+    expect(refused.op).toBe('openDir');
     expect(refused.path).toBe(base);
   });
 
@@ -376,9 +378,9 @@ describe('descriptor resolution is trusted only once proven', () => {
     try {
       const pinned = await handle.stat({ bigint: true });
       // The platform is read before the first await, so the stub covers the whole check.
-      const pending = onPlatform('freebsd', () => descriptorResolutionWorks(handle, pinned));
+      const pending = onPlatform('freebsd', () => descriptorResolutionWorks(handle.fd, pinned));
       expect(await pending).toBe(false);
-      expect(await descriptorResolutionWorks(handle, pinned)).toBe(true);
+      expect(descriptorResolutionWorks(handle.fd, pinned)).toBe(true);
     } finally {
       await handle.close();
     }

@@ -5,7 +5,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isTempFileName, openDir, writeFileAtomic } from '../../src/index.js';
-import { ATOMIC_WRITE_STEPS, setFaultHook, type AtomicWriteStep } from '../../src/io/fault-seam.js';
+import { ATOMIC_WRITE_STEPS, setFaultHook, type AtomicWriteStep } from '../../src/sys/fault-seam.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 import { MODES, descriptorsInto, modeOf } from '../dir/harness.js';
 

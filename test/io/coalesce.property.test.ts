@@ -5,7 +5,7 @@
 // did before calling, and no later one, so waiting callers share it — and runs never overlap.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { coalesce } from '../../src/io/coalesce.js';
+import { coalesce } from '../../src/sys/coalesce.js';
 import { fcParams } from '../support/fc.js';
 
 class RunFailed extends Error {

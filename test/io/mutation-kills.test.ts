@@ -3,10 +3,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertWriteData, resolveFileMode } from '../../src/io/atomic-write.js';
-import { readFileNoFollow, writeFileAtomic } from '../../src/io/path-level.js';
-import { resolveMaxBytes } from '../../src/io/read-regular-file.js';
-import { isTempFileName, makeTempFileName } from '../../src/io/temp-names.js';
+import { assertWriteData, resolveFileMode } from '../../src/dir/atomic-write.js';
+import { readFileNoFollow, writeFileAtomic } from '../../src/dir/path-level.js';
+import { resolveMaxBytes } from '../../src/dir/read-regular-file.js';
+import { isTempFileName, makeTempFileName } from '../../src/sys/temp-names.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 describe('argument checks', () => {

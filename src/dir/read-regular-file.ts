@@ -1,8 +1,8 @@
-import { closeSync, fstatSync, openSync, readSync, type Stats } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, type Stats } from '../sys/syscalls.js';
 import { HardfsError } from '../errors.js';
-import { OPEN_READ_FLAGS } from '../dir/flags.js';
-import { mapOpenError } from '../dir/open-errors.js';
-import { inlineOps, opsFor, threadPoolOps, type FdOps } from './fd-ops.js';
+import { OPEN_READ_FLAGS } from '../sys/flags.js';
+import { mapOpenError } from '../sys/open-errors.js';
+import { inlineOps, opsFor, threadPoolOps, type FdOps } from '../sys/fd-ops.js';
 
 export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
 
