@@ -24,6 +24,7 @@ import {
   fchmodSync,
   fstatSync,
   openHandle,
+  readdir,
   readdirSync,
   unlinkSync,
   type BigIntStats,
@@ -36,7 +37,7 @@ import type { RootCore, SymlinkPolicy } from './core.js';
 import { SafeDirent, direntKind } from './dirent.js';
 import { releaseOnCollect, forgetOnClose } from './finalizer.js';
 import { copyModeFlags, readSourceFully } from './ops/copy.js';
-import { accessAt, assertMode, chmodAt, chownAt, existsAt, lchownAt, lstatAt, statAt, utimesAt, type StatOptions, type TimeLike } from './ops/meta.js';
+import { accessAt, assertMode, chmodAt, chownAt, existsAt, lchownAt, lstatAt, lstatAtAsync, statAt, statAtAsync, utimesAt, type StatOptions, type TimeLike } from './ops/meta.js';
 import { linkAt, mkdirAt, readlinkAt, renameAt, renameNoReplaceAt, symlinkAt, type MkdirOptions } from './ops/names.js';
 import { assertRegularFd, createReadStreamAt, readFileAt, readFileAtSync, type ReadStreamOptions } from './ops/read.js';
 import { rmAt, rmdirAt, unlinkAt, type RmOptions } from './ops/remove.js';
@@ -713,6 +714,7 @@ export class SafeDir {
     await this.#op('removeTree', async (record) => {
       const walk = this.#walk(path, record);
       try {
+        walk.requireName();
         const stats = lstatAt(walk);
         if (stats.isSymbolicLink()) throw new HardfsError('ESYMLINK', 'refusing a symlink where a directory is required', { path: walk.displayPath });
         if (!stats.isDirectory()) throw new HardfsError('ENOTDIR', 'not a directory', { path: walk.displayPath });
@@ -755,6 +757,7 @@ export class SafeDir {
   stat(path?: string, options?: StatOptions & { bigint?: false }): Promise<Stats>;
   stat(path: string | undefined, options: StatOptions & { bigint: true }): Promise<BigIntStats>;
   async stat(path = '.', options: StatOptions = {}): Promise<Stats | BigIntStats> {
+    if (!this.#inline) return this.#op('stat', (record) => this.#withWalkAsync(path, record, (walk) => statAtAsync(walk, options)));
     return this.#op('stat', (record) => this.#withWalk(path, record, (walk) => statAt(walk, options)));
   }
 
@@ -769,6 +772,7 @@ export class SafeDir {
   lstat(path?: string, options?: StatOptions & { bigint?: false }): Promise<Stats>;
   lstat(path: string | undefined, options: StatOptions & { bigint: true }): Promise<BigIntStats>;
   async lstat(path = '.', options: StatOptions = {}): Promise<Stats | BigIntStats> {
+    if (!this.#inline) return this.#op('lstat', (record) => this.#withWalkAsync(path, record, (walk) => lstatAtAsync(walk, options)));
     return this.#op('lstat', (record) => this.#withWalk(path, record, (walk) => lstatAt(walk, options)));
   }
 
@@ -842,18 +846,19 @@ export class SafeDir {
   readdir(path?: string, options?: ReaddirOptions & { withFileTypes?: false }): Promise<string[]>;
   readdir(path: string | undefined, options: ReaddirOptions & { withFileTypes: true }): Promise<SafeDirent[]>;
   async readdir(path = '.', options: ReaddirOptions = {}): Promise<string[] | SafeDirent[]> {
-    return this.#op('readdir', (record) => {
+    return this.#op('readdir', async (record) => {
       const walk = this.#walk(path, record);
       try {
         walk.enterTarget();
         const kernelPath = this.#core.resolver.pathOf(walk.dir);
         if (!options.withFileTypes) {
-          const names = readdirSync(kernelPath);
+          const names = this.#inline ? readdirSync(kernelPath) : await readdir(kernelPath);
           walk.check();
           return names;
         }
         const parent = walk.dir.path;
-        const dirents = readdirSync(kernelPath, { withFileTypes: true }).map((dirent) => new SafeDirent(dirent.name, parent, direntKind(dirent)));
+        const listed = this.#inline ? readdirSync(kernelPath, { withFileTypes: true }) : await readdir(kernelPath, { withFileTypes: true });
+        const dirents = listed.map((dirent) => new SafeDirent(dirent.name, parent, direntKind(dirent)));
         walk.check();
         return dirents;
       } finally {
@@ -996,6 +1001,15 @@ export class SafeDir {
     const walk = this.#walk(path, record);
     try {
       return body(walk);
+    } finally {
+      walk.release();
+    }
+  }
+
+  async #withWalkAsync<T>(path: string, record: Recorded, body: (walk: Walk) => Promise<T>): Promise<T> {
+    const walk = this.#walk(path, record);
+    try {
+      return await body(walk);
     } finally {
       walk.release();
     }

@@ -37,9 +37,11 @@ export class Walk {
   #links = 0;
   #name: string | undefined;
   readonly #options: WalkOptions;
+  readonly #what: string;
 
   constructor(core: RootCore, path: string, options: WalkOptions = {}, what = 'path') {
     this.core = core;
+    this.#what = what;
     this.#stack = [core.root];
     this.#options = options;
     if (core.resolver.checks) core.resolver.check(this.#stack);
@@ -74,7 +76,8 @@ export class Walk {
   /** The kernel path of the target (the last component in `dir`, or `dir` itself). */
   get kernelPath(): string {
     const { resolver } = this.core;
-    return this.#name === undefined ? resolver.pathOf(this.dir) : resolver.pathIn(this.dir, this.#name);
+    // `<dir>/.`, not `<dir>`: /proc/self/fd/N itself is a (magic) symlink to an lstat.
+    return this.#name === undefined ? resolver.pathIn(this.dir, '.') : resolver.pathIn(this.dir, this.#name);
   }
 
   /** The caller's path of the target: the root's path joined with the resolved in-root path. */
@@ -85,7 +88,7 @@ export class Walk {
   /** The last component, refusing a path that names a directory itself (`.`, `a/..`, ``). */
   requireName(): string {
     if (this.#name === undefined) {
-      throw new HardfsError('EBADNAME', 'path must name an entry inside the directory, not the directory itself', {
+      throw new HardfsError('EBADNAME', `${this.#what} must name an entry inside the directory, not the directory itself`, {
         path: this.dir.path,
       });
     }

@@ -34,4 +34,4 @@ export {
   type ReadStream,
   type Stats,
 } from 'node:fs';
-export { open as openHandle, rmdir, type FileHandle } from 'node:fs/promises';
+export { lstat, open as openHandle, readdir, rmdir, type FileHandle } from 'node:fs/promises';

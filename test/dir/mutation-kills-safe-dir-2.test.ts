@@ -1,10 +1,10 @@
-// SafeDir and openDir behaviours that the other suites left unpinned (found by mutation testing
+// Behaviours of the root's error shaping and I/O modes (first pinned against mutants
 // of the second half of src/dir/safe-dir.ts): which path native errors name in verify mode, the
 // display path under `/`, the wording of openDir's refusals, the inheritance of a relaxed
 // policy by subdirectories, which syscalls io: 'hybrid' keeps off the thread pool, and the two
 // instants inside openDir that only a held thread pool can reach (a directory swapped between
 // the open and the verify-mode identity check; a symlink planted after an open failed).
-import { chmodSync, chownSync, mkdirSync, readdirSync, renameSync, rmdirSync, symlinkSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, mkdirSync, openSync, readdirSync, renameSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
@@ -13,6 +13,8 @@ import { HardfsError, openDir, type SafeDir } from '../../src/index.js';
 import { PoolGates, nextTurn, threadPoolSize } from '../support/pool-gates.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 import { descriptorsInto, rejectsNative, rejectsWith } from './harness.js';
+import { pinDescriptor } from '../../src/dir/pin.js';
+import { OPEN_DIR_FLAGS } from '../../src/sys/flags.js';
 
 const tempDir = useTempDirs();
 
@@ -53,11 +55,15 @@ describe('native errors in verify mode name the directory path, not a descriptor
     }
   });
 
-  it('the same errors in descriptor mode name the /proc/self/fd path the kernel resolved', async () => {
+  it('the same errors in descriptor mode name the caller path too, never /proc/self/fd', async () => {
     const base = await tempDir();
     const dir = await openDir(base, { resolution: 'descriptor' });
     try {
-      expect((await rejectsNative(dir.unlink('missing'), 'ENOENT')).path).toMatch(/^\/proc\/self\/fd\/\d+\/missing$/);
+      const error = await rejectsNative(dir.unlink('missing'), 'ENOENT');
+      expect(error.path).toBe(join(base, 'missing'));
+      expect(error.syscall).toBe('unlink');
+      expect(error.message).toContain(`unlink '${join(base, 'missing')}'`);
+      expect(error.message).not.toContain('/proc/self/fd');
     } finally {
       await dir.close();
     }
@@ -218,68 +224,37 @@ describe('io mode: which operations wait for the thread pool', () => {
   });
 });
 
-describe('openDir at the instants between its syscalls (a held thread pool pins them)', () => {
+// openDir runs its open, fstat and lstat back to back on the event loop (no await between
+// them), so the instants between them are reached by calling the pinning step directly on a
+// descriptor opened before the swap.
+describe('pinning a descriptor whose path was swapped after the open', () => {
   it('verify mode refuses a directory swapped for another between the open and the identity check', async () => {
     const base = await tempDir();
     const path = join(base, 'state');
     mkdirSync(path, { mode: 0o700 });
-    const error = await withGates(async (gates) => {
-      const opening = openDir(path, { resolution: 'verify' }); // its open() is queued first
-      gates.add(threadPoolSize()); // then every thread is held: the fstat and lstat after it wait
-      // The descriptor appears once the open has run; swap the directory before anything else can.
-      while (descriptorsInto(base).length === 0) await nextTurn();
-      renameSync(path, join(base, 'moved'));
-      mkdirSync(path, { mode: 0o700 });
-      void gates.releaseAll();
-      return caught(opening);
-    });
+    const fd = openSync(path, OPEN_DIR_FLAGS);
+    renameSync(path, join(base, 'moved'));
+    mkdirSync(path, { mode: 0o700 });
+    const error = await caught(() => pinDescriptor(fd, path, {}, 'verify'));
     expect(error.code).toBe('EESCAPE');
     expect(error.path).toBe(path);
     expect(error.message).toBe(`EESCAPE: directory changed while it was being opened: ${path}`);
-    expect(descriptorsInto(base)).toEqual([]); // the handle opened on the original was closed
+    expect(descriptorsInto(base)).toEqual([]); // the descriptor opened on the original was closed
     expect(readdirSync(base).sort()).toEqual(['moved', 'state']);
   });
 
-  it('the same swap in descriptor mode is no error: the handle keeps the directory it opened', async () => {
+  it('the same swap in descriptor mode is no error: the root keeps the directory it opened', async () => {
     const base = await tempDir();
     const path = join(base, 'state');
     mkdirSync(path, { mode: 0o700 });
-    const dir = await withGates(async (gates) => {
-      const opening = openDir(path, { resolution: 'descriptor' });
-      gates.add(threadPoolSize());
-      while (descriptorsInto(base).length === 0) await nextTurn();
-      renameSync(path, join(base, 'moved'));
-      mkdirSync(path, { mode: 0o700 });
-      void gates.releaseAll();
-      return opening;
-    });
-    try {
-      await dir.writeFileAtomic('f', 'x');
-      expect(readdirSync(join(base, 'moved'))).toEqual(['f']);
-      expect(readdirSync(path)).toEqual([]);
-    } finally {
-      await dir.close();
-    }
-  });
-
-  it('an open that failed with ENOENT stays ENOENT even if a symlink is planted there right after', async () => {
-    const base = await tempDir();
-    const path = join(base, 'state');
-    mkdirSync(join(base, 'elsewhere'), { mode: 0o700 });
-    const error = await withGates(async (gates) => {
-      const [first] = gates.add(threadPoolSize()); // every thread held
-      const opening = openDir(path); // queued: open(path), which fails with ENOENT
-      const marker = lstat(base); // queued after it
-      gates.add(1); // and a gate to hold the thread that runs both
-      void opening.catch(() => undefined);
-      gates.release(first as number); // one thread runs open(), then the marker, then blocks
-      await marker; // so the open has failed by now; whatever comes after it waits for the pool
-      symlinkSync(join(base, 'elsewhere'), path);
-      void gates.releaseAll();
-      return caught(opening);
-    });
-    expect(error.code).toBe('ENOENT');
-    expect(error).not.toBeInstanceOf(HardfsError);
-    expect(error.path).toBe(path);
+    const fd = openSync(path, OPEN_DIR_FLAGS);
+    renameSync(path, join(base, 'moved'));
+    mkdirSync(path, { mode: 0o700 });
+    const pinned = pinDescriptor(fd, path, {}, 'descriptor');
+    expect(pinned.resolver.kind).toBe('descriptor');
+    writeFileSync(`${pinned.resolver.pathIn(pinned.node, 'f')}`, 'x');
+    expect(readdirSync(join(base, 'moved'))).toEqual(['f']);
+    expect(readdirSync(path)).toEqual([]);
+    closeSync(fd);
   });
 });

@@ -7,7 +7,21 @@ import { HardfsError, isTempFileName, openDir, type OpenDirOptions, type SafeDir
 import { useTempDirs } from '../support/tmp.js';
 import { MODES, descriptorsInto, modeOf, rejectsNative, rejectsWith, snapshot } from './harness.js';
 
-const BAD_NAMES = ['', '.', '..', 'a/b', 'a\\b', 'a\0b', '/', 'a/', '/a', '../x', 'a/..', '\0'];
+// Paths no name-taking method accepts, with the refusal each gets: the directory itself
+// (EBADNAME: there is no entry to act on), an escape (EESCAPE), a NUL (EBADNAME).
+const BAD_NAMES: Array<[string, 'EBADNAME' | 'EESCAPE']> = [
+  ['', 'EBADNAME'],
+  ['.', 'EBADNAME'],
+  ['a/..', 'EBADNAME'],
+  ['./', 'EBADNAME'],
+  ['..', 'EESCAPE'],
+  ['../x', 'EESCAPE'],
+  ['a/../..', 'EESCAPE'],
+  ['/', 'EESCAPE'],
+  ['/a', 'EESCAPE'],
+  ['a\0b', 'EBADNAME'],
+  ['\0', 'EBADNAME'],
+];
 
 describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
@@ -51,7 +65,7 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
   });
 
   describe('names', () => {
-    it('every method refuses each bad name with EBADNAME and the filesystem is left as it was', async () => {
+    it('every method refuses the root itself and NUL (EBADNAME) and escapes (EESCAPE); the filesystem is left as it was', async () => {
       const base = await tempDir();
       // Make every bad name meaningful if it ever reached a syscall: 'a/b' and 'a\b' exist.
       mkdirSync(join(base, 'a'));
@@ -66,7 +80,7 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
       expect((await sub.readFile('b')).toString()).toBe('nested');
       await sub.close();
 
-      for (const name of BAD_NAMES) {
+      for (const [name, code] of BAD_NAMES) {
         const calls: Array<[string, () => unknown]> = [
           ['writeFileAtomic', () => dir.writeFileAtomic(name, 'x')],
           ['readFile', () => dir.readFile(name)],
@@ -81,11 +95,13 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
           ['unlink', () => dir.unlink(name)],
           ['rmdir', () => dir.rmdir(name)],
           ['removeTree', () => dir.removeTree(name)],
-          ['stat', () => dir.stat(name)],
-          ['openSubdir', () => dir.openSubdir(name, { create: true })],
         ];
+        // stat and openSubdir accept the directory itself; they still refuse escapes and NUL.
+        if (code === 'EESCAPE' || name.includes('\0')) {
+          calls.push(['stat', () => dir.stat(name)], ['openSubdir', () => dir.openSubdir(name, { create: true })]);
+        }
         for (const [method, call] of calls) {
-          const error = await rejectsWith(call, 'EBADNAME').catch((failure: unknown) => {
+          const error = await rejectsWith(call, code).catch((failure: unknown) => {
             throw new Error(`${method}(${JSON.stringify(name)}): ${String(failure)}`);
           });
           // A NUL never appears raw in the reported path (it would truncate C strings and logs).
@@ -300,7 +316,7 @@ describe.each(MODES)('SafeDir methods (%s resolution)', (resolution) => {
       expect(existsSync(join(outside, 'would-be-created'))).toBe(false);
       expect(() => dir.createFileExclusiveSync('bad-mode', 'x', { mode: -1 })).toThrow(TypeError);
       expect(() => dir.createFileExclusiveSync('bad-data', 42 as unknown as string)).toThrow(TypeError);
-      expect(() => dir.createFileExclusiveSync('../escape', 'x')).toThrow(expect.objectContaining({ code: 'EBADNAME' }) as Error);
+      expect(() => dir.createFileExclusiveSync('../escape', 'x')).toThrow(expect.objectContaining({ code: 'EESCAPE' }) as Error);
       expect(existsSync(join(base, 'bad-mode'))).toBe(false);
       await dir.close();
       expect(() => dir.createFileExclusiveSync('after-close', 'x')).toThrow(expect.objectContaining({ code: 'ECLOSED' }) as Error);

@@ -40,17 +40,28 @@ describe.each(MODES)('SafeDir (%s resolution)', (resolution) => {
     await dir.close();
   });
 
-  it('refuses names that are not a single component (EBADNAME) before any syscall', async () => {
+  it('refuses escapes (EESCAPE), NUL and the directory itself (EBADNAME) before any syscall', async () => {
     const base = await tempDir();
     const dir = await open(base);
-    for (const name of ['', '.', '..', 'a/b', 'a\\b', 'a\0b', '../x', '/etc/passwd']) {
+    const cases: Array<[string, string]> = [
+      ['', 'EBADNAME'],
+      ['.', 'EBADNAME'],
+      ['a\0b', 'EBADNAME'],
+      ['..', 'EESCAPE'],
+      ['../x', 'EESCAPE'],
+      ['/etc/passwd', 'EESCAPE'],
+    ];
+    for (const [name, code] of cases) {
       const error = await caught(dir.writeFileAtomic(name, 'x'));
       expect(error).toBeInstanceOf(HardfsError);
-      expect(error.code).toBe('EBADNAME');
-      expect((await caught(dir.readFile(name))).code).toBe('EBADNAME');
-      expect((await caught(dir.unlink(name))).code).toBe('EBADNAME');
-      expect((await caught(dir.openSubdir(name))).code).toBe('EBADNAME');
+      expect(error.code).toBe(code);
+      expect((await caught(dir.readFile(name))).code).toBe(code);
+      expect((await caught(dir.unlink(name))).code).toBe(code);
     }
+    // A missing intermediate directory is the native ENOENT, with the caller's path.
+    const missing = await caught(dir.readFile('a/b'));
+    expect(missing.code).toBe('ENOENT');
+    expect(missing.path).toBe(join(base, 'a'));
     expect(readdirSync(base)).toEqual([]);
     await dir.close();
   });

@@ -13,6 +13,7 @@ import {
   type BigIntStats,
   type Stats,
 } from '../../sys/syscalls.js';
+import { lstat } from '../../sys/syscalls.js';
 import type { Walk } from '../walk.js';
 
 export interface StatOptions {
@@ -26,6 +27,22 @@ export function lstatAt(walk: Walk, options: StatOptions = {}): AnyStats {
   const stats = lstatSync(walk.kernelPath, { bigint: options.bigint === true });
   walk.check();
   return stats;
+}
+
+/** lstat on the thread pool (io: 'async'): the walk is inline, the final syscall is not. */
+export async function lstatAtAsync(walk: Walk, options: StatOptions = {}): Promise<AnyStats> {
+  const stats = await lstat(walk.kernelPath, { bigint: options.bigint === true });
+  walk.check();
+  return stats;
+}
+
+export async function statAtAsync(walk: Walk, options: StatOptions = {}): Promise<AnyStats> {
+  for (;;) {
+    const stats = await lstat(walk.kernelPath, { bigint: options.bigint === true });
+    if (stats.isSymbolicLink() && walk.followLast()) continue;
+    walk.check();
+    return stats;
+  }
 }
 
 /**

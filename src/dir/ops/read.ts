@@ -1,16 +1,12 @@
-import { isHardfsError } from '../../errors.js';
+import { HardfsError, isHardfsError } from '../../errors.js';
 import { OPEN_READ_FLAGS } from '../../sys/flags.js';
 import { mapOpenError } from '../../sys/open-errors.js';
 import { closeSync, fsCreateReadStream, fstatSync, openSync, type ReadStream } from '../../sys/syscalls.js';
-import { HardfsError } from '../../errors.js';
 import { readRegularFileAt, readRegularFileAtSync } from '../read-regular-file.js';
 import type { Walk } from '../walk.js';
 
 function requireFile(walk: Walk): string {
-  if (walk.name === undefined) {
-    throw new HardfsError('EINSECURE', 'not a regular file (a directory)', { path: walk.displayPath });
-  }
-  return walk.name;
+  return walk.requireName();
 }
 
 /** readFile through a walk: O_NOFOLLOW at the last component, followed only per policy. */

@@ -173,18 +173,27 @@ export function callerPaths(root: string, relative: string): string[] {
  * descriptor path) when `relative` is given.
  */
 export function expectFailure(outcome: Outcome, codes: string | readonly string[], context: { root: string; relative?: string | readonly string[]; label: string }): void {
+  expectRefusal(outcome, codes, context.label);
+  expectCallerPath(outcome, context);
+}
+
+/** The code (one of `codes`), and no descriptor path anywhere in the error. */
+export function expectRefusal(outcome: Outcome, codes: string | readonly string[], label: string): void {
   const wanted = typeof codes === 'string' ? [codes] : codes;
-  expect(outcome.ok, `${context.label}: expected ${wanted.join('|')}, got ${describeOutcome(outcome)}`).toBe(false);
+  expect(outcome.ok, `${label}: expected ${wanted.join('|')}, got ${describeOutcome(outcome)}`).toBe(false);
   if (outcome.ok) return;
   const error = outcome.error;
-  expect(wanted, `${context.label}: code of ${describeOutcome(outcome)}`).toContain(error.code);
-  expect(error.message, `${context.label}: message names a descriptor path`).not.toContain('/proc/self/fd');
-  expect(String(error.path ?? ''), `${context.label}: err.path is a descriptor path`).not.toContain('/proc/self/fd');
-  if (context.relative !== undefined) {
-    const relatives = typeof context.relative === 'string' ? [context.relative] : context.relative;
-    const allowed = relatives.flatMap((relative) => callerPaths(context.root, relative));
-    expect(allowed, `${context.label}: err.path of ${describeOutcome(outcome)}`).toContain(error.path);
-  }
+  expect(wanted, `${label}: code of ${describeOutcome(outcome)}`).toContain(error.code);
+  expect(error.message, `${label}: message names a descriptor path`).not.toContain('/proc/self/fd');
+  expect(String(error.path ?? ''), `${label}: err.path is a descriptor path`).not.toContain('/proc/self/fd');
+}
+
+/** err.path is the root's path joined with the caller's relative path (one of `relative`). */
+export function expectCallerPath(outcome: Outcome, context: { root: string; relative?: string | readonly string[]; label: string }): void {
+  if (outcome.ok || context.relative === undefined) return;
+  const relatives = typeof context.relative === 'string' ? [context.relative] : context.relative;
+  const allowed = relatives.flatMap((relative) => callerPaths(context.root, relative));
+  expect(allowed, `${context.label}: err.path of ${describeOutcome(outcome)}`).toContain(outcome.error.path);
 }
 
 export function expectSuccess(outcome: Outcome, label: string): unknown {

@@ -5,7 +5,7 @@ import { chmodSync, lstatSync, mkdirSync, readFileSync, readlinkSync, writeFileS
 import { join } from 'node:path';
 import { expect } from 'vitest';
 import { expectedCode, type PathCase } from './cases.js';
-import { baseDigest, digest, drain, expectFailure, expectSuccess, outcomeOf, writeAll, type Outcome, type Policy, type Root } from './harness.js';
+import { baseDigest, digest, drain, expectCallerPath, expectFailure, expectRefusal, expectSuccess, outcomeOf, writeAll, type Outcome, type Policy, type Root } from './harness.js';
 
 export interface PathCtx {
   base: string;
@@ -75,12 +75,13 @@ async function judge(ctx: PathCtx, spec: Spec): Promise<Outcome> {
   else wanted = expectedCode(ctx.c, ctx.policy, spec.kind);
   const outcome = await outcomeOf(spec.act);
   if (wanted !== undefined && !(spec.orSuccess && outcome.ok)) {
-    expectFailure(outcome, wanted, { root: ctx.root, relative: spec.errorPath ?? ctx.open, label: ctx.label });
+    expectRefusal(outcome, wanted, ctx.label);
     // An operation reported as failed has not taken effect, inside or outside.
     expect(baseDigest(ctx.base), `${ctx.label}: a failed operation changed the tree`).toEqual(before);
     if (!outcome.ok && outcome.error.code === 'ESYMLINK' && ctx.c.refuseAt !== undefined) {
       expect(outcome.error.message, `${ctx.label}: the refusal names the symlink component`).toContain(ctx.c.refuseAt);
     }
+    expectCallerPath(outcome, { root: ctx.root, relative: spec.errorPath ?? ctx.open, label: ctx.label });
   } else {
     spec.verify(expectSuccess(outcome, ctx.label));
   }
@@ -113,17 +114,32 @@ const readsContent = (read: (ctx: PathCtx) => unknown): Runner => (ctx) =>
     verify: (value) => expect(text(value)).toBe('target'),
   });
 
-const writesContent = (write: (ctx: PathCtx) => unknown, options: { mkdirs?: boolean } = {}): Runner => (ctx) => {
+/**
+ * Writes 'target' at the case's path. Atomic writes (temp file + rename) under 'refuse' replace
+ * a final symlink with the new file instead of refusing: the name is what is replaced, the
+ * link's target is never written (hardfs's long-standing rule for planted links, test/dir/
+ * safe-dir.test.ts). Writes that open the file in place refuse the link.
+ */
+const writesContent = (write: (ctx: PathCtx) => unknown, options: { mkdirs?: boolean; atomic?: boolean; prepare?: (ctx: PathCtx) => void } = {}): Runner => (ctx) => {
   const missingParent = options.mkdirs === true && ctx.c.name === 'directory does not exist';
+  const replacesLink = options.atomic === true && ctx.policy === 'refuse' && ctx.c.ltarget !== undefined && ctx.c.refuseAt === ctx.c.ltarget.split('/').pop();
   return judge(ctx, {
     kind: 'follow',
     setup: () => {
+      options.prepare?.(ctx);
       // the decoy of an escaping case must survive the attempt untouched
       if (ctx.c.target === undefined) makeFile(targetOf(ctx), 'decoy');
     },
     act: () => write(ctx),
-    ...(missingParent ? { expect: 'ok' as const } : {}),
+    ...(missingParent || replacesLink ? { expect: 'ok' as const } : {}),
     verify: () => {
+      if (replacesLink) {
+        const replaced = abs(ctx, ctx.c.ltarget as string);
+        expect(lstatSync(replaced).isFile(), `${ctx.label}: the link was not replaced by a file`).toBe(true);
+        expect(readFileSync(replaced, 'utf8')).toBe('target');
+        if (ctx.c.target !== undefined) expect(() => lstatSync(abs(ctx, ctx.c.target as string)), `${ctx.label}: wrote through the link`).toThrow(/ENOENT/);
+        return;
+      }
       const where = missingParent ? abs(ctx, 'a/file') : (targetOf(ctx) as string);
       expect(readFileSync(where, 'utf8')).toBe('target');
       linkIntact(ctx);
@@ -242,13 +258,10 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
       act: () => ctx.dir.copyFile(ctx.open, 'copy-dst'),
       verify: () => expect(readFileSync(abs(ctx, 'copy-dst'), 'utf8')).toBe('target'),
     }),
-  'copyFile-to': writesContent(async (ctx) => {
-    writeFileSync(abs(ctx, 'copy-src'), 'target');
-    return ctx.dir.copyFile('copy-src', ctx.open);
-  }),
-  writeFile: writesContent((ctx) => ctx.dir.writeFile(ctx.open, 'target')),
-  'writeFile-mkdirs': writesContent((ctx) => ctx.dir.writeFile(ctx.open, 'target', { mkdirs: true }), { mkdirs: true }),
-  writeFileSync: writesContent((ctx) => ctx.dir.writeFileSync(ctx.open, 'target')),
+  'copyFile-to': writesContent((ctx) => ctx.dir.copyFile('copy-src', ctx.open), { atomic: true, prepare: (ctx) => writeFileSync(abs(ctx, 'copy-src'), 'target') }),
+  writeFile: writesContent((ctx) => ctx.dir.writeFile(ctx.open, 'target'), { atomic: true }),
+  'writeFile-mkdirs': writesContent((ctx) => ctx.dir.writeFile(ctx.open, 'target', { mkdirs: true }), { mkdirs: true, atomic: true }),
+  writeFileSync: writesContent((ctx) => ctx.dir.writeFileSync(ctx.open, 'target'), { atomic: true }),
   appendFile: writesContent((ctx) => ctx.dir.appendFile(ctx.open, 'target')),
   'open-w': writesContent(async (ctx) => {
     const handle = await ctx.dir.open(ctx.open, 'w');
@@ -258,7 +271,7 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
       await handle.close();
     }
   }),
-  createWriteStream: writesContent(async (ctx) => writeAll(await ctx.dir.createWriteStream(ctx.open), 'target')),
+  createWriteStream: writesContent(async (ctx) => writeAll(await ctx.dir.createWriteStream(ctx.open), 'target'), { atomic: true }),
   readlink: (ctx) =>
     judge(ctx, {
       kind: 'name',
@@ -270,7 +283,7 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
   unlink: (ctx) => removes(ctx, () => ctx.dir.unlink(ctx.open)),
   rm: (ctx) => removes(ctx, () => ctx.dir.rm(ctx.open)),
   'rm-rf': (ctx) => {
-    const trailingLink = ctx.c.name === 'slash after symlink to file' || ctx.c.name === 'slash after symlink to dir';
+    const slashLink = ctx.c.name === 'slash after symlink to file' || ctx.c.name === 'slash after symlink to dir';
     const code = expectedCode(ctx.c, ctx.policy, 'name');
     const removesLink = ctx.c.ltarget !== undefined;
     return judge(ctx, {
@@ -283,14 +296,14 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
       // force: nothing to remove is success; Go's RemoveAll("link/") removes the link itself,
       // a root may instead refuse the trailing slash through a link (either way nothing leaks)
       ...(code === 'ENOENT' ? { expect: 'ok' as const } : {}),
-      ...(trailingLink ? { expect: [code as string, 'ENOTDIR'], orSuccess: true } : {}),
+      ...(slashLink ? { expect: [code as string, 'ENOTDIR'], orSuccess: true } : {}),
       ...(ctx.c.empty ? { orSuccess: true } : {}),
       verify: () => {
         // an empty path never names the root for removal, let alone its contents
         if (ctx.c.empty) expect(readFileSync(abs(ctx, 'keep'), 'utf8')).toBe('keep');
-        else if (trailingLink || removesLink) gone(abs(ctx, ctx.c.ltarget ?? 'link'), ctx.label);
+        else if (slashLink || removesLink) gone(abs(ctx, ctx.c.ltarget ?? 'link'), ctx.label);
         else if (code !== 'ENOENT') gone(targetOf(ctx) as string, ctx.label);
-        if (trailingLink) expect(lstatSync(abs(ctx, 'target')).isSymbolicLink()).toBe(false);
+        if (slashLink) expect(lstatSync(abs(ctx, 'target')).isSymbolicLink()).toBe(false);
       },
     });
   },
@@ -302,14 +315,14 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
       },
       act: () => ctx.dir.rmdir(ctx.open),
       // rmdir never removes a symlink, whatever it points to
-      ...(ctx.c.ltarget !== undefined ? { expect: 'ENOTDIR' } : {}),
+      ...(ctx.c.ltarget !== undefined ? { expect: 'ENOTDIR' } : trailingLink(ctx, ['ENOTDIR'])),
       verify: () => gone(targetOf(ctx) as string, ctx.label),
     }),
   mkdir: (ctx) =>
     judge(ctx, {
       kind: 'name',
       act: () => ctx.dir.mkdir(ctx.open),
-      ...(ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : {}),
+      ...(ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : trailingLink(ctx, ['EEXIST'])),
       verify: () => expect(lstatSync(targetOf(ctx) as string).isDirectory()).toBe(true),
     }),
   'mkdir-recursive': (ctx) => {
@@ -317,9 +330,16 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
     return judge(ctx, {
       kind: 'name',
       act: () => ctx.dir.mkdir(ctx.open, { recursive: true }),
-      ...(ctx.c.ltarget !== undefined ? { expect: ['EEXIST', 'EESCAPE', 'ESYMLINK', 'ELOOP'] } : {}),
+      // a final symlink: node says EEXIST; 'follow-within' may instead create the directory the
+      // link names inside the root. Either way the link stays and nothing escapes.
+      ...(ctx.c.ltarget !== undefined ? { expect: ['EEXIST', 'EESCAPE', 'ESYMLINK', 'ELOOP'], orSuccess: ctx.policy === 'follow-within' } : {}),
       ...(missingParent ? { expect: 'ok' as const } : {}),
       verify: (value) => {
+        if (ctx.c.ltarget !== undefined) {
+          linkIntact(ctx);
+          expect(lstatSync(targetOf(ctx) as string).isDirectory()).toBe(true);
+          return;
+        }
         if (missingParent) {
           expect(lstatSync(abs(ctx, 'a/file')).isDirectory()).toBe(true);
           expect(value).toBe(abs(ctx, 'a'));
@@ -335,7 +355,7 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
     judge(ctx, {
       kind: 'name',
       act: () => ctx.dir.symlink('linktarget', ctx.open),
-      ...(ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : {}),
+      ...(ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : trailingLink(ctx, ['EEXIST'])),
       verify: () => expect(readlinkSync(targetOf(ctx) as string)).toBe('linktarget'),
     }),
   'rename-from': (ctx) => moves(ctx, 'rename'),
@@ -344,9 +364,20 @@ export const PATH_OPS: Readonly<Record<string, Runner>> = {
   'link-to': (ctx) => movesTo(ctx, 'link'),
 };
 
+/**
+ * "link/" (a trailing slash after a symlink) resolves the link, as on POSIX and in Go: the
+ * operation is refused like any followed escape; creating or removing a name there may also get
+ * the kernel's own answer for a slash-terminated name. Never does it act on the link itself.
+ */
+function trailingLink(ctx: PathCtx, alsoCodes: readonly string[]): { expect: readonly string[] } | Record<string, never> {
+  const code = expectedCode(ctx.c, ctx.policy, 'name');
+  return /\/$/.test(ctx.c.open) && ctx.c.refuseAt !== undefined && code !== undefined ? { expect: [code, ...alsoCodes] } : {};
+}
+
 function removes(ctx: PathCtx, act: () => unknown): Promise<Outcome> {
   return judge(ctx, {
     kind: 'name',
+    ...trailingLink(ctx, ['ENOTDIR', 'EISDIR']),
     setup: () => {
       if (ctx.c.ltarget === undefined) makeFile(targetOf(ctx), 'target');
     },
@@ -368,6 +399,7 @@ function moves(ctx: PathCtx, how: 'rename' | 'link'): Promise<Outcome> {
       before = linkText?.();
     },
     act: () => (how === 'rename' ? ctx.dir.rename(ctx.open, 'destination') : ctx.dir.link(ctx.open, 'destination')),
+    ...trailingLink(ctx, ['ENOTDIR', 'EISDIR']),
     verify: () => {
       const destination = abs(ctx, 'destination');
       const original = ctx.c.ltarget === undefined ? (targetOf(ctx) as string) : abs(ctx, ctx.c.ltarget);
@@ -391,7 +423,7 @@ function movesTo(ctx: PathCtx, how: 'rename' | 'link'): Promise<Outcome> {
     },
     act: () => (how === 'rename' ? ctx.dir.rename('source', ctx.open) : ctx.dir.link('source', ctx.open)),
     // rename replaces a final symlink itself; link never replaces anything
-    ...(how === 'link' && ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : {}),
+    ...(how === 'link' && ctx.c.ltarget !== undefined ? { expect: 'EEXIST' } : trailingLink(ctx, ['EEXIST', 'ENOTDIR', 'EISDIR'])),
     verify: () => {
       const landed = ctx.c.ltarget !== undefined ? abs(ctx, ctx.c.ltarget) : (targetOf(ctx) as string);
       expect(lstatSync(landed).isFile()).toBe(true);
