@@ -3,9 +3,9 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync, closeSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HardfsError, isTempFileName, openDir, type OpenDirOptions, type SafeDir } from '../../src/index.js';
-import { useTempDirs } from '../support/tmp.js';
-import { MODES, descriptorsInto, modeOf, rejectsNative, rejectsWith, snapshot } from './harness.js';
+import { HardfsError, isTempFileName, openDir, type OpenDirOptions, type SafeDir } from '../../../src/index.js';
+import { useTempDirs } from '../../support/tmp.js';
+import { MODES, descriptorsInto, modeOf, rejectsNative, rejectsWith, snapshot } from '../harness.js';
 
 // Paths no name-taking method accepts, with the refusal each gets: the directory itself
 // (EBADNAME: there is no entry to act on), an escape (EESCAPE), a NUL (EBADNAME).

@@ -5,10 +5,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { useTempDirs } from '../support/tmp.js';
-import { MODES } from '../dir/harness.js';
+import { useTempDirs } from '../../support/tmp.js';
+import { MODES } from '../harness.js';
 
-const PROBE = new URL('../attack/fixtures/fifo-probe.mjs', import.meta.url).pathname;
+const PROBE = new URL('../../attack/fixtures/fifo-probe.mjs', import.meta.url).pathname;
 
 describe.each(MODES)('FIFO at a name (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();

@@ -4,10 +4,10 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { isTempFileName, openDir, writeFileAtomic } from '../../src/index.js';
-import { ATOMIC_WRITE_STEPS, setFaultHook, type AtomicWriteStep } from '../../src/sys/fault-seam.js';
-import { caught, useTempDirs } from '../support/tmp.js';
-import { MODES, descriptorsInto, modeOf } from '../dir/harness.js';
+import { isTempFileName, openDir, writeFileAtomic } from '../../../src/index.js';
+import { ATOMIC_WRITE_STEPS, setFaultHook, type AtomicWriteStep } from '../../../src/sys/fault-seam.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
+import { MODES, descriptorsInto, modeOf } from '../harness.js';
 
 afterEach(() => {
   setFaultHook(undefined);
@@ -134,7 +134,7 @@ describe.each(MODES)('atomic write fault injection (%s resolution)', (resolution
 
   it('a real failure at write (EFBIG under RLIMIT_FSIZE, in a child process) keeps the old content and leaves no temp or partial file', async () => {
     const base = await tempDir();
-    const writer = new URL('../attack/fixtures/efbig-writer.mjs', import.meta.url).pathname;
+    const writer = new URL('../../attack/fixtures/efbig-writer.mjs', import.meta.url).pathname;
     // 16 KiB limit (bash counts in KiB): 'old' fits, the 64 KiB and 1 MiB payloads do not.
     const result = spawnSync('bash', ['-c', 'ulimit -f 16 && exec "$0" "$@"', process.execPath, writer, base, resolution], {
       encoding: 'utf8',

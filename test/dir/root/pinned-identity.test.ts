@@ -5,9 +5,9 @@
 import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HardfsError, openDir, type SafeDir } from '../../src/index.js';
-import { useTempDirs } from '../support/tmp.js';
-import { modeOf, snapshot } from './harness.js';
+import { HardfsError, openDir, type SafeDir } from '../../../src/index.js';
+import { useTempDirs } from '../../support/tmp.js';
+import { modeOf, snapshot } from '../harness.js';
 
 interface Operation {
   name: string;

@@ -9,12 +9,12 @@ import { lstat } from 'node:fs/promises';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HardfsError, openDir, type SafeDir } from '../../src/index.js';
-import { PoolGates, nextTurn, threadPoolSize } from '../support/pool-gates.js';
-import { caught, useTempDirs } from '../support/tmp.js';
-import { descriptorsInto, rejectsNative, rejectsWith } from './harness.js';
-import { pinDescriptor } from '../../src/dir/pin.js';
-import { OPEN_DIR_FLAGS } from '../../src/sys/flags.js';
+import { HardfsError, openDir, type SafeDir } from '../../../src/index.js';
+import { PoolGates, nextTurn, threadPoolSize } from '../../support/pool-gates.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
+import { descriptorsInto, rejectsNative, rejectsWith } from '../harness.js';
+import { pinDescriptor } from '../../../src/dir/pin.js';
+import { OPEN_DIR_FLAGS } from '../../../src/sys/flags.js';
 
 const tempDir = useTempDirs();
 

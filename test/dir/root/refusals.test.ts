@@ -5,9 +5,9 @@
 import { existsSync, lstatSync, mkdirSync, readdirSync, renameSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openDir, type IoMode, type SafeDir } from '../../src/index.js';
-import { caught, useTempDirs } from '../support/tmp.js';
-import { MODES, descriptorsInto, modeOf, rejectsWith } from './harness.js';
+import { openDir, type IoMode, type SafeDir } from '../../../src/index.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
+import { MODES, descriptorsInto, modeOf, rejectsWith } from '../harness.js';
 
 const tempDir = useTempDirs();
 

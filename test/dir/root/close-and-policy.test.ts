@@ -3,9 +3,9 @@
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ensureRealDir, openDir, type SafeDir } from '../../src/index.js';
-import { useTempDirs } from '../support/tmp.js';
-import { MODES, modeOf } from './harness.js';
+import { ensureRealDir, openDir, type SafeDir } from '../../../src/index.js';
+import { useTempDirs } from '../../support/tmp.js';
+import { MODES, modeOf } from '../harness.js';
 
 async function outcome(action: () => Promise<unknown>): Promise<string> {
   try {

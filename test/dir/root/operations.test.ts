@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, linkSync, lstatSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { HardfsError, isTempFileName, openDir, type Resolution } from '../../src/index.js';
-import { caught, useTempDirs } from '../support/tmp.js';
+import { HardfsError, isTempFileName, openDir, type Resolution } from '../../../src/index.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
 
 const MODES: Resolution[] = ['descriptor', 'verify'];
 

@@ -3,11 +3,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertWriteData, resolveFileMode } from '../../src/dir/atomic-write.js';
-import { readFileNoFollow, writeFileAtomic } from '../../src/dir/path-level.js';
-import { resolveMaxBytes } from '../../src/dir/read-regular-file.js';
-import { isTempFileName, makeTempFileName } from '../../src/sys/temp-names.js';
-import { caught, useTempDirs } from '../support/tmp.js';
+import { assertWriteData, resolveFileMode } from '../../../src/dir/atomic-write.js';
+import { readFileNoFollow, writeFileAtomic } from '../../../src/dir/path-level.js';
+import { resolveMaxBytes } from '../../../src/dir/read-regular-file.js';
+import { isTempFileName, makeTempFileName } from '../../../src/sys/temp-names.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
 
 describe('argument checks', () => {
   it('mode: 0 and 0o7777 are the bounds, both included', () => {

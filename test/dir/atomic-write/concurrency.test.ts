@@ -3,10 +3,10 @@
 import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { isTempFileName, openDir, readFileNoFollow } from '../../src/index.js';
-import { useTempDirs } from '../support/tmp.js';
-import { MODES, descriptorsInto } from '../dir/harness.js';
-import { startAttacker } from '../attack/race.js';
+import { isTempFileName, openDir, readFileNoFollow } from '../../../src/index.js';
+import { useTempDirs } from '../../support/tmp.js';
+import { MODES, descriptorsInto } from '../harness.js';
+import { startAttacker } from '../../attack/race.js';
 
 const version = (i: number): string => JSON.stringify({ i, pad: 'p'.repeat(20_000 + i) });
 

@@ -5,7 +5,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTempFileName, readFileNoFollow, writeFileAtomic } from '../../src/index.js';
 import { useTempDirs } from '../support/tmp.js';
-import { MODES, descriptorsInto, modeOf, rejectsNative, rejectsWith } from '../dir/harness.js';
+import { MODES, descriptorsInto, modeOf, rejectsNative, rejectsWith } from './harness.js';
 
 describe.each(MODES)('path-level conveniences (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
