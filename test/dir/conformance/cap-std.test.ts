@@ -204,9 +204,12 @@ describe.each(CONFIGS)('cap-std — $mode resolution, symlinks: $policy', ({ mod
     withRoot(['dir/'], config, async (dir, root) => {
       expectFailure(await outcomeOf(() => dir.writeFile('', 'x')), ['ENOENT', 'EBADNAME'], { root, label: 'write the empty path' });
       for (const path of ['.', 'dir', 'dir/.', 'dir/..']) {
-        expectFailure(await outcomeOf(() => dir.writeFile(path, 'x')), 'EISDIR', { root, relative: path, label: `writeFile(${path})` });
-        expectFailure(await outcomeOf(() => dir.open(path, 'w')), 'EISDIR', { root, relative: path, label: `open(${path}, w)` });
-        expectFailure(await outcomeOf(() => dir.appendFile(path, 'x')), 'EISDIR', { root, relative: path, label: `appendFile(${path})` });
+        // the root itself is refused by name (EBADNAME: not an entry inside the root) where
+        // cap-std gets the kernel's EISDIR; either way nothing is created
+        const codes = path === '.' || path === 'dir/..' ? ['EISDIR', 'EBADNAME'] : ['EISDIR'];
+        expectFailure(await outcomeOf(() => dir.writeFile(path, 'x')), codes, { root, relative: path, label: `writeFile(${path})` });
+        expectFailure(await outcomeOf(() => dir.open(path, 'w')), codes, { root, relative: path, label: `open(${path}, w)` });
+        expectFailure(await outcomeOf(() => dir.appendFile(path, 'x')), codes, { root, relative: path, label: `appendFile(${path})` });
       }
       expect(readdirSync(root)).toEqual(['dir']);
       expect(readdirSync(join(root, 'dir'))).toEqual([]);
