@@ -23,6 +23,7 @@ import {
   closeSync,
   fchmodSync,
   fstatSync,
+  lstatSync,
   openHandle,
   readdir,
   readdirSync,
@@ -56,8 +57,8 @@ import { pinDescriptor, pinDirectory, pinWithoutDescriptor, type Pinned } from '
 import { assertModeAllowed, type DirPolicy } from './policy.js';
 import { readRegularFileAtSync, resolveMaxBytes, type ReadOptions } from './read-regular-file.js';
 import { requestedResolution, type Resolution, type ResolutionRequest } from './resolution.js';
-import type { DirNode } from './resolvers/resolver.js';
-import { Walk, type WalkOptions } from './walk.js';
+import { ABOUT_DIRECTORY, type DirNode } from './resolvers/resolver.js';
+import { CALLER_PATH, Walk, type WalkOptions } from './walk.js';
 
 export type { SymlinkPolicy } from './core.js';
 export type { RmOptions } from './ops/remove.js';
@@ -207,7 +208,10 @@ interface PinnedState {
   symlinks: SymlinkPolicy;
 }
 
-type Recorded = Map<number, string>;
+/** Per operation: descriptor → caller path of every directory its walks opened, and the walks. */
+class Recorded extends Map<number, string> {
+  readonly walks: Walk[] = [];
+}
 
 /**
  * A root: a pinned directory, in the spirit of Go's os.Root and cap-std's Dir. Its identity
@@ -478,7 +482,7 @@ export class SafeDir {
     return this.#op('createFileExclusive', async (record) => {
       const walk = this.#walk(path, record);
       try {
-        const name = walk.requireName();
+        const name = walk.requireFileName();
         const kernelPath = this.#core.resolver.pathIn(walk.dir, name);
         let handle: FileHandle;
         try {
@@ -887,7 +891,7 @@ export class SafeDir {
   async statSelf(): Promise<Stats> {
     return this.#op('statSelf', () => {
       this.#checkRoot();
-      return this.#root.fd !== undefined ? fstatSync(this.#root.fd) : statAt(this.#walk('.', new Map()), {}) as Stats;
+      return this.#root.fd !== undefined ? fstatSync(this.#root.fd) : statAt(this.#walk('.', new Recorded()), {}) as Stats;
     });
   }
 
@@ -988,7 +992,9 @@ export class SafeDir {
   }
 
   #walk(path: string, record: Recorded, options: WalkOptions = {}, what = 'path'): Walk {
-    return new Walk(this.#core, path, { ...options, record }, what);
+    const walk = new Walk(this.#core, path, { ...options, record }, what);
+    record.walks.push(walk);
+    return walk;
   }
 
   // A walk to `name` in the directory another walk ended in (copyFile's temp name).
@@ -1053,7 +1059,7 @@ export class SafeDir {
       this.#release();
       throw error;
     }
-    const record: Recorded = new Map();
+    const record = new Recorded();
     try {
       return await body(record);
     } catch (error) {
@@ -1066,7 +1072,7 @@ export class SafeDir {
 
   #opSync<T>(op: string, body: (record: Recorded) => T): T {
     this.#acquire(op);
-    const record: Recorded = new Map();
+    const record = new Recorded();
     try {
       return body(record);
     } catch (error) {
@@ -1079,8 +1085,16 @@ export class SafeDir {
   // Errors are shaped once, here: a refusal learns its operation; a native error names the
   // caller's paths instead of /proc/self/fd/N/….
   #shape(error: unknown, op: string, record: Recorded, other: SafeDir): unknown {
+    if (typeof error !== 'object' || error === null) return error;
+    if (ABOUT_DIRECTORY in error) {
+      if (isHardfsError(error)) error.op ??= op;
+      return error;
+    }
+    const tagged = (error as { [CALLER_PATH]?: string })[CALLER_PATH];
+    const callerPath = tagged ?? record.walks.at(-1)?.callerPath;
     if (isHardfsError(error)) {
       error.op ??= op;
+      if (callerPath !== undefined) (error as { path: string | undefined }).path = callerPath;
       return error;
     }
     renameDescriptorPaths(error, (fd) => {
@@ -1088,6 +1102,16 @@ export class SafeDir {
       if (fd === other.#root.fd) return other.#root.path;
       return record.get(fd);
     });
+    const native = error as NodeJS.ErrnoException & { dest?: string; op?: string };
+    native.op ??= op;
+    // Two walks (rename, link): the native error names both; its path is the first's, its dest the second's.
+    const [first, second] = record.walks;
+    if (tagged === undefined && second !== undefined && typeof native.dest === 'string' && first !== undefined) {
+      replacePath(native, 'dest', second.callerPath);
+      replacePath(native, 'path', first.callerPath);
+    } else if (callerPath !== undefined && typeof native.path === 'string') {
+      replacePath(native, 'path', callerPath);
+    }
     return error;
   }
 
@@ -1106,6 +1130,13 @@ export class SafeDir {
       drained();
     }
   }
+}
+
+function replacePath(error: NodeJS.ErrnoException & { dest?: string }, key: 'path' | 'dest', value: string): void {
+  const old = error[key];
+  if (typeof old !== 'string' || old === value) return;
+  error.message = error.message.replace(`'${old}'`, `'${value}'`);
+  error[key] = value;
 }
 
 function isMissing(error: unknown): boolean {
@@ -1138,7 +1169,7 @@ function writeOptionsOf(options: WriteFileOptions | BufferEncoding): {
 
 async function openHandleChecked(walk: Walk, flags: number, writable: boolean, mode: number | undefined): Promise<FileHandle> {
   for (;;) {
-    const name = walk.requireName();
+    const name = walk.requireFileName();
     let handle: FileHandle;
     try {
       handle = await openHandle(walk.core.resolver.pathIn(walk.dir, name), flags, mode);
@@ -1162,8 +1193,8 @@ async function openHandleChecked(walk: Walk, flags: number, writable: boolean, m
 // one we did not create is checked (one link, regular) before anything is truncated.
 async function openChecked(walk: Walk, spec: (typeof OPEN_FLAG_TABLE)[OpenFlags], mode: number): Promise<FileHandle> {
   const base = spec.flags | O_NOFOLLOW | O_NONBLOCK;
-  if (spec.create) {
-    const name = walk.requireName();
+  while (spec.create) {
+    const name = walk.requireFileName();
     const kernelPath = walk.core.resolver.pathIn(walk.dir, name);
     try {
       const handle = await openHandle(kernelPath, base | O_CREAT | O_EXCL, mode);
@@ -1182,6 +1213,8 @@ async function openChecked(walk: Walk, spec: (typeof OPEN_FLAG_TABLE)[OpenFlags]
       }
     } catch (error) {
       if (spec.exclusive || errnoCode(error) !== 'EEXIST' || isHardfsError(error)) throw mapOpenError(error, walk.displayPath, 'file');
+      // Taken: by a file (opened below) or by a link the policy follows (created through it).
+      if (!(walk.follows && lstatSync(kernelPath).isSymbolicLink() && walk.followLast())) break;
     }
   }
   const handle = await openHandleChecked(walk, base, spec.writable, undefined);

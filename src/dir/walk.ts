@@ -1,7 +1,7 @@
 import { HardfsError, isHardfsError } from '../errors.js';
 import { isPlainName, splitRelativePath } from '../sys/relative-path.js';
 import { OPEN_DIR_FLAGS } from '../sys/flags.js';
-import { fchmodSync, mkdirSync, openSync, readlinkSync } from '../sys/syscalls.js';
+import { fchmodSync, lstatSync, mkdirSync, openSync, readlinkSync } from '../sys/syscalls.js';
 import { errnoCode } from '../errors.js';
 import { MAX_SYMLINKS, type RootCore } from './core.js';
 import type { DirNode } from './resolvers/resolver.js';
@@ -38,10 +38,13 @@ export class Walk {
   #name: string | undefined;
   readonly #options: WalkOptions;
   readonly #what: string;
+  readonly #rawPath: string;
+  #trailingSlash = false;
 
   constructor(core: RootCore, path: string, options: WalkOptions = {}, what = 'path') {
     this.core = core;
     this.#what = what;
+    this.#rawPath = path;
     this.#stack = [core.root];
     this.#options = options;
     if (core.resolver.checks) core.resolver.check(this.#stack);
@@ -51,10 +54,59 @@ export class Walk {
       return;
     }
     try {
-      this.#advance(splitRelativePath(path, what));
+      if (typeof path === 'string' && path.length === 0) {
+        throw new HardfsError('EBADNAME', `${what} must not be empty (use "." for the directory itself)`);
+      }
+      const parts = splitRelativePath(path, what);
+      // `name/` and `name/.` name a directory: the last component must be one (Go, POSIX).
+      this.#trailingSlash = /\/\.?$/.test(path) && parts.length > 0 && parts[parts.length - 1] !== '..';
+      this.#advance(parts);
+      if (this.#trailingSlash) this.#settleDirectory();
     } catch (error) {
       this.release();
-      throw error;
+      throw this.tag(error);
+    }
+  }
+
+  /** The caller's path: the root's path joined with the relative path as given (NUL spelled \0). */
+  get callerPath(): string {
+    const raw = typeof this.#rawPath === 'string' ? this.#rawPath.replaceAll('\0', '\\0') : String(this.#rawPath);
+    return raw === '' || raw === '.' ? this.core.root.path : joinDisplay(this.core.root.path, raw.replace(/^\.\//, ''));
+  }
+
+  /** True for `name/`: the target must be a directory (file operations refuse it). */
+  get namesDirectory(): boolean {
+    return this.#trailingSlash;
+  }
+
+  /** Marks an error as about this walk's path (the face names the caller's path in it). */
+  tag(error: unknown): unknown {
+    if (typeof error === 'object' && error !== null && !(CALLER_PATH in error)) {
+      Object.defineProperty(error, CALLER_PATH, { value: this.callerPath, enumerable: false });
+    }
+    return error;
+  }
+
+  // A trailing slash: the last component must resolve to a directory. A symlink there is
+  // followed per policy (ESYMLINK under refuse); a non-directory is ENOTDIR; a missing name
+  // stays missing (mkdir('x/') creates it).
+  #settleDirectory(): void {
+    for (;;) {
+      const name = this.#name;
+      if (name === undefined) return;
+      let stats;
+      try {
+        stats = lstatSync(this.core.resolver.pathIn(this.dir, name));
+      } catch (error) {
+        if (errnoCode(error) === 'ENOENT') return;
+        throw error;
+      }
+      if (stats.isSymbolicLink()) {
+        if (this.followLast()) continue;
+        throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: this.displayPath });
+      }
+      if (!stats.isDirectory()) throw new HardfsError('ENOTDIR', 'not a directory', { path: this.displayPath });
+      return;
     }
   }
 
@@ -88,11 +140,22 @@ export class Walk {
   /** The last component, refusing a path that names a directory itself (`.`, `a/..`, ``). */
   requireName(): string {
     if (this.#name === undefined) {
-      throw new HardfsError('EBADNAME', `${this.#what} must name an entry inside the directory, not the directory itself`, {
-        path: this.dir.path,
-      });
+      throw this.tag(
+        new HardfsError('EBADNAME', `${this.#what} must name an entry inside the directory, not the directory itself`, {
+          path: this.dir.path,
+        }),
+      );
     }
     return this.#name;
+  }
+
+  /** The last component of a path that must name a file (`name/` names a directory: EISDIR). */
+  requireFileName(): string {
+    const name = this.requireName();
+    if (this.#trailingSlash) {
+      throw this.tag(new HardfsError('EINSECURE', 'not a regular file (a path ending in "/" names a directory)', { path: this.displayPath }));
+    }
+    return name;
   }
 
   /** Whether a symlink at the last component is followed (the `follow-within` policy). */
@@ -107,9 +170,13 @@ export class Walk {
   followLast(): boolean {
     if (!this.follows || this.#name === undefined) return false;
     const name = this.#name;
-    const target = this.#readLink(name);
-    this.#name = undefined;
-    this.#advance(splitLinkTarget(target, joinDisplay(this.dir.path, name)));
+    try {
+      const target = this.#readLink(name);
+      this.#name = undefined;
+      this.#advance(splitLinkTarget(target, joinDisplay(this.dir.path, name)));
+    } catch (error) {
+      throw this.tag(error);
+    }
     return true;
   }
 
@@ -118,7 +185,11 @@ export class Walk {
     if (this.#name === undefined) return;
     const name = this.#name;
     this.#name = undefined;
-    this.#step(name, []);
+    try {
+      this.#step(name, []);
+    } catch (error) {
+      throw this.tag(error);
+    }
   }
 
   /**
@@ -264,6 +335,9 @@ function splitLinkTarget(target: string, linkPath: string): string[] {
     throw error;
   }
 }
+
+/** The property a walk leaves on an error it raised: the caller's path of that walk. */
+export const CALLER_PATH: unique symbol = Symbol('hardfs.callerPath') as never;
 
 export function joinDisplay(parent: string, name: string): string {
   return parent.endsWith(SEP) ? `${parent}${name}` : `${parent}${SEP}${name}`;

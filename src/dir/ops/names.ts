@@ -39,7 +39,7 @@ export function renameNoReplaceAt(from: Walk, to: Walk): void {
 
 /** link(2): a new name for an existing file; a symlink at the source is linked itself, not followed. */
 export function linkAt(existing: Walk, created: Walk): void {
-  linkSync(existing.core.resolver.pathIn(existing.dir, existing.requireName()), created.core.resolver.pathIn(created.dir, created.requireName()));
+  linkSync(existing.core.resolver.pathIn(existing.dir, existing.requireName()), created.core.resolver.pathIn(created.dir, created.requireFileName()));
   existing.check();
   created.check();
 }
@@ -52,7 +52,7 @@ export function symlinkAt(walk: Walk, target: string): void {
   if (typeof target !== 'string' || target.length === 0 || target.includes('\0')) {
     throw new HardfsError('EBADNAME', 'symlink target must be a non-empty string without NUL', { path: walk.displayPath });
   }
-  symlinkSync(target, walk.core.resolver.pathIn(walk.dir, walk.requireName()));
+  symlinkSync(target, walk.core.resolver.pathIn(walk.dir, walk.requireFileName()));
   walk.check();
 }
 

@@ -6,7 +6,7 @@ import { readRegularFileAt, readRegularFileAtSync } from '../read-regular-file.j
 import type { Walk } from '../walk.js';
 
 function requireFile(walk: Walk): string {
-  return walk.requireName();
+  return walk.requireFileName();
 }
 
 /** readFile through a walk: O_NOFOLLOW at the last component, followed only per policy. */

@@ -63,7 +63,7 @@ export function accessOf(walk: Walk, syncDirectory: () => Promise<void>): Direct
 export function settleTarget(walk: Walk, mode: AtomicWriteOptions['mode']): number | undefined {
   if (!walk.follows && mode !== 'preserve') return typeof mode === 'number' ? mode : undefined;
   for (;;) {
-    const name = walk.requireName();
+    const name = walk.requireFileName();
     let stats: BigIntStats | undefined;
     try {
       stats = lstatSync(walk.core.resolver.pathIn(walk.dir, name), { bigint: true });
@@ -85,14 +85,14 @@ export async function writeFileAt(
   syncDirectory: () => Promise<void>,
 ): Promise<void> {
   const mode = settleTarget(walk, options.mode);
-  const name = walk.requireName();
+  const name = walk.requireFileName();
   await writeAtomicIn(accessOf(walk, syncDirectory), name, data, withMode(options, mode), inline);
   walk.check();
 }
 
 export function writeFileAtSync(walk: Walk, data: WriteData, options: AtomicWriteOptions): void {
   const mode = settleTarget(walk, options.mode);
-  const name = walk.requireName();
+  const name = walk.requireFileName();
   writeAtomicInSync(accessOf(walk, () => Promise.resolve()), name, data, withMode(options, mode));
   walk.check();
 }
@@ -112,7 +112,7 @@ function withMode(options: AtomicWriteOptions, mode: number | undefined): Atomic
  */
 export function openForAppend(walk: Walk, mode: number): number {
   for (;;) {
-    const name = walk.requireName();
+    const name = walk.requireFileName();
     const path = walk.core.resolver.pathIn(walk.dir, name);
     let fd: number;
     let created = false;
@@ -161,7 +161,7 @@ export interface CreateExclusiveResult {
 
 /** O_CREAT|O_EXCL|O_NOFOLLOW create of `name` (EEXIST if taken by anything, a dangling symlink included). */
 export function createExclusiveFd(walk: Walk, mode: number): CreateExclusiveResult {
-  const name = walk.requireName();
+  const name = walk.requireFileName();
   const path = walk.core.resolver.pathIn(walk.dir, name);
   try {
     return { fd: openSync(path, CREATE_EXCLUSIVE_RW_FLAGS, mode), path };
@@ -207,10 +207,10 @@ export interface WriteStreamOptions {
 export function createWriteStreamAt(walk: Walk, options: WriteStreamOptions): Writable {
   const settled = settleTarget(walk, options.mode);
   const mode = resolveFileMode(settled);
-  const name = walk.requireName();
+  const name = walk.requireFileName();
   const { resolver } = walk.core;
   // Our own descriptor of the target directory (the walk's are released when we return).
-  const dirPath = resolver.pathOf(walk.dir);
+  const dirPath = resolver.pathIn(walk.dir, '.'); // not /proc/self/fd/N itself: a magic link O_NOFOLLOW refuses
   const dirFd: number | undefined = walk.dir.fd === undefined ? undefined : openSync(dirPath, OPEN_DIR_FLAGS);
   const own: DirNode = { fd: dirFd, path: walk.dir.path, dev: walk.dir.dev, ino: walk.dir.ino };
   const tempName = makeTempFileName();

@@ -37,6 +37,17 @@ export interface Resolver {
   readonly checks: boolean;
 }
 
+/**
+ * Marks a refusal about a pinned directory itself (a verify check that failed): it names that
+ * directory, not the path the operation was given.
+ */
+export const ABOUT_DIRECTORY: unique symbol = Symbol('hardfs.aboutDirectory') as never;
+
+export function aboutDirectory<T extends object>(error: T): T {
+  Object.defineProperty(error, ABOUT_DIRECTORY, { value: true, enumerable: false });
+  return error;
+}
+
 export function childPath(parent: string, name: string): string {
   return parent.endsWith('/') || parent.endsWith('\\') ? `${parent}${name}` : `${parent}${SEP}${name}`;
 }

@@ -2,7 +2,7 @@ import { HardfsError, errnoCode } from '../../errors.js';
 import { OPEN_DIR_FLAGS } from '../../sys/flags.js';
 import { closeSync, fstatSync, lstatSync, openSync, type BigIntStats } from '../../sys/syscalls.js';
 import { classifyDirOpenError } from './descriptor.js';
-import { childPath, type DirNode, type Resolver } from './resolver.js';
+import { aboutDirectory, childPath, type DirNode, type Resolver } from './resolver.js';
 
 /**
  * POSIX without usable /proc (macOS, Linux without /proc, or forced): `<path>/<name>`, with
@@ -48,15 +48,17 @@ export function checkNode(node: DirNode): void {
   try {
     current = lstatSync(node.path, { bigint: true });
   } catch (error) {
-    throw new HardfsError('EESCAPE', `pinned directory is gone from its path (${errnoCode(error) ?? 'error'})`, {
-      path: node.path,
-      cause: error,
-    });
+    throw aboutDirectory(
+      new HardfsError('EESCAPE', `pinned directory is gone from its path (${errnoCode(error) ?? 'error'})`, {
+        path: node.path,
+        cause: error,
+      }),
+    );
   }
   if (current.isSymbolicLink()) {
-    throw new HardfsError('ESYMLINK', 'pinned directory was replaced by a symlink', { path: node.path });
+    throw aboutDirectory(new HardfsError('ESYMLINK', 'pinned directory was replaced by a symlink', { path: node.path }));
   }
   if (current.dev !== node.dev || current.ino !== node.ino) {
-    throw new HardfsError('EESCAPE', 'pinned directory was replaced by another directory', { path: node.path });
+    throw aboutDirectory(new HardfsError('EESCAPE', 'pinned directory was replaced by another directory', { path: node.path }));
   }
 }

@@ -61,7 +61,7 @@ describe.each(MODES)('SafeDir (%s resolution)', (resolution) => {
     // A missing intermediate directory is the native ENOENT, with the caller's path.
     const missing = await caught(dir.readFile('a/b'));
     expect(missing.code).toBe('ENOENT');
-    expect(missing.path).toBe(join(base, 'a'));
+    expect(missing.path).toBe(join(base, 'a/b'));
     expect(readdirSync(base)).toEqual([]);
     await dir.close();
   });

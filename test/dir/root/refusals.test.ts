@@ -64,7 +64,7 @@ describe.each(MODES)('SafeDir refusals say what and where (%s resolution)', (res
     const dir = await openDir(base, { resolution });
     try {
       for (const method of ['rename', 'renameNoReplace'] as const) {
-        expect((await rejectsWith(dir[method]('', 'x'), 'EBADNAME')).message).toContain('EBADNAME: source path must name an entry');
+        expect((await rejectsWith(dir[method]('', 'x'), 'EBADNAME')).message).toContain('EBADNAME: source path must not be empty');
         expect((await rejectsWith(dir[method]('ok', '.'), 'EBADNAME')).message).toContain('EBADNAME: target path must name an entry');
       }
       expect(readdirSync(base)).toEqual(['ok']);
