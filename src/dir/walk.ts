@@ -40,6 +40,7 @@ export class Walk {
   readonly #what: string;
   readonly #rawPath: string;
   #trailingSlash = false;
+  #dotEnding = false;
 
   constructor(core: RootCore, path: string, options: WalkOptions = {}, what = 'path') {
     this.core = core;
@@ -60,6 +61,8 @@ export class Walk {
       const parts = splitRelativePath(path, what);
       // `name/` and `name/.` name a directory: the last component must be one (Go, POSIX).
       this.#trailingSlash = /\/\.?$/.test(path) && parts.length > 0 && parts[parts.length - 1] !== '..';
+      // `name/.` is the directory itself: never a name to remove, move or link (EINVAL, as POSIX).
+      this.#dotEnding = /(^|\/)\.$/.test(path) && parts.length > 0;
       this.#advance(parts);
       if (this.#trailingSlash) this.#settleDirectory();
     } catch (error) {
@@ -139,6 +142,15 @@ export class Walk {
 
   /** The last component, refusing a path that names a directory itself (`.`, `a/..`, ``). */
   requireName(): string {
+    if (this.#dotEnding) {
+      throw this.tag(
+        Object.assign(new Error(`EINVAL: invalid argument, a path ending in "/." is not a name '${this.callerPath}'`), {
+          code: 'EINVAL',
+          syscall: 'walk',
+          path: this.callerPath,
+        }),
+      );
+    }
     if (this.#name === undefined) {
       throw this.tag(
         new HardfsError('EBADNAME', `${this.#what} must name an entry inside the directory, not the directory itself`, {
@@ -174,6 +186,11 @@ export class Walk {
       const target = this.#readLink(name);
       this.#name = undefined;
       this.#advance(splitLinkTarget(target, joinDisplay(this.dir.path, name)));
+      // A target ending in "/" names a directory, as a caller's trailing slash does.
+      if (/\/\.?$/.test(target) && this.name !== undefined) {
+        this.#trailingSlash = true;
+        this.#settleDirectory();
+      }
     } catch (error) {
       throw this.tag(error);
     }

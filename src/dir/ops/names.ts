@@ -1,4 +1,4 @@
-import { HardfsError, errnoCode } from '../../errors.js';
+import { HardfsError, errnoCode, isHardfsError } from '../../errors.js';
 import { renameWithRetry, renameWithRetrySync } from '../../sys/rename-retry.js';
 import { closeSync, fchmodSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from '../../sys/syscalls.js';
 import { OPEN_DIR_FLAGS } from '../../sys/flags.js';
@@ -89,8 +89,14 @@ export function mkdirAt(walk: Walk, mode: number, recursive: boolean, firstCreat
     mkdirSync(path, mode);
   } catch (error) {
     if (recursive && errnoCode(error) === 'EEXIST') {
-      // Must be a directory (not a file, not a symlink to one): entering it proves that.
-      walk.enterTarget();
+      // Must be a directory (not a file, not a symlink to one): entering it proves that. A
+      // non-directory there is node's EEXIST (a link the policy refuses stays ESYMLINK).
+      try {
+        walk.enterTarget();
+      } catch (notDirectory) {
+        if (isHardfsError(notDirectory, 'ENOTDIR')) throw error;
+        throw notDirectory;
+      }
       walk.check();
       return firstCreated;
     }
