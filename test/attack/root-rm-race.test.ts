@@ -10,27 +10,30 @@ import { openDir } from '../../src/index.js';
 import { useTempDirs } from '../support/tmp.js';
 import type { Root } from '../dir/conformance/harness.js';
 import { RACE_CODES, codeOf, startAttacker } from './race.js';
+import { digest } from '../dir/conformance/harness.js';
 import { descriptorsUnder, openDescriptorCount, treeHash } from './root-race-support.js';
 
 const RACE_MS = 3000;
 const SUBDIRS = 8;
 
-function tolerant(action: () => void): void {
-  try {
-    action();
-  } catch {
-    // the attacker holds or swapped this entry right now
-  }
-}
-
-/** (Re)builds root/tree: d0..d7, each with files and a nested directory; tolerant of the attacker. */
-function buildTree(tree: string): void {
-  tolerant(() => mkdirSync(tree, { mode: 0o755 }));
+/**
+ * (Re)builds root/tree — d0..d7, each with files and a nested directory — through the root
+ * itself while the attacker runs: plain node:fs would follow the attacker's links out (that is
+ * the attack), the root refuses them. Entries the attacker holds right now are skipped.
+ */
+async function buildTree(dir: Root): Promise<void> {
+  const quietly = async (action: () => Promise<unknown>): Promise<void> => {
+    try {
+      await action();
+    } catch {
+      // swapped for a link or renamed away at this instant
+    }
+  };
+  await quietly(() => dir.mkdir('tree'));
   for (let k = 0; k < SUBDIRS; k += 1) {
-    const d = join(tree, `d${k}`);
-    tolerant(() => mkdirSync(join(d, 'nested', 'deeper'), { recursive: true, mode: 0o755 }));
-    for (let f = 0; f < 12; f += 1) tolerant(() => writeFileSync(join(d, `f${f}`), 'inside'));
-    tolerant(() => writeFileSync(join(d, 'nested', 'deeper', 'leaf'), 'inside'));
+    await quietly(() => dir.mkdir(`tree/d${k}/nested/deeper`, { recursive: true }));
+    for (let f = 0; f < 12; f += 1) await quietly(() => dir.writeFile(`tree/d${k}/f${f}`, 'inside', { fsync: false }));
+    await quietly(() => dir.writeFile(`tree/d${k}/nested/deeper/leaf`, 'inside', { fsync: false }));
   }
 }
 
@@ -59,16 +62,17 @@ describe('rm -r of a tree while an attacker swaps its subdirectories for symlink
       const tree = join(root, 'tree');
       mkdirSync(root, { mode: 0o755 });
       outsideTree(outside);
-      buildTree(tree);
       const before = treeHash(outside);
+      const beforeEntries = digest(outside);
       const fdsBefore = openDescriptorCount();
       const dir = (await openDir(root, { resolution: mode, symlinks: policy } as Parameters<typeof openDir>[1])) as unknown as Root;
+      await buildTree(dir);
       const attacker = await startAttacker('tree-attacker.mjs', [tree, outside, String(SUBDIRS), join(base, 'stop')]);
       const results = new Map<string, number>();
       const unexpected: string[] = [];
       const start = Date.now();
       for (let round = 0; Date.now() - start < RACE_MS; round += 1) {
-        buildTree(tree);
+        await buildTree(dir);
         // the whole tree, and a subtree at depth 2 whose own name the attacker swaps
         for (const target of [`tree/d${round % SUBDIRS}`, 'tree']) {
           try {
@@ -93,7 +97,10 @@ describe('rm -r of a tree while an attacker swaps its subdirectories for symlink
       expect(readdirSync(root)).toEqual([]);
       expect(descriptorsUnder(base)).toEqual([]);
       expect(openDescriptorCount() - fdsBefore).toBeLessThanOrEqual(0);
-      if (mode === 'descriptor') expect(outsideChanged, `rounds: ${JSON.stringify([...results])}`).toBe(false);
+      const afterEntries = digest(outside);
+      const changed = [...new Set([...Object.keys(beforeEntries), ...Object.keys(afterEntries)])].filter((key) => beforeEntries[key] !== afterEntries[key]);
+      const detail = changed.map((key) => `${key}: ${beforeEntries[key] ?? 'absent'} -> ${afterEntries[key] ?? 'absent'}`).join('; ');
+      if (mode === 'descriptor') expect(outsideChanged, `rounds: ${JSON.stringify([...results])}; changed outside: ${detail}`).toBe(false);
       else if (outsideChanged) console.warn('verify mode (best-effort by design): the outside tree changed under the rm -r race');
     });
   }
