@@ -52,6 +52,18 @@ export interface DirectoryAccess {
    * directory is still where it was, so that a failed proof leaves nothing behind.
    */
   beforeRename?(): void;
+  /**
+   * Verify strategies: called right after the temp file is created, before any byte is written,
+   * to prove it was created in this directory (the directory's identity, the temp name's inode
+   * against the descriptor's, the directory's identity again). No data is written otherwise.
+   */
+  afterCreate?(fd: number, tempPath: string): void;
+  /**
+   * Verify strategies: removes a temp file that failed a later proof. The file was proven to be
+   * in this directory when it was created, so it is unlinked once the path leads there again
+   * (bounded retries); the default is a single unlink.
+   */
+  removeTemp?(tempPath: string): void;
 }
 
 export function resolveFileMode(mode: number | undefined): number {
@@ -124,6 +136,7 @@ async function writeWith(
       throw mapOpenError(error, dir.displayPathOf(tempName), 'file');
     }
     created = true;
+    if (dir.afterCreate) proveOrErase(dir, fd, () => dir.afterCreate?.(fd as number, tempPath));
     // The create mode is filtered by the umask; fchmod on the descriptor makes the final mode
     // exact before the file is reachable under its real name (never a chmod by path).
     faultPoint('chmod');
@@ -134,7 +147,7 @@ async function writeWith(
       faultPoint('fsync');
       await fsyncFd(fd);
     }
-    if (dir.beforeRename) proveOrErase(dir, fd);
+    if (dir.beforeRename) proveOrErase(dir, fd, () => dir.beforeRename?.());
     faultPoint('close');
     const closing = fd;
     fd = undefined;
@@ -147,7 +160,10 @@ async function writeWith(
     created = false;
   } catch (error) {
     if (fd !== undefined) await ops.close(fd).catch(() => undefined);
-    if (created) await removeTempFile(ops, tempPath);
+    if (created) {
+      if (dir.removeTemp) dir.removeTemp(tempPath);
+      else await removeTempFile(ops, tempPath);
+    }
     throw error;
   }
   if (options.syncDirectory ?? durable) {
@@ -159,9 +175,9 @@ async function writeWith(
 // A failed proof means the temp file may sit in a directory an attacker swapped in: its bytes
 // are erased through the descriptor before anything else, so no copy of the data stays there
 // even if the unlink by name cannot reach it.
-function proveOrErase(dir: DirectoryAccess, fd: number): void {
+function proveOrErase(_dir: DirectoryAccess, fd: number, prove: () => void): void {
   try {
-    dir.beforeRename?.();
+    prove();
   } catch (error) {
     try {
       ftruncateSync(fd, 0);
@@ -190,6 +206,7 @@ export function writeAtomicInSync(dir: DirectoryAccess, name: string, data: Writ
       throw mapOpenError(error, dir.displayPathOf(tempName), 'file');
     }
     created = true;
+    if (dir.afterCreate) proveOrErase(dir, fd, () => dir.afterCreate?.(fd as number, tempPath));
     faultPoint('chmod');
     if (options.exactMode ?? true) fchmodSync(fd, mode);
     faultPoint('write');
@@ -198,7 +215,7 @@ export function writeAtomicInSync(dir: DirectoryAccess, name: string, data: Writ
       faultPoint('fsync');
       fsyncSync(fd);
     }
-    if (dir.beforeRename) proveOrErase(dir, fd);
+    if (dir.beforeRename) proveOrErase(dir, fd, () => dir.beforeRename?.());
     faultPoint('close');
     const closing = fd;
     fd = undefined;
@@ -219,7 +236,8 @@ export function writeAtomicInSync(dir: DirectoryAccess, name: string, data: Writ
     }
     if (created) {
       try {
-        unlinkSync(tempPath);
+        if (dir.removeTemp) dir.removeTemp(tempPath);
+        else unlinkSync(tempPath);
       } catch {
         // as removeTempFile
       }

@@ -48,6 +48,7 @@ import {
   createExclusiveFd,
   createWriteStreamAt,
   eraseCreated,
+  proveSameFile,
   writeAllSync,
   writeFileAt,
   writeFileAtSync,
@@ -491,6 +492,7 @@ export class SafeDir {
           throw mapOpenError(error, walk.displayPath, 'file');
         }
         try {
+          if (this.#core.resolver.checks) proveCreatedHere(walk, handle.fd, kernelPath);
           if (options.exactMode ?? true) await handle.chmod(mode); // fchmod: exact mode whatever the umask
           await handle.writeFile(data);
           if (options.fsync ?? true) await handle.sync();
@@ -526,6 +528,7 @@ export class SafeDir {
       try {
         const { fd, path: kernelPath } = createExclusiveFd(walk, mode);
         try {
+          if (this.#core.resolver.checks) proveCreatedHere(walk, fd, kernelPath);
           if (options.exactMode ?? true) fchmodSync(fd, mode); // exact mode whatever the umask
           writeAllSync(fd, toBytes(data));
           walk.check();
@@ -1130,6 +1133,14 @@ export class SafeDir {
       drained();
     }
   }
+}
+
+// Verify strategies: a file just created must be in the walk's directory before any byte of
+// the caller's is written to it (see atomic-write.ts, afterCreate).
+function proveCreatedHere(walk: Walk, fd: number, path: string): void {
+  walk.check();
+  proveSameFile(fd, path);
+  walk.check();
 }
 
 function replacePath(error: NodeJS.ErrnoException & { dest?: string }, key: 'path' | 'dest', value: string): void {

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { errnoCode, isHardfsError } from '../../errors.js';
+import { HardfsError, errnoCode, isHardfsError } from '../../errors.js';
 import {
   CREATE_EXCLUSIVE_FLAGS,
   CREATE_EXCLUSIVE_RW_FLAGS,
@@ -51,8 +51,64 @@ export function accessOf(walk: Walk, syncDirectory: () => Promise<void>): Direct
       if (dir.fd !== undefined) fsyncSync(dir.fd);
     },
   };
-  if (resolver.checks) access.beforeRename = () => { walk.check(); };
+  if (resolver.checks) {
+    access.beforeRename = () => {
+      walk.check();
+    };
+    access.afterCreate = (fd, tempPath) => {
+      walk.check();
+      proveSameFile(fd, tempPath);
+      walk.check();
+    };
+    access.removeTemp = (tempPath) => {
+      removeWhenReachable(walk, tempPath);
+    };
+  }
   return access;
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+const REMOVE_ATTEMPTS = 100;
+
+/**
+ * Unlinks a file this walk created in its directory, waiting (1 ms at a time, at most
+ * REMOVE_ATTEMPTS times) while a verify check says the path leads elsewhere: a swapped
+ * ancestor is usually swapped back, and an unlink through the swapped path would miss.
+ */
+export function removeWhenReachable(walk: Walk, path: string): void {
+  for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt += 1) {
+    try {
+      walk.check();
+      unlinkSync(path);
+      walk.check();
+      return;
+    } catch (error) {
+      if (!isHardfsError(error) && errnoCode(error) === 'ENOENT') {
+        // Gone, or the path moved between the check and the unlink: look again.
+        try {
+          walk.check();
+          return;
+        } catch {
+          // swapped: wait and retry
+        }
+      }
+      Atomics.wait(pause, 0, 0, 1);
+    }
+  }
+}
+
+/** The name resolves to the very file the descriptor holds (EESCAPE otherwise). */
+export function proveSameFile(fd: number, path: string): void {
+  const mine = fstatSync(fd);
+  let named;
+  try {
+    named = lstatSync(path);
+  } catch (error) {
+    throw new HardfsError('EESCAPE', `a file just created is not at its path (${errnoCode(error) ?? 'error'})`, { path, cause: error });
+  }
+  if (named.ino !== mine.ino || named.dev !== mine.dev) {
+    throw new HardfsError('EESCAPE', 'a file just created is not at its path: the directory was swapped', { path });
+  }
 }
 
 /**
