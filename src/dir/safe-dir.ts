@@ -929,7 +929,12 @@ export class SafeDir {
       try {
         if (options.create && walk.name !== undefined) {
           assertModeAllowed(mode, walk.displayPath, policy);
-          mkdirAt(walk, mode, true, undefined);
+          try {
+            mkdirAt(walk, mode, false, undefined);
+          } catch (error) {
+            // Already there: entering it below says what it is (ENOTDIR, ESYMLINK …).
+            if (errnoCode(error) !== 'EEXIST' || isHardfsError(error)) throw error;
+          }
         }
         walk.enterTarget();
         walk.check();

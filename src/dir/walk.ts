@@ -184,6 +184,7 @@ export class Walk {
     const name = this.#name;
     try {
       const target = this.#readLink(name);
+      if (target === undefined) return true; // not a link any more: the caller tries again
       this.#name = undefined;
       this.#advance(splitLinkTarget(target, joinDisplay(this.dir.path, name)));
       // A target ending in "/" names a directory, as a caller's trailing slash does.
@@ -271,6 +272,7 @@ export class Walk {
     } catch (error) {
       if (isHardfsError(error, 'ESYMLINK') && this.follows) {
         const target = this.#readLink(part);
+        if (target === undefined) return this.#step(part, rest);
         const spliced = [...splitLinkTarget(target, joinDisplay(top.path, part)), ...rest];
         // The link itself was the last thing to enter: enter what it names.
         if (rest.length === 0) return this.#enterAll(spliced);
@@ -331,14 +333,21 @@ export class Walk {
     this.core.resolver.close(node);
   }
 
-  #readLink(name: string): string {
+  #readLink(name: string): string | undefined {
     this.#links += 1;
     if (this.#links > MAX_SYMLINKS) {
       throw new HardfsError('ELOOP', `more than ${MAX_SYMLINKS} symlinks while resolving the path`, {
         path: joinDisplay(this.dir.path, name),
       });
     }
-    return readlinkSync(this.core.resolver.pathIn(this.dir, name));
+    try {
+      return readlinkSync(this.core.resolver.pathIn(this.dir, name));
+    } catch (error) {
+      // EINVAL: no longer a symlink (swapped back since it was seen as one). The caller looks
+      // again; every look counts against MAX_SYMLINKS, so a swapper cannot loop it forever.
+      if (errnoCode(error) === 'EINVAL') return undefined;
+      throw error;
+    }
   }
 }
 
