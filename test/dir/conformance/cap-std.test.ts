@@ -206,7 +206,8 @@ describe.each(CONFIGS)('cap-std — $mode resolution, symlinks: $policy', ({ mod
       for (const path of ['.', 'dir', 'dir/.', 'dir/..']) {
         // the root itself is refused by name (EBADNAME: not an entry inside the root) where
         // cap-std gets the kernel's EISDIR; either way nothing is created
-        const codes = path === '.' || path === 'dir/..' ? ['EISDIR', 'EBADNAME'] : ['EISDIR'];
+        // and a name ending in "/." is refused as no name at all (EINVAL; CF-9, WONTFIX for now)
+        const codes = path === '.' || path === 'dir/..' ? ['EISDIR', 'EBADNAME'] : path === 'dir/.' ? ['EISDIR', 'EINVAL'] : ['EISDIR'];
         expectFailure(await outcomeOf(() => dir.writeFile(path, 'x')), codes, { root, relative: path, label: `writeFile(${path})` });
         // opening for writing requires a regular file with one link (contract): EINSECURE, on purpose
         expectFailure(await outcomeOf(() => dir.open(path, 'w')), [...codes, 'EINSECURE'], { root, relative: path, label: `open(${path}, w)` });

@@ -231,6 +231,8 @@ export const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
   ['go|symlink dotdot slash|statSync|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
   ['go|symlink|stat|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
   ['go|symlink|statSync|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
+  ['go-consistency|symlink slash|rmdir|*|follow-within', 'CF-13 rmdir("link/") tries the directory the link names (ENOTEMPTY), node refuses the slash-terminated link (ENOTDIR)'],
+  ['property|dot-slash-terminated|*|*', 'CF-3c a name ending in "/./" is not refused like "/." (rename("a", "a/./") succeeds, node: EBUSY)'],
   ['attack|walk readlink race', 'CF-12 the walk reports EINVAL when a swapped entry stops being a link between lstat and readlink'],
 ]);
 

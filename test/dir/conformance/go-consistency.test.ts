@@ -147,8 +147,9 @@ function sameCode(mine: unknown, theirs: unknown): boolean {
  *   give: chmod/chown of a socket is EINSECURE (refused on purpose);
  * - an atomic writeFile replaces whatever non-regular entry holds the final name (a socket;
  *   under 'refuse' a symlink) instead of writing through it; node writes through or fails;
- * - a name ending in "/" or "/." is judged by the walk (CF-9, WONTFIX for now): where node
- *   also fails, the root's errno (EISDIR, ENOTDIR, EINSECURE, EINVAL) may differ from node's.
+ * - a name ending in "/" or "/." (or a link whose target does) is judged by the walk (CF-9,
+ *   WONTFIX for now): where node also fails, the root's errno (EISDIR, ENOTDIR, EINSECURE,
+ *   EINVAL, EEXIST) may differ from node's.
  */
 function documentedRefusal(c: ConsistencyCase, policy: Policy, op: string, mine: Outcome, theirs: Outcome, initial: Record<string, string>, after: Record<string, string>): boolean {
   if (mine.ok) {
@@ -165,7 +166,8 @@ function documentedRefusal(c: ConsistencyCase, policy: Policy, op: string, mine:
   if (code === 'ESYMLINK' && policy === 'refuse' && c.fs.some((entry) => entry.includes(' => '))) return true;
   if (code === 'EBADNAME' && c.open.includes('\u0000')) return true;
   if (code === 'EINSECURE' && c.special === 'socket-target' && ['chmod', 'chown', 'lchown'].includes(op)) return true;
-  if (!theirs.ok && /(\/|\/\.)$/.test(c.open) && ['EISDIR', 'ENOTDIR', 'EINSECURE', 'EINVAL'].includes(String(code))) return true;
+  const slashLink = c.fs.some((entry) => entry.startsWith(`${c.open} => `) && /\/$/.test(entry));
+  if (!theirs.ok && (/(\/|\/\.)$/.test(c.open) || slashLink) && ['EISDIR', 'ENOTDIR', 'EINSECURE', 'EINVAL', 'EEXIST'].includes(String(code))) return true;
   return !theirs.ok && isTypedRefusal(mine.error);
 }
 
