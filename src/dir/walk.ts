@@ -62,7 +62,7 @@ export class Walk {
       // `name/` and `name/.` name a directory: the last component must be one (Go, POSIX).
       this.#trailingSlash = /\/\.?$/.test(path) && parts.length > 0 && parts[parts.length - 1] !== '..';
       // `name/.` is the directory itself: never a name to remove, move or link (EINVAL, as POSIX).
-      this.#dotEnding = /(^|\/)\.$/.test(path) && parts.length > 0;
+      this.#dotEnding = /(^|\/)\.\/*$/.test(path) && parts.length > 0;
       this.#advance(parts);
       if (this.#trailingSlash) this.#settleDirectory();
     } catch (error) {
