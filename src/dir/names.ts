@@ -1,9 +1,10 @@
 import { HardfsError } from '../errors.js';
 
 /**
- * A SafeDir operation takes exactly one path component. Anything that could make the kernel
- * walk somewhere else — a separator of either platform, NUL (which truncates the path in C),
- * `.` or `..` — is refused before any syscall sees it.
+ * A single path component: what the change log and lock files name inside a root. Anything
+ * that could make the kernel walk somewhere else — a separator of either platform, NUL (which
+ * truncates the path in C), `.` or `..` — is refused before any syscall sees it. (Root
+ * operations take relative paths instead: sys/relative-path.ts.)
  */
 export function assertSingleComponent(name: string, what = 'name'): void {
   if (typeof name !== 'string') {

@@ -1,4 +1,4 @@
-import { lstat, realpath } from 'node:fs/promises';
+import { lstat } from 'node:fs/promises';
 import { dirname, relative, resolve, sep } from 'node:path';
 import { HardfsError, errnoCode } from '../errors.js';
 import { isPathWithin } from './containment.js';
@@ -29,7 +29,9 @@ export interface EnsureRealDirOptions extends DirPolicy {
 /**
  * Creates the missing components of `path` one at a time through pinned handles (mkdir then
  * open with O_NOFOLLOW, never a blind recursive mkdir), checking each, and returns the absolute path.
- * Without `root`, the deepest existing ancestor is the anchor and is taken as the OS resolves it.
+ * Without `root`, the deepest existing ancestor is the anchor: it must be a real directory
+ * passing the policy (a symlink there is ESYMLINK unless owned by root); what lies above it
+ * resolves as the OS resolves it (the trusted part of the path).
  */
 export async function ensureRealDir(path: string, options: EnsureRealDirOptions = {}): Promise<string> {
   const absolute = resolve(path);
@@ -49,9 +51,11 @@ export async function ensureRealDir(path: string, options: EnsureRealDirOptions 
       return absolute;
     }
     missing = relative(existing, absolute);
-    // The anchor existed before us and is not ours to judge by symlink: macOS's
-    // /tmp -> /private/tmp must be accepted, so it is opened by its real path.
-    anchor = await realpath(existing);
+    // The anchor is the deepest component that exists: it is opened as a root, so a symlink
+    // there is ESYMLINK (except one owned by root, such as macOS /tmp), and so is one at any
+    // component created below it (each opened O_NOFOLLOW). Components above the anchor
+    // resolve as the OS resolves them: they are the caller's trust anchor.
+    anchor = existing;
   }
   let current: SafeDir = await openDir(anchor, policy);
   try {

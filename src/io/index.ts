@@ -1,7 +1,10 @@
-export { writeFileAtomic, readFileNoFollow, type PathWriteOptions, type PathReadOptions } from './path-level.js';
-export type { AtomicWriteOptions, WriteData } from './atomic-write.js';
-export { DEFAULT_MAX_READ_BYTES, type ReadOptions } from './read-regular-file.js';
-export { isTempFileName } from './temp-names.js';
+// The change log (moving to src/change-log/). The path-level helpers, the atomic write and
+// the bounded read now live in src/dir/, temp names in src/sys/: re-exported here so that
+// code importing them from 'io' compiles unchanged.
+export { writeFileAtomic, readFileNoFollow, type PathWriteOptions, type PathReadOptions } from '../dir/path-level.js';
+export type { AtomicWriteOptions, WriteData } from '../dir/atomic-write.js';
+export { DEFAULT_MAX_READ_BYTES, type ReadOptions } from '../dir/read-regular-file.js';
+export { isTempFileName } from '../sys/temp-names.js';
 export {
   ChangeLog,
   openChangeLog,

@@ -1,0 +1,67 @@
+import type { Dirent } from '../sys/syscalls.js';
+
+/**
+ * What `readdir(path, { withFileTypes: true })` returns: node's Dirent shape, with the
+ * caller's directory path (node's own Dirent would carry `/proc/self/fd/N`). Types are as
+ * readdir reports them: a symlink is a symlink, never followed.
+ */
+export class SafeDirent {
+  readonly name: string;
+  /** The caller's path of the directory that holds the entry. */
+  readonly parentPath: string;
+  readonly #kind: number;
+
+  /** @internal */
+  constructor(name: string, parentPath: string, kind: number) {
+    this.name = name;
+    this.parentPath = parentPath;
+    this.#kind = kind;
+  }
+
+  /** Same as parentPath (node's deprecated alias). */
+  get path(): string {
+    return this.parentPath;
+  }
+
+  isFile(): boolean {
+    return this.#kind === FILE;
+  }
+  isDirectory(): boolean {
+    return this.#kind === DIRECTORY;
+  }
+  isSymbolicLink(): boolean {
+    return this.#kind === SYMLINK;
+  }
+  isFIFO(): boolean {
+    return this.#kind === FIFO;
+  }
+  isSocket(): boolean {
+    return this.#kind === SOCKET;
+  }
+  isBlockDevice(): boolean {
+    return this.#kind === BLOCK;
+  }
+  isCharacterDevice(): boolean {
+    return this.#kind === CHAR;
+  }
+}
+
+const FILE = 1;
+const DIRECTORY = 2;
+const SYMLINK = 3;
+const FIFO = 4;
+const SOCKET = 5;
+const BLOCK = 6;
+const CHAR = 7;
+const UNKNOWN = 0;
+
+export function direntKind(dirent: Dirent): number {
+  if (dirent.isFile()) return FILE;
+  if (dirent.isDirectory()) return DIRECTORY;
+  if (dirent.isSymbolicLink()) return SYMLINK;
+  if (dirent.isFIFO()) return FIFO;
+  if (dirent.isSocket()) return SOCKET;
+  if (dirent.isBlockDevice()) return BLOCK;
+  if (dirent.isCharacterDevice()) return CHAR;
+  return UNKNOWN;
+}
