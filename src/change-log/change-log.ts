@@ -3,9 +3,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fstatSync, lstatSync, readSync, writeSync, type Stats } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { HardfsError, errnoCode, isHardfsError } from '../errors.js';
-import { assertSingleComponent } from '../dir/names.js';
-import { IS_WINDOWS } from '../dir/flags.js';
-import type { SafeDir } from '../dir/safe-dir.js';
+import { assertSingleComponent, type SafeDir } from '../dir/index.js';
+
+const IS_WINDOWS = process.platform === 'win32';
 
 /**
  * An append-only log of one-line records in a pinned directory, shared by every process that
@@ -37,7 +37,7 @@ export interface ChangeLogOptions {
   onReplace?: (reason: ChangeLogReplaceReason) => void;
 }
 
-export type ChangeLogReplaceReason = 'corrupt' | 'symlink' | 'not-a-file';
+export type ChangeLogReplaceReason = 'corrupt' | 'symlink' | 'not-a-file' | 'hard-link';
 
 /** Where a reader stands in the log. Plain data: keep it and pass it to the next read. */
 export interface ChangeLogCursor {
@@ -172,6 +172,59 @@ export class ChangeLog {
     });
   }
 
+  /**
+   * read(), synchronously: for callers that cannot await (a synchronous cache lookup). Uses the
+   * descriptor an earlier asynchronous call opened; when there is none (first use, or the log
+   * was just rotated), reads the whole file by name through the pinned directory, bounded by
+   * maxReadBytes (past that: a 'backlog' reset).
+   */
+  readSync(cursor?: ChangeLogCursor): ChangeLogRead {
+    assertCursor(cursor);
+    this.#assertOpen();
+    const log = this.#current;
+    if (log !== undefined && !log.dropped) {
+      log.users += 1;
+      let result: ChangeLogRead;
+      let stats: Stats;
+      try {
+        result = this.#readFrom(log, cursor);
+        stats = fstatSync(log.handle.fd);
+      } finally {
+        this.#release(log);
+      }
+      if (this.#stillCurrent(stats) && !(result.reset && result.reason === 'corrupt')) return result;
+    }
+    return this.#readByName(cursor);
+  }
+
+  #readByName(cursor: ChangeLogCursor | undefined): ChangeLogRead {
+    let bytes: Buffer;
+    try {
+      bytes = this.#dir.readFileSync(this.#name, { maxBytes: this.#options.maxReadBytes + HEADER_BYTES });
+    } catch (error) {
+      // Gone, too large, or not a file: the next asynchronous call replaces or reopens it; until
+      // then nothing can be trusted, which is what a reset says. The cursor cannot advance.
+      if (errnoCode(error) === 'ENOENT' || isHardfsError(error)) {
+        return { reset: true, reason: 'corrupt', cursor: cursor ?? { generation: '', offset: 0, partial: false } };
+      }
+      throw error;
+    }
+    const generation = HEADER_PATTERN.exec(bytes.toString('latin1', 0, Math.min(bytes.length, HEADER_BYTES)))?.[1];
+    const size = bytes.length;
+    const fallback = cursor ?? { generation: '', offset: 0, partial: false };
+    if (generation === undefined) return { reset: true, reason: 'corrupt', cursor: fallback };
+    const reset = (reason: ChangeLogResetReason): ChangeLogRead => ({
+      reset: true,
+      reason,
+      cursor: { generation, offset: size, partial: size > HEADER_BYTES && bytes[size - 1] !== NEWLINE },
+    });
+    if (cursor === undefined) return reset('start');
+    if (cursor.generation !== generation) return reset('rotated');
+    if (size < cursor.offset || cursor.offset < HEADER_BYTES) return reset('corrupt');
+    if (size - cursor.offset > this.#options.maxReadBytes) return reset('backlog');
+    return recordsAfter(bytes.subarray(cursor.offset), cursor, generation);
+  }
+
   /** Replaces the log by an empty one of a new generation: every reader's next read is a reset. */
   async rotate(): Promise<void> {
     this.#assertOpen();
@@ -226,17 +279,7 @@ export class ChangeLog {
     if (size - cursor.offset > this.#options.maxReadBytes) return reset('backlog');
     const unread = Buffer.allocUnsafe(size - cursor.offset);
     const length = readFully(fd, unread, cursor.offset);
-    const end = unread.subarray(0, length).lastIndexOf(NEWLINE);
-    if (end < 0) return { reset: false, records: [], cursor }; // nothing complete yet
-    let text = unread.toString('utf8', 0, end);
-    if (cursor.partial) {
-      // The first line is the tail of a record we only saw part of: its change was already
-      // covered by the rebuild that followed the reset which handed out this cursor.
-      const first = text.indexOf('\n');
-      text = first < 0 ? '' : text.slice(first + 1);
-    }
-    const records = text.length === 0 ? [] : text.split('\n');
-    return { reset: false, records, cursor: { generation: log.generation, offset: cursor.offset + end + 1, partial: false } };
+    return recordsAfter(unread.subarray(0, length), cursor, log.generation);
   }
 
   #stillCurrent(stats: Stats): boolean {
@@ -296,14 +339,29 @@ export class ChangeLog {
           await this.rotate();
           continue;
         }
-        if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
+        // A socket gives ENXIO on open: like a FIFO, it is replaced by rename.
+        if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE') || errnoCode(error) === 'ENXIO') {
           // Replaced by rename, never followed or opened: a planted link or FIFO only ever
           // costs the readers one reset.
           this.#options.onReplace(isHardfsError(error, 'ESYMLINK') ? 'symlink' : 'not-a-file');
           await this.rotate();
           continue;
         }
+        if (errnoCode(error) === 'EISDIR') {
+          // rename(2) cannot replace a directory by a file; the owner of the name (the store)
+          // moves it aside and opens again.
+          throw new HardfsError('EINSECURE', 'a directory is at the change log name', { path: this.path, cause: error });
+        }
         throw error;
+      }
+      // A hard link to a file elsewhere would carry our records into another file (another
+      // store's log): appended to only when this name is the file's one link.
+      const stats = fstatSync(handle.fd);
+      if (!stats.isFile() || stats.nlink !== 1) {
+        await handle.close();
+        this.#options.onReplace(stats.isFile() ? 'hard-link' : 'not-a-file');
+        await this.rotate();
+        continue;
       }
       const generation = readGeneration(handle);
       if (generation !== undefined) {
@@ -393,6 +451,21 @@ function readGeneration(handle: FileHandle): string | undefined {
   const bytes = Buffer.alloc(HEADER_BYTES);
   const length = readFully(handle.fd, bytes, 0);
   return HEADER_PATTERN.exec(bytes.toString('latin1', 0, length))?.[1];
+}
+
+/** The complete records in `unread` (the bytes from cursor.offset on). */
+function recordsAfter(unread: Buffer, cursor: ChangeLogCursor, generation: string): ChangeLogRead {
+  const end = unread.lastIndexOf(NEWLINE);
+  if (end < 0) return { reset: false, records: [], cursor }; // nothing complete yet
+  let text = unread.toString('utf8', 0, end);
+  if (cursor.partial) {
+    // The first line is the tail of a record we only saw part of: its change was already
+    // covered by the rebuild that followed the reset which handed out this cursor.
+    const first = text.indexOf('\n');
+    text = first < 0 ? '' : text.slice(first + 1);
+  }
+  const records = text.length === 0 ? [] : text.split('\n');
+  return { reset: false, records, cursor: { generation, offset: cursor.offset + end + 1, partial: false } };
 }
 
 function readFully(fd: number, buffer: Buffer, position: number): number {

@@ -32,7 +32,7 @@ interface AppenderConfig {
 
 function appender(config: AppenderConfig): Child {
   // Child resolves fixtures next to test/locks/support.ts: step over to this suite's fixtures.
-  const child = new Child('../../io/fixtures/change-log-appender.mjs', [
+  const child = new Child('../../change-log/fixtures/change-log-appender.mjs', [
     JSON.stringify({ dir: temp.path, name: 'log', go: join(temp.path, 'go'), ...config }),
   ]);
   children.push(child);

@@ -1,4 +1,4 @@
-// The change log (src/io/change-log.ts) on real temp directories, no mocks. Other processes and
+// The change log (src/change-log/change-log.ts) on real temp directories, no mocks. Other processes and
 // attackers are played with plain node:fs on the same files: a second writer that does not use
 // the API, a truncation, garbage, a planted symlink, FIFO or directory at the name.
 import { execFileSync } from 'node:child_process';
@@ -6,6 +6,7 @@ import {
   appendFileSync,
   closeSync,
   fstatSync,
+  linkSync,
   lstatSync,
   mkdirSync,
   openSync,
@@ -19,6 +20,7 @@ import {
   truncateSync,
   writeFileSync,
 } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -539,18 +541,77 @@ describe.each(MODES)('what is found at the name (%s resolution)', (resolution) =
     expect(readdirSync(base)).toEqual(['log']);
   });
 
+  it('a hard link at the name (to a file elsewhere) is replaced by rename: the other file never gets a record (onReplace(hard-link))', async () => {
+    const { path, open } = await fixture(resolution);
+    const outsideDir = await tempDir();
+    const other = join(outsideDir, 'other-store-log');
+    const otherLog = await openChangeLog(await openDir(outsideDir).then((d) => (opened.push(d), d)), 'other-store-log');
+    opened.push(otherLog);
+    const before = readFileSync(other);
+    linkSync(other, path);
+    const reasons: ChangeLogReplaceReason[] = [];
+    const log = await open({ onReplace: (reason) => reasons.push(reason) });
+    await log.append('mine');
+    expect(reasons).toEqual(['hard-link']);
+    expect(lstatSync(path).nlink).toBe(1);
+    expect(recordsOnDisk(path)).toEqual(['mine']);
+    expect(readFileSync(other)).toEqual(before);
+    expect(lstatSync(other).nlink).toBe(1);
+  });
+
+  it.skipIf(process.platform === 'win32')('a UNIX socket at the name is replaced (onReplace(not-a-file)), no native ENXIO', async () => {
+    const { path, open } = await fixture(resolution);
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(path, resolve));
+    try {
+      const reasons: ChangeLogReplaceReason[] = [];
+      const log = await open({ onReplace: (reason) => reasons.push(reason) });
+      await log.append('after socket');
+      expect(reasons).toEqual(['not-a-file']);
+      expect(lstatSync(path).isFile()).toBe(true);
+      expect(recordsOnDisk(path)).toEqual(['after socket']);
+    } finally {
+      server.close();
+    }
+  });
+
   it('a directory at the name makes openChangeLog reject and is left alone', async () => {
     const { base, path, open } = await fixture(resolution);
     mkdirSync(path);
     writeFileSync(join(path, 'inside'), 'content');
     const reasons: ChangeLogReplaceReason[] = [];
     const error = await caught(open({ onReplace: (reason) => reasons.push(reason) }));
-    expect(error).toBeInstanceOf(Error);
+    expect(error).toBeInstanceOf(HardfsError);
+    expect((error as HardfsError).code).toBe('EINSECURE');
+    expect((error as HardfsError).path).toBe(path);
+    expect((error as Error).message).toContain('directory is at the change log name');
     expect(lstatSync(path).isDirectory()).toBe(true);
     expect(readdirSync(path)).toEqual(['inside']);
     expect(readFileSync(join(path, 'inside'), 'utf8')).toBe('content');
     expect(readdirSync(base)).toEqual(['log']); // no temp file left behind either
     expect(reasons).toEqual([]);
+  });
+});
+
+describe('readSync', () => {
+  it('gives what read() gives, through the open descriptor or by name after a rotation', async () => {
+    const { open } = await fixture();
+    const writer = await open();
+    const reader = await open();
+    const first = reader.readSync();
+    expect(first.reset).toBe(true);
+    await writer.append('a');
+    await writer.append('b');
+    const second = reader.readSync(first.cursor);
+    expect(second).toEqual({ reset: false, records: ['a', 'b'], cursor: second.cursor });
+    await writer.rotate(); // the reader's descriptor now names a replaced file
+    await writer.append('c');
+    const third = reader.readSync(second.cursor);
+    expect(third.reset && third.reason).toBe('rotated');
+    await writer.append('d');
+    const fourth = reader.readSync(third.cursor);
+    expect(fourth).toEqual({ reset: false, records: ['d'], cursor: fourth.cursor });
+    expect(await reader.read(third.cursor)).toEqual(fourth);
   });
 });
 
