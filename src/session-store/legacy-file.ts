@@ -145,7 +145,10 @@ export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: R
   } catch (error) {
     // Unparseable legacy JSON is never "migrated" into an empty store: refuse, touch nothing.
     // The parser's message gives the position and never quotes the file's bytes.
-    const detail = isHardfsError(error) ? error.message.replace(/^[A-Z]+: /, '') : 'unreadable';
+    // Only the position is kept: the parser's own text may quote the file's bytes.
+    const detail = isHardfsError(error)
+      ? (/malformed JSON at position \d+ \(line \d+ column \d+\)/.exec(error.message)?.[0] ?? error.message.replace(/^[A-Z]+: /, ''))
+      : 'unreadable';
     throw new HardfsError('ECORRUPT', `legacy store is not valid JSON (${detail}); left untouched`, {
       path: layout.storePath,
       cause: error,

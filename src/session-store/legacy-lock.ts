@@ -81,7 +81,7 @@ export async function withLegacyWriterLock<T>(
     if (Date.now() >= deadline) {
       throw new HardfsError(
         'ELOCKED',
-        `the legacy store is locked by a running writer (${judged.holder}); stop it or retry later, or raise lockTimeoutMs`,
+        `the legacy store is locked by a running writer (${judged.holder}); let it finish and run the migration again, or raise migrationTimeoutMs`,
         { path },
       );
     }

@@ -53,9 +53,17 @@ export interface MigrationOptions extends SessionStoreOptions, BackupRetention {
   onPhase?: (phase: MigrationPhase) => void;
   /** Largest legacy file accepted, in bytes (ETOOBIG names this option). Default 128 MiB. */
   maxLegacyBytes?: number;
+  /**
+   * How long the migration waits for its own lock and the legacy writer's (ELOCKED after).
+   * Default: lockTimeoutMs, but at least 60 s.
+   */
+  migrationTimeoutMs?: number;
 }
 
-type Extra = Pick<MigrationOptions, 'dryRun' | 'onProgress' | 'onPhase' | 'maxLegacyBytes' | 'keepBackups' | 'maxBackupAgeMs'>;
+type Extra = Pick<
+  MigrationOptions,
+  'dryRun' | 'onProgress' | 'onPhase' | 'maxLegacyBytes' | 'keepBackups' | 'maxBackupAgeMs' | 'migrationTimeoutMs'
+>;
 
 const NO_LEGACY = 'no legacy store file';
 
@@ -102,7 +110,7 @@ export async function migrateWithParent(
   if (!(await exists(parent, layout.legacyName))) return notMigrated(NO_LEGACY);
   const untrusted = await firstUntrusted(parent, [layout.legacyName, layout.migrationLockName]);
   if (untrusted !== undefined) return leaveAlone(untrusted, options);
-  const lockOptions = { staleMs: options.lockStaleMs, timeoutMs: Math.max(options.lockTimeoutMs, 60_000) };
+  const lockOptions = { staleMs: options.lockStaleMs, timeoutMs: migrationTimeout(options, extra) };
   return withFileLock(
     parent,
     layout.migrationLockName,
@@ -123,6 +131,14 @@ async function firstUntrusted(parent: SafeDir, names: readonly string[]): Promis
     if (foreign !== undefined) return foreign;
   }
   return undefined;
+}
+
+function migrationTimeout(options: ResolvedStoreOptions, extra: Extra): number {
+  const timeout = extra.migrationTimeoutMs ?? Math.max(options.lockTimeoutMs, 60_000);
+  if (typeof timeout !== 'number' || !Number.isFinite(timeout) || timeout <= 0) {
+    throw new TypeError(`migrationTimeoutMs must be a positive finite number, got ${String(timeout)}`);
+  }
+  return timeout;
 }
 
 function leaveAlone(leftAlone: LeftAlone, options: ResolvedStoreOptions): MigrationResult {
