@@ -5,6 +5,7 @@ export default defineConfig([
     entry: {
       index: 'src/index.ts',
       'session-store/index': 'src/session-store/index.ts',
+      'session-store/compat/index': 'src/session-store/compat/index.ts',
     },
     format: ['esm', 'cjs'],
     dts: true,
