@@ -95,9 +95,9 @@ Commands:
 ${COMMANDS.map((command) => `  ${command.usage}\n      ${command.summary}\n      e.g. ${command.example}`).join('\n')}
 
 Options:
-  --json       one JSON document on stdout instead of a table
-  -h, --help   this help, or a command's: hardfs audit --help
-  --version    print the version
+  --json         one JSON document on stdout instead of a table
+  -h, --help     this help, or a command's: hardfs audit --help
+  -V, --version  print the version
 
 Exit status: 0 ok, 1 findings or problems, 2 usage error or a path that cannot be used.
 `;

@@ -26,6 +26,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     case 'help':
       writeOut(mainHelp());
       return EXIT_OK;
+    case '-V':
     case '--version':
       writeOut(packageVersion());
       return EXIT_OK;
