@@ -1,12 +1,13 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { SessionEntry } from '../entry-record.js';
 import { defaultNormalizeKey } from '../options.js';
+import { storeLayout } from '../layout.js';
 import type { SessionStore } from '../session-store.js';
 import { compatConfig } from './config.js';
 import { hookedRecord } from './hooked-record.js';
 import { resolveMaintenance, runSessionMaintenance, type SaveSessionStoreOptions } from './maintenance.js';
 import { mergeSessionEntryPatch } from './merge-patch.js';
-import { storeForSyncRead, storeForWrite } from './open-stores.js';
+import { storeForRead, storeForSyncRead, storeForWrite } from './open-stores.js';
 
 /**
  * The gateway's store functions, with its names and call shapes, over `hardfs/session-store`.
@@ -51,6 +52,32 @@ export function readSessionUpdatedAt(params: { storePath: string; sessionKey: st
   const entry = store.getSync !== undefined ? store.getSync(key) : store.loadAllSync()[key];
   const updatedAt = entry === undefined ? undefined : copyOut(entry, key).updatedAt;
   return typeof updatedAt === 'number' ? updatedAt : undefined;
+}
+
+/** loadSessionStore for async callers: the same result, without needing synchronous reads. */
+export async function loadSessionStoreAsync<E extends SessionEntry = SessionEntry>(storePath: string): Promise<Record<string, E>> {
+  const store = await storeForRead<E>(storePath);
+  const result: Record<string, E> = {};
+  if (store === undefined) return result;
+  const view = await store.loadAll();
+  for (const key of Object.keys(view)) result[key] = copyOut(view[key] as E, key);
+  return result;
+}
+
+/** readSessionUpdatedAt for async callers. */
+export async function readSessionUpdatedAtAsync(params: { storePath: string; sessionKey: string }): Promise<number | undefined> {
+  const store = await storeForRead(params.storePath);
+  if (store === undefined) return undefined;
+  const key = normalizeKey(params.sessionKey);
+  const entry = await store.get(key);
+  const updatedAt = entry === undefined ? undefined : copyOut(entry, key).updatedAt;
+  return typeof updatedAt === 'number' ? updatedAt : undefined;
+}
+
+/** Directory store of a legacy store path (`<dir>/sessions.json` → `<dir>/sessions.d`). */
+export function resolveSessionStoreDir(storePath: string): string {
+  const layout = storeLayout(resolve(storePath));
+  return join(layout.parentPath, layout.dirName);
 }
 
 async function afterWrite<E extends SessionEntry>(
@@ -109,7 +136,7 @@ export async function updateSessionStore<R, E extends SessionEntry = SessionEntr
   const store = await storeForWrite<E>(storePath, options);
   const { transformOnLoad, normalizeEntry } = compatConfig();
   const result = await store.updateMany(async (current) => {
-    const hooked = hookedRecord(current, transformOnLoad, normalizeEntry);
+    const hooked = hookedRecord(current, transformOnLoad, normalizeEntry, normalizeKey);
     const value = await mutator(hooked.record);
     hooked.finish();
     return value;
@@ -156,8 +183,4 @@ export async function updateSessionStoreEntry<E extends SessionEntry = SessionEn
 /** The gateway's own store-key normalization (trim, lower-case), as the store applies it. */
 export function normalizeStoreSessionKey(sessionKey: string): string {
   return normalizeKey(sessionKey);
-}
-
-export function resolvedStorePath(storePath: string): string {
-  return resolve(storePath);
 }

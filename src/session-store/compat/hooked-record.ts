@@ -6,16 +6,20 @@ type Hook = ((entry: SessionEntry, key: string) => SessionEntry) | undefined;
  * Wraps the record an updateMany mutator gets so the compat hooks run without the caller
  * noticing: `transformOnLoad` on each entry the first time the mutator reads it, and, after the
  * mutator, `normalizeEntry` on every key it read or assigned (a read entry may have been mutated
- * in place). Keys the mutator never touched are neither copied nor rewritten.
+ * in place). Keys the mutator never touched are neither copied nor rewritten. Every key is
+ * normalized as the store normalizes it, so `record['Agent:Main']` is the entry stored as
+ * `agent:main` (the gateway resolved case variants to one entry the same way).
  */
 export function hookedRecord<E extends SessionEntry>(
   record: Record<string, E>,
   transformOnLoad: Hook,
   normalizeEntry: Hook,
+  normalizeKey: (key: string) => string,
 ): { record: Record<string, E>; finish: () => void } {
   const touched = new Set<string>();
   const transformed = new Set<string>();
-  const read = (key: string): E | undefined => {
+  const read = (rawKey: string): E | undefined => {
+    const key = normalizeKey(rawKey);
     let value = record[key];
     if (value === undefined) return undefined;
     touched.add(key);
@@ -27,7 +31,8 @@ export function hookedRecord<E extends SessionEntry>(
     }
     return value;
   };
-  const write = (key: string, value: unknown): boolean => {
+  const write = (rawKey: string, value: unknown): boolean => {
+    const key = normalizeKey(rawKey);
     touched.add(key);
     transformed.add(key); // what the caller assigns is already in the current shape
     record[key] = value as E;
@@ -41,13 +46,15 @@ export function hookedRecord<E extends SessionEntry>(
       return write(property, descriptor.value);
     },
     deleteProperty: (_target, property) => {
-      if (typeof property === 'string') touched.delete(property);
-      return Reflect.deleteProperty(record, property);
+      if (typeof property !== 'string') return Reflect.deleteProperty(record, property);
+      const key = normalizeKey(property);
+      touched.delete(key);
+      return Reflect.deleteProperty(record, key);
     },
-    has: (_target, property) => property in record,
+    has: (_target, property) => (typeof property === 'string' ? normalizeKey(property) in record : property in record),
     ownKeys: () => Reflect.ownKeys(record),
     getOwnPropertyDescriptor: (_target, property) => {
-      if (typeof property !== 'string' || !(property in record)) return undefined;
+      if (typeof property !== 'string' || !(normalizeKey(property) in record)) return undefined;
       return { value: read(property), writable: true, enumerable: true, configurable: true };
     },
     getPrototypeOf: () => null,

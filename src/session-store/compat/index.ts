@@ -2,7 +2,10 @@
 // call shapes, so adopting the directory store is an import. Re-exports only.
 export {
   loadSessionStore,
+  loadSessionStoreAsync,
   readSessionUpdatedAt,
+  readSessionUpdatedAtAsync,
+  resolveSessionStoreDir,
   saveSessionStore,
   updateSessionStore,
   updateSessionStoreEntry,
