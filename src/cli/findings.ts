@@ -22,6 +22,7 @@ export type FindingKind =
   | 'special-file'
   | 'migration-leftover'
   | 'legacy-present'
+  | 'corrupt-legacy'
   | 'not-migrated'
   | 'missing-stamp'
   | 'unexpected-entry'

@@ -209,7 +209,7 @@ function renderList(source: Source, where: string, rows: readonly Listed[], prob
   if (rows.length > 0) {
     lines.push(
       formatTable(
-        [{ header: 'KEY' }, { header: 'UPDATED AT' }, { header: 'SIZE', align: 'right' }],
+        [{ header: 'KEY', truncate: true }, { header: 'UPDATED AT' }, { header: 'SIZE', align: 'right' }],
         rows.map((row) => [row.key, row.updatedAt ?? '-', String(row.size)]),
       ),
     );
@@ -217,7 +217,7 @@ function renderList(source: Source, where: string, rows: readonly Listed[], prob
   lines.push(`${plural(rows.length, 'entry', 'entries')} in ${printable(where)}${source === 'legacy' ? ' (legacy file, not migrated yet)' : ''}.`);
   if (problems.length > 0) {
     lines.push('', `${plural(problems.length, 'file')} could not be shown (run hardfs sessions verify):`);
-    lines.push(formatTable([{ header: 'FILE' }, { header: 'PROBLEM' }], problems.map((problem) => [problem.file, problem.detail])));
+    lines.push(formatTable([{ header: 'FILE', truncate: true }, { header: 'PROBLEM', wrap: true }], problems.map((problem) => [problem.file, problem.detail])));
   }
   return lines.join('\n');
 }

@@ -2,6 +2,9 @@ import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import { errnoCode, isHardfsError, isTempFileName, openDir, type SafeDir } from '../index.js';
 import { LOCKS_DIR, QUARANTINE_DIR, SNAPSHOT_FILE, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
+// Until session-store/index.ts re-exports them (requested in NOTES-store-api.md).
+import { DEFAULT_MAX_LEGACY_BYTES, planLegacyEntries, readLegacyFile } from '../session-store/legacy-file.js';
+import { resolveStoreOptions } from '../session-store/options.js';
 import { parseCommandArgs } from './args.js';
 import { ENTRY_MAX_BYTES, checkEntryFile } from './entry-file.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
@@ -87,6 +90,7 @@ class Verifier {
         detail: 'staging directory of an interrupted migration (the next open or migrate discards it)',
       });
     }
+    if (legacy !== undefined) await this.#verifyLegacy(parent, layout);
     if (dirStats === undefined) {
       if (legacy === undefined) {
         throw Object.assign(new Error(`ENOENT: no session store (neither ${layout.dirName} nor ${layout.legacyName})`), {
@@ -120,6 +124,29 @@ class Verifier {
       await dir.close();
     }
     return dirPath;
+  }
+
+  /** The legacy file as the migration would read it: trusted, within the bound, parseable. */
+  async #verifyLegacy(parent: SafeDir, layout: StoreLayout): Promise<void> {
+    try {
+      const read = await readLegacyFile(parent, layout, DEFAULT_MAX_LEGACY_BYTES);
+      if (read.kind === 'left-alone') {
+        this.add(layout.storePath, {
+          kind: 'not-owned',
+          detail: `legacy file ${read.leftAlone.reason}: the store never reads or migrates it; find out who made it`,
+        });
+      } else if (read.kind === 'read') {
+        const plan = planLegacyEntries(read.bytes, layout, resolveStoreOptions({}));
+        if (plan.empty !== undefined) {
+          this.add(layout.storePath, { kind: 'corrupt-legacy', severity: 'note', detail: `${plan.empty}: the store opens without it and leaves it as it is` });
+        }
+      }
+    } catch (error) {
+      this.add(layout.storePath, {
+        kind: 'corrupt-legacy',
+        detail: `${errorLine(error)}: the migration refuses it and every open of the store fails until it is repaired or moved away`,
+      });
+    }
   }
 
   async #openSubdir(parent: SafeDir, name: string): Promise<SafeDir | undefined> {
@@ -268,7 +295,7 @@ function renderVerify(report: VerifyReport): string {
   if (report.findings.length > 0) {
     lines.push(
       formatTable(
-        [{ header: 'PATH' }, { header: 'KIND' }, { header: 'DETAIL' }],
+        [{ header: 'PATH', truncate: true }, { header: 'KIND' }, { header: 'DETAIL', wrap: true }],
         report.findings.map((finding) => [finding.relativePath, finding.severity === 'note' ? `(${finding.kind})` : finding.kind, finding.detail]),
       ),
     );
