@@ -1,5 +1,5 @@
 import { lstat } from 'node:fs/promises';
-import { basename, dirname, parse, relative, sep } from 'node:path';
+import { basename, dirname, parse, relative } from 'node:path';
 import { HardfsError, openDir } from '../index.js';
 import { listAgentSessionDirs, migrateSessionStoreToDirectory, type MigrationResult } from '../session-store/index.js';
 // Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
@@ -145,16 +145,15 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
 }
 
 /**
- * Refuses a symlink at any component of `dir` (lstat, component by component), unless root
- * owns it: root's links (/tmp -> private/tmp on macOS) are outside the threat model.
+ * The state-directory walk refuses a symlinked agent or sessions directory; one store named by
+ * its path gets the same refusal for the two directories above it (lstat: the link itself).
+ * Root's own links directly under / (macOS's /tmp -> private/tmp) are outside the threat model.
  */
-async function refuseSymlinkedAncestors(dir: string): Promise<void> {
-  const { root } = parse(dir);
-  let path = root;
-  for (const component of dir.slice(root.length).split(sep).filter((part) => part.length > 0)) {
-    path = path === root ? `${root}${component}` : `${path}${sep}${component}`;
+async function refuseSymlinkedAncestors(sessionsDir: string): Promise<void> {
+  for (const path of [dirname(sessionsDir), sessionsDir]) {
+    if (path === dirname(path)) continue; // the filesystem root
     const stats = await lstat(path);
-    if (stats.isSymbolicLink() && stats.uid !== 0) {
+    if (stats.isSymbolicLink() && !(stats.uid === 0 && dirname(path) === parse(path).root)) {
       throw new HardfsError('ESYMLINK', 'refusing a symlinked directory on the way to the store (not followed)', { path });
     }
   }
@@ -262,34 +261,37 @@ function renderMigration(
   refused: readonly Refusal[],
 ): string {
   const lines: string[] = [];
-  const shown = (storePath: string): string => (singleStore ? storePath : relative(root, storePath));
+  // A state directory's stores are named by their agent (the full path is in --json); one
+  // store by its path.
+  const shown = (store: StoreMigration): string => (singleStore || store.agentId === null ? store.storePath : store.agentId);
+  const storeHeader = singleStore ? 'STORE' : 'AGENT';
   if (stores.length === 0) {
     lines.push(`No agent session stores found under ${printable(root)}.`);
   } else {
     lines.push(
       formatTable(
         [
-          { header: 'STORE', truncate: true },
+          { header: storeHeader, truncate: true },
           { header: 'STATUS' },
           { header: 'ENTRIES', align: 'right' },
           { header: 'SKIPPED', align: 'right' },
           { header: 'DETAIL', wrap: true },
         ],
-        stores.map((store) => [shown(store.storePath), STATUS_LABEL[store.status], String(store.entries), String(store.skipped.length), storeDetail(store)]),
+        stores.map((store) => [shown(store), STATUS_LABEL[store.status], String(store.entries), String(store.skipped.length), storeDetail(store)]),
       ),
     );
   }
-  const skipped = stores.flatMap((store) => store.skipped.map((skip) => [shown(store.storePath), JSON.stringify(skip.key), skip.reason]));
+  const skipped = stores.flatMap((store) => store.skipped.map((skip) => [shown(store), JSON.stringify(skip.key), skip.reason]));
   if (skipped.length > 0) {
     lines.push('', 'Entries not migrated (still in the legacy file or its backup):');
-    lines.push(formatTable([{ header: 'STORE', truncate: true }, { header: 'KEY', truncate: true }, { header: 'REASON', wrap: true }], skipped));
+    lines.push(formatTable([{ header: storeHeader, truncate: true }, { header: 'KEY', truncate: true }, { header: 'REASON', wrap: true }], skipped));
   }
   if (refused.length > 0) {
     lines.push('', 'Refused (not followed, not migrated):');
     lines.push(
       formatTable(
         [{ header: 'PATH', truncate: true }, { header: 'REASON', wrap: true }],
-        refused.map((refusal) => [refusal.path, `${refusal.reason} (hint: ${refusal.hint})`]),
+        refused.map((refusal) => [relative(root, refusal.path) || refusal.path, `${refusal.reason} (hint: ${refusal.hint})`]),
       ),
     );
   }
