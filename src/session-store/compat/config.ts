@@ -16,6 +16,13 @@ export interface SessionStoreCompatConfig {
   mergeEntry?: (existing: SessionEntry, patch: Partial<SessionEntry>) => SessionEntry;
   /** Maintenance run after writes, as the gateway resolves it (a function is called per write). */
   maintenance?: Partial<SessionMaintenanceConfig> | (() => Partial<SessionMaintenanceConfig>);
+  /**
+   * The state directory every store lives under (the gateway's OPENCLAW_STATE_DIR). When set,
+   * the first write for a new agent creates the missing directories below it and refuses a
+   * symlink or foreign directory anywhere between it and the store (`ensureRealDir` with
+   * `root`). Unset, the deepest directory that already exists is trusted as the OS resolves it.
+   */
+  root?: string;
   /** Options every store opened by the compat functions gets (lock options can be overridden per call). */
   storeOptions?: SessionStoreOptions;
 }

@@ -29,8 +29,9 @@ function storeOptions(lock: LockOptions): SessionStoreOptions {
 }
 
 /**
- * The store for a write, creating its parent directories first (0o700, no symlinks followed:
- * `ensureRealDir`), as the gateway's first write for a new agent expects.
+ * The store for a write, creating its parent directories first (0o700, each created one opened
+ * without following symlinks: `ensureRealDir`, below the configured root when there is one), as
+ * the gateway's first write for a new agent expects.
  */
 export async function storeForWrite<E extends SessionEntry>(storePath: string, lock: LockOptions): Promise<SessionStore<E>> {
   const path = resolve(storePath);
@@ -39,7 +40,8 @@ export async function storeForWrite<E extends SessionEntry>(storePath: string, l
   let store = opened.get(id);
   if (store === undefined) {
     store = (async () => {
-      await ensureRealDir(dirname(path), { mode: 0o700 });
+      const { root } = compatConfig();
+      await ensureRealDir(dirname(path), root === undefined ? { mode: 0o700 } : { mode: 0o700, root });
       const open = await sessionStoreApi.openSessionStore(path, options);
       if (!readable.has(path)) readable.set(path, open);
       return open;
