@@ -67,7 +67,7 @@ cannot be opened, 130 interrupted.`,
     usage: 'hardfs sessions export <store.json> [--output <file>] [--json]',
     summary: 'Write a sessions.json equivalent of a store directory, for readers or as a rollback point',
     example: 'hardfs sessions export ~/.openclaw/agents/main/sessions/sessions.json --output /backup/main.json',
-    details: `Reads sessions.d/ (never migrating or changing it) and writes every entry, keyed as
+    details: `Reads sessions.d/ (never migrating it, changing no entry) and writes every entry, keyed as
 stored, to <file> (default sessions.export.json beside the store) atomically: a temp file,
 fsync, then a rename, so a reader sees the old file or the new one. The output is never the
 legacy sessions.json itself: use rollback to restore the legacy layout.
