@@ -10,7 +10,7 @@ import type { SessionEntry } from '../entry-record.js';
 export function mergeSessionEntryPatch<E extends SessionEntry>(existing: E, patch: Partial<E>, now: number = Date.now()): E {
   const updatedAt = Math.max(numberOr0(existing.updatedAt), numberOr0(patch.updatedAt), now);
   const merged: Record<string, unknown> = { ...existing, ...patch, updatedAt };
-  for (const [field, value] of Object.entries(patch)) if (value === undefined) Reflect.deleteProperty(merged, field);
+  for (const [field, value] of Object.entries(patch)) if (value === undefined && field !== 'updatedAt') Reflect.deleteProperty(merged, field);
   return merged as E;
 }
 
