@@ -4,6 +4,7 @@ export default defineConfig([
   {
     entry: {
       index: 'src/index.ts',
+      'store/index': 'src/store/index.ts',
       'session-store/index': 'src/session-store/index.ts',
       'session-store/compat/index': 'src/session-store/compat/index.ts',
     },

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import type { SessionRecord } from './change-tracker.js';
+import type { SessionRecord } from './session-store.js';
 import type { SessionEntry } from './entry-record.js';
 import type { SessionStoreOptions } from './options.js';
 import { openSessionStore, type EntryMutator, type SessionStore } from './session-store.js';

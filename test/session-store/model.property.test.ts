@@ -63,7 +63,7 @@ const hostileKey: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc.constantFrom(
       'a', 'A', ' a ', 'a\t', 'b/c', 'b\\c', '../x', '..', '.', '...', '.hidden', 'x\0y', '\0',
       'con', 'CON', 'CON.txt', 'con.txt', 'nul', 'Lpt1', 'aux.json', '%41', '%2e', 'A%41', '~', '~1',
-      'é', 'É', 'e\u0301', 'İ', 'ß', 'SS', '😀', '\u200b', '\ufeffbom', 'a.json', 'A.JSON', '.stamp',
+      'é', 'É', 'e\u0301', 'İ', 'ß', 'SS', '😀', '\u200b', '\ufeffbom', 'a.json', 'A.JSON', '.changes',
       '.locks', '.quarantine', 'sessions.json', 'hasOwnProperty', 'toString', 'valueOf',
       'k'.repeat(300), 'K'.repeat(300), `${'k'.repeat(299)}x`, 'é'.repeat(200),
       // refused: empty after normalization, blocked object keys, lone surrogates
@@ -317,7 +317,7 @@ class RotateChangeLogCommand extends StoreCommand {
   async apply(_model: Model, real: Real): Promise<void> {
     await real.store.loadAll();
     const dir = await openDir(real.store.directoryPath);
-    const log = await openChangeLog(dir, '.stamp');
+    const log = await openChangeLog(dir, '.changes');
     await log.rotate();
     await log.close();
     await dir.close();

@@ -4,20 +4,20 @@
 // earlier snapshot still equals the model state it was taken at.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { entryFileName, type SessionEntry } from '../../src/session-store/entry-record.js';
-import { Snapshot, type StoredEntry } from '../../src/session-store/snapshot.js';
+import { entryFileName, type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
+import { StoreView as Snapshot, type StoredEntry } from '../../src/store/view.js';
 import { fcParams } from '../support/fc.js';
 
 const key = fc.oneof(fc.constantFrom('a', 'b', 'K', 'x/y', '..', 'é'), fc.string({ minLength: 1, maxLength: 6 }).filter((k) => !/\p{Surrogate}/u.test(k)));
 const batch = fc.array(fc.tuple(key, fc.option(fc.integer(), { nil: undefined })), { minLength: 10, maxLength: 50, size: "max" });
 
 function stored(k: string, n: number): StoredEntry<SessionEntry> {
-  return { key: k, entry: Object.freeze({ n }), rev: n };
+  return { key: k, entry: Object.freeze({ n }), rev: n, size: 1 };
 }
 
 function expectEquals(view: Snapshot<SessionEntry>, model: ReadonlyMap<string, number>): void {
   expect(view.keys().sort()).toEqual([...model.keys()].sort());
-  const record = view.record();
+  const record = view.entries();
   expect(Object.isFrozen(record)).toBe(true);
   expect(Object.getPrototypeOf(record)).toBeNull();
   expect(Object.keys(record).sort()).toEqual([...model.keys()].sort());
@@ -65,6 +65,6 @@ describe('Snapshot', () => {
   it('with() of nothing is the same snapshot, and record() is built once per snapshot', () => {
     const view = new Snapshot<SessionEntry>(new Map([[entryFileName('a'), stored('a', 1)]]));
     expect(view.with(new Map())).toBe(view);
-    expect(view.record()).toBe(view.record());
+    expect(view.entries()).toBe(view.entries());
   });
 });
