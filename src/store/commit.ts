@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import {
   HardfsError,
   acquireFileLock,
@@ -11,7 +12,7 @@ import {
 import { serializeRecord, serializeTombstone, type StoreEntry, type TxnMarker } from './entry-record.js';
 import type { EntryFiles, LoadedRecord } from './entry-files.js';
 import { changeRecordFor, intentRecordFor } from './change-records.js';
-import { intentFileName, isIntentId, isSafeEntryFileName, lockFileName, stagedFileName } from './layout.js';
+import { WRITER_LOCK, intentFileName, isIntentId, isSafeEntryFileName, lockFileName, stagedFileName } from './layout.js';
 import type { LockCallOptions, ResolvedStoreOptions } from './options.js';
 
 /** One key's change in a commit. */
@@ -126,6 +127,19 @@ export class CommitLayer {
     if (writes.length === 0) return;
     if (writes.length === 1) await this.#applyOne(writes[0] as PlannedWrite);
     else await this.#applyMany(writes);
+    if (this.#options.writer === 'exclusive') {
+      // No lock files tell readers that these files were in flight: announce them once more,
+      // after the change, so a reader that read a file between the first record and the
+      // rename reads it again. A failure here leaves the commit applied and reported done:
+      // only a reader that started between the two records could stay behind, until the
+      // next commit of the same file.
+      await this.#changes.append(changeRecordFor(writes.map((write) => write.fileName))).catch((error: unknown) => {
+        this.#options.logger.warn('hardfs store: could not append the after-commit change record', {
+          file: this.#changes.path,
+          reason: error instanceof Error ? error.message : String(error),
+        });
+      });
+    }
   }
 
   /** Tells every reader to re-read these files (after a quarantine, say). */
@@ -289,6 +303,19 @@ export class CommitLayer {
     const names = intent?.map((file) => file.file) ?? [...(named ?? [])];
     if (this.#options.writer === 'exclusive') {
       if (intent !== undefined) await this.#rollForward(id, intent);
+      return names;
+    }
+    if (intent !== undefined && (await this.#exists(this.#locks, WRITER_LOCK))) {
+      // An exclusive writer's commit (it takes no per-key locks): wait for its intent to go;
+      // only a writer that stopped leaves it for good, and the next open completes it.
+      while (await this.#exists(this.#locks, intentFileName(id))) {
+        if (Date.now() > call.deadline) {
+          throw new HardfsError('ELOCKED', 'waited lockTimeoutMs for the exclusive writer to finish a multi-key commit', {
+            path: `${this.#locks.path}/${intentFileName(id)}`,
+          });
+        }
+        await sleep(2);
+      }
       return names;
     }
     // Done already when no intent is left and none of its files is locked: the common case.
