@@ -67,14 +67,14 @@ function renderAudit(report: AuditReport, fix: boolean, dryRun: boolean): string
   const summary = summarize(report.findings);
   const lines = [`Audit of ${printable(report.root)}${fix ? (dryRun ? ' (--fix --dry-run: nothing is changed)' : ' (--fix)') : ''}`];
   if (report.findings.length > 0) {
-    // DETAIL (and FIX) hold the fix or what to do; with --fix, what was done goes in its own column.
-    const columns: Column[] = [{ header: 'PATH', truncate: true }, { header: 'KIND' }, { header: 'DETAIL', wrap: !fix }];
-    if (fix) columns.push({ header: 'FIX', wrap: true });
-    const rows = report.findings.map((finding) => {
-      const row = [finding.relativePath, finding.severity === 'note' ? `(${finding.kind})` : finding.kind, finding.detail];
-      if (fix) row.push(finding.action ?? '-');
-      return row;
-    });
+    // With --fix, what was done (or would be) follows the detail in the same wrapped column, so
+    // that the table still fits 80 columns; --json has it apart (`action`).
+    const columns: Column[] = [{ header: 'PATH', truncate: true }, { header: 'KIND' }, { header: fix ? 'DETAIL; FIX' : 'DETAIL', wrap: true }];
+    const rows = report.findings.map((finding) => [
+      finding.relativePath,
+      finding.severity === 'note' ? `(${finding.kind})` : finding.kind,
+      fix ? `${finding.detail}; fix: ${finding.action ?? 'none (left to a human)'}` : finding.detail,
+    ]);
     lines.push(formatTable(columns, rows));
   }
   let tally = `${plural(report.checked, 'entry', 'entries')} checked: `;

@@ -22,7 +22,8 @@ export interface Column {
 /** Terminal width tables are fitted to. */
 export const TABLE_WIDTH = 80;
 const MIN_PATH_WIDTH = 24;
-const MIN_WRAP_WIDTH = 20;
+/** Text columns keep at least this much room before paths are cut further. */
+const MIN_WRAP_WIDTH = 30;
 
 /** `text` cut to `width` characters by replacing its middle with an ellipsis. */
 export function truncateMiddle(text: string, width: number): string {
@@ -54,42 +55,73 @@ const widthOf = (text: string): number => Array.from(text).length;
 
 /**
  * An aligned plain-text table: two spaces between columns, cells made printable, fitted to
- * `width` columns (default 80): path columns (`truncate`) are cut in the middle first, then
- * the last column (`wrap`) is wrapped onto continuation lines. Machine-readable output is
- * --json, never this.
+ * `width` columns (default 80): path columns (`truncate`) are cut in the middle, then text
+ * columns (`wrap`) are wrapped onto continuation lines. Machine-readable output is --json,
+ * never this.
  */
 export function formatTable(columns: readonly Column[], rows: readonly (readonly string[])[], width = TABLE_WIDTH): string {
   const cells = rows.map((row) => columns.map((_, index) => printable(row[index] ?? '')));
   const widths = columns.map((column, index) => Math.max(column.header.length, ...cells.map((row) => widthOf(row[index] ?? ''))));
   const gaps = 2 * (columns.length - 1);
   const total = (): number => widths.reduce((sum, w) => sum + w, 0) + gaps;
-  const last = columns.length - 1;
-  const wraps = columns[last]?.wrap === true;
-  // Paths first, down to a readable minimum, widest first.
+  const floorOf = (index: number, min: number): number => Math.max(columns[index]?.header.length ?? 0, Math.min(min, widths[index] ?? 0));
+  const wrapSlack = (): number =>
+    columns.reduce((sum, column, index) => sum + (column.wrap === true ? (widths[index] ?? 0) - floorOf(index, MIN_WRAP_WIDTH) : 0), 0);
+  // Paths first, down to a readable minimum, widest first, as far as the text columns cannot absorb.
   for (;;) {
-    const excess = total() - width - (wraps ? Math.max(0, (widths[last] ?? 0) - MIN_WRAP_WIDTH) : 0);
+    const excess = total() - width - wrapSlack();
     if (excess <= 0) break;
     let widest = -1;
     for (const [index, column] of columns.entries()) {
-      const floor = Math.max(column.header.length, MIN_PATH_WIDTH);
-      if (column.truncate === true && (widths[index] ?? 0) > floor && (widest < 0 || (widths[index] ?? 0) > (widths[widest] ?? 0))) widest = index;
+      if (column.truncate !== true || (widths[index] ?? 0) <= floorOf(index, MIN_PATH_WIDTH)) continue;
+      if (widest < 0 || (widths[index] ?? 0) > (widths[widest] ?? 0)) widest = index;
     }
     if (widest < 0) break;
-    const floor = Math.max(columns[widest]?.header.length ?? 0, MIN_PATH_WIDTH);
-    widths[widest] = Math.max(floor, (widths[widest] ?? 0) - excess);
+    widths[widest] = Math.max(floorOf(widest, MIN_PATH_WIDTH), (widths[widest] ?? 0) - excess);
   }
-  if (wraps && total() > width) widths[last] = Math.max(MIN_WRAP_WIDTH, (widths[last] ?? 0) - (total() - width));
+  // Then the text columns, in proportion to what each can give.
+  let excess = total() - width;
+  const slack = wrapSlack();
+  if (excess > 0 && slack > 0) {
+    for (const [index, column] of columns.entries()) {
+      if (column.wrap !== true || excess <= 0) continue;
+      const own = (widths[index] ?? 0) - floorOf(index, MIN_WRAP_WIDTH);
+      const give = Math.min(excess, own, Math.ceil((own * (total() - width)) / slack));
+      widths[index] = (widths[index] ?? 0) - give;
+      excess -= give;
+    }
+  }
+  // Still too wide (a long path column that cannot be cut): the text columns give more.
+  for (let guard = 0; total() > width && guard < 1000; guard += 1) {
+    let widest = -1;
+    for (const [index, column] of columns.entries()) {
+      if (column.wrap === true && (widths[index] ?? 0) > 12 && (widest < 0 || (widths[index] ?? 0) > (widths[widest] ?? 0))) widest = index;
+    }
+    if (widest < 0) break;
+    widths[widest] = (widths[widest] ?? 0) - 1;
+  }
   const render = (row: readonly string[]): string[] => {
-    const fitted = row.map((cell, index) => (columns[index]?.truncate === true ? truncateMiddle(cell, widths[index] ?? 0) : cell));
-    const tail = wraps ? wrapText(fitted[last] ?? '', widths[last] ?? 0) : [fitted[last] ?? ''];
-    const pad = (cell: string, index: number): string => {
+    const parts = row.map((cell, index) => {
+      const column = columns[index];
       const w = widths[index] ?? 0;
-      const fill = ' '.repeat(Math.max(0, w - widthOf(cell)));
-      return columns[index]?.align === 'right' ? fill + cell : cell + fill;
-    };
-    const first = [...fitted.slice(0, last), tail[0] ?? ''].map(pad).join('  ').trimEnd();
-    const indent = ' '.repeat(widths.slice(0, last).reduce((sum, w) => sum + w + 2, 0));
-    return [first, ...tail.slice(1).map((line) => `${indent}${line}`.trimEnd())];
+      if (column?.truncate === true) return [truncateMiddle(cell, w)];
+      if (column?.wrap === true) return wrapText(cell, w);
+      return [cell];
+    });
+    const height = Math.max(...parts.map((part) => part.length));
+    const lines: string[] = [];
+    for (let line = 0; line < height; line += 1) {
+      const text = parts
+        .map((part, index) => {
+          const cell = part[line] ?? '';
+          const fill = ' '.repeat(Math.max(0, (widths[index] ?? 0) - widthOf(cell)));
+          return columns[index]?.align === 'right' ? fill + cell : cell + fill;
+        })
+        .join('  ')
+        .trimEnd();
+      lines.push(text);
+    }
+    return lines;
   };
   return [render(columns.map((column) => column.header)), ...cells.map(render)].flat().join('\n');
 }
