@@ -5,19 +5,19 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSessionStore, readSessionUpdatedAt, SyncReadUnavailableError } from '../../src/session-store/compat/index.js';
 import { caught } from '../support/tmp.js';
-import { SYNC_READS, useCompatFixtures } from './support.js';
+import { SYNC_OPEN, useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures({ needsSyncReads: false });
 
 describe('synchronous reads', () => {
-  it.runIf(SYNC_READS)('read a store that does not exist as empty, creating nothing', async () => {
+  it.runIf(SYNC_OPEN)('read a store that does not exist as empty, creating nothing', async () => {
     const dir = await caseDir('sync');
     expect(loadSessionStore(join(dir, 'sessions.json'))).toEqual({});
     expect(readSessionUpdatedAt({ storePath: join(dir, 'sessions.json'), sessionKey: 'k' })).toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.runIf(!SYNC_READS)('until the store opens synchronously, a sync read of a store not yet opened is a typed refusal', async () => {
+  it.runIf(!SYNC_OPEN)('until the store opens synchronously, a sync read of a store not yet opened is a typed refusal', async () => {
     const dir = await caseDir('sync');
     const error = await caught(() => loadSessionStore(join(dir, 'sessions.json')));
     expect(error).toBeInstanceOf(SyncReadUnavailableError);

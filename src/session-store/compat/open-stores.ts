@@ -22,7 +22,9 @@ export interface LockOptions {
 }
 
 function storeOptions(lock: LockOptions): SessionStoreOptions {
-  const options: SessionStoreOptions = { ...compatConfig().storeOptions };
+  // `sync: true` fills the cache at open, so the synchronous reads that follow need no async
+  // read first (stores without synchronous reads ignore it).
+  const options = { ...compatConfig().storeOptions, sync: true } as SessionStoreOptions;
   if (lock.timeoutMs !== undefined) options.lockTimeoutMs = lock.timeoutMs;
   if (lock.staleMs !== undefined) options.lockStaleMs = lock.staleMs;
   return options;
