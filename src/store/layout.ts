@@ -33,8 +33,12 @@ export function isEntryFileName(name: string): boolean {
 
 /** An entry file name that is also safe to open: what a change record or a lock name may name. */
 export function isSafeEntryFileName(name: string): boolean {
-  return isEntryFileName(name) && isSingleComponent(name);
+  // encodeKey gives at most 200 bytes: anything longer came from elsewhere (and would be
+  // ENAMETOOLONG at open).
+  return isEntryFileName(name) && name.length <= MAX_ENTRY_FILE_NAME && isSingleComponent(name);
 }
+
+const MAX_ENTRY_FILE_NAME = 200 + ENTRY_SUFFIX.length;
 
 export function lockFileName(entryFile: string): string {
   return `${entryFile}${LOCK_SUFFIX}`;
