@@ -25,7 +25,8 @@ function normalizeDelivery(entry: SessionEntry): SessionEntry {
   if (channel !== undefined) next['lastChannel'] = channel;
   if (to !== undefined) next['lastTo'] = to;
   if (accountId !== undefined) next['lastAccountId'] = accountId;
-  if (channel !== undefined || to !== undefined) next['deliveryContext'] = { channel, to, ...(accountId === undefined ? {} : { accountId }) };
+  const context = Object.fromEntries(Object.entries({ channel, to, accountId }).filter(([, value]) => value !== undefined));
+  if (channel !== undefined || to !== undefined) next['deliveryContext'] = context;
   return next;
 }
 
