@@ -1,8 +1,9 @@
 import { HardfsError, errnoCode, withFileLock, openDir, type SafeDir } from '../index.js';
-import { entryFileName, parseRecord, serializeEntry, serializeRecord, type SessionEntry } from './entry-record.js';
+import { entryFileName, serializeEntry, serializeRecord, type SessionEntry } from './entry-record.js';
+import { openStore } from '../store/index.js';
 import { LOCKS_DIR, storeLayout, type StoreLayout } from './layout.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
-import { announceAllChanged, openStoreChangeLog } from './change-records.js';
+import { openStoreChangeLog } from './change-records.js';
 import {
   DEFAULT_MAX_LEGACY_BYTES,
   foreignAt,
@@ -280,6 +281,16 @@ async function stageAndRename(
   return true;
 }
 
+/** Keys per commit when merging: bounded work (and memory) per commit, few change records. */
+const MERGE_BATCH = 256;
+
+/**
+ * Merges the planned entries into an existing store directory through the store's one commit
+ * layer (Store#commit: key locks, the current value read under them, change record first,
+ * rev + 1), in batches. An entry the directory already holds at least as new is kept and
+ * reported; a corrupt or non-regular file where an entry goes is quarantined by the store, as
+ * on any read, never overwritten in place.
+ */
 async function mergeIntoDirectory(
   parent: SafeDir,
   layout: StoreLayout,
@@ -288,62 +299,50 @@ async function mergeIntoDirectory(
   extra: Extra,
 ): Promise<number> {
   extra.onPhase?.('merging');
-  const dir = await parent.openSubdir(layout.dirName, { create: true, mode: 0o700 });
-  const locks = await dir.openSubdir(LOCKS_DIR, { create: true, mode: 0o700 });
+  const store = await openStore<SessionEntry>(`${parent.path}/${layout.dirName}`, {
+    // Keys are normalized already (the session vocabulary); the store must not change them.
+    normalizeKey: (key) => key,
+    ...(options.normalizeEntry === undefined ? {} : { normalizeEntry: options.normalizeEntry }),
+    ...(options.transformEntry === undefined ? {} : { transformEntry: options.transformEntry }),
+    maxEntryBytes: options.maxEntryBytes,
+    maxEntryDepth: options.maxEntryDepth,
+    fsync: options.fsync,
+    lockStaleMs: options.lockStaleMs,
+    lockTimeoutMs: options.lockTimeoutMs,
+    logger: options.logger,
+    allowNetworkFilesystem: options.allowNetworkFilesystem,
+  });
   let written = 0;
   let done = 0;
   try {
-    for (const [key, entry] of plan.entries) {
-      const fileName = entryFileName(key);
-      const wrote = await withFileLock(
-        locks,
-        `${fileName}.lock`,
-        async () => {
-          const existing = await readExisting(dir, fileName, options);
+    const keys = [...plan.entries.keys()];
+    for (let start = 0; start < keys.length; start += MERGE_BATCH) {
+      const batch = keys.slice(start, start + MERGE_BATCH);
+      written += await store.commit(batch, (current) => {
+        const writes = new Map<string, SessionEntry>();
+        for (const key of batch) {
+          const incoming = plan.entries.get(key) as SessionEntry;
+          const existing = current.get(key)?.entry;
           // Never overwrite an entry the directory already has unless the legacy one is
           // strictly newer: a re-run after a crash, or a store that moved on, keeps its data.
-          if (existing !== undefined && !(updatedAtOf(entry) > updatedAtOf(existing.entry))) {
-            if (serializeEntry(existing.entry, options.maxEntryDepth) !== serializeEntry(entry, options.maxEntryDepth)) {
-              plan.skipped.push({ key, reason: 'directory already holds an entry at least as new' });
-            }
-            return false;
+          if (existing === undefined || updatedAtOf(incoming) > updatedAtOf(existing)) {
+            writes.set(key, incoming);
+          } else if (serializeEntry(existing, options.maxEntryDepth) !== serializeEntry(incoming, options.maxEntryDepth)) {
+            plan.skipped.push({ key, reason: 'directory already holds an entry at least as new' });
           }
-          const text = serializeRecord(key, (existing?.rev ?? 0) + 1, serializeEntry(entry, options.maxEntryDepth));
-          await dir.writeFileAtomic(fileName, text, { fsync: options.fsync, syncDirectory: false });
-          return true;
-        },
-        { staleMs: options.lockStaleMs, timeoutMs: options.lockTimeoutMs },
-      );
-      if (wrote) written += 1;
-      done += 1;
-      extra.onProgress?.(done, plan.entries.size);
+        }
+        return writes;
+      });
+      for (let index = 0; index < batch.length; index += 1) {
+        done += 1;
+        extra.onProgress?.(done, plan.entries.size);
+      }
     }
-    await dir.sync();
-    await announceAllChanged(dir, options.logger);
   } finally {
-    await locks.close();
-    await dir.close();
+    await store.close();
   }
   extra.onPhase?.('merged');
   return written;
-}
-
-async function readExisting(
-  dir: SafeDir,
-  fileName: string,
-  options: ResolvedStoreOptions,
-): Promise<{ entry: SessionEntry; rev: number } | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await dir.readFile(fileName, { maxBytes: options.maxEntryBytes });
-  } catch (error) {
-    if (errnoCode(error) === 'ENOENT') return undefined;
-    throw error;
-  }
-  // A corrupt existing file is not silently overwritten: the store's own read path will
-  // quarantine it; the migration refuses loudly instead of guessing.
-  const record = parseRecord(bytes, fileName, { maxBytes: options.maxEntryBytes, maxDepth: options.maxEntryDepth });
-  return { entry: record.entry, rev: record.rev };
 }
 
 async function exists(dir: SafeDir, name: string): Promise<boolean> {

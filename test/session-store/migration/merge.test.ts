@@ -3,7 +3,7 @@
 import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { entryFileName, openSessionStore, type SessionEntry } from '../../../src/session-store/index.js';
+import { STAMP_FILE, entryFileName, openSessionStore, type SessionEntry } from '../../../src/session-store/index.js';
 import { caught } from '../../support/tmp.js';
 import { backups, entryFiles, legacyStores, migrate, quiet, recordIn } from './support.js';
 
@@ -45,7 +45,7 @@ describe('a fresh migration', () => {
     expect(backups(base)).toEqual([(result.backupPath as string).split('/').pop()]);
     expect(readFileSync(result.backupPath as string).equals(legacy)).toBe(true);
     expect(statSync(dir).mode & 0o7777).toBe(0o700);
-    expect(existsSync(join(dir, '.stamp'))).toBe(true);
+    expect(existsSync(join(dir, STAMP_FILE))).toBe(true);
     expect(existsSync(join(dir, '.locks'))).toBe(true);
     expect(entryFiles(dir)).toEqual(Object.keys(legacyObject).map(entryFileName).sort());
     for (const [key, entry] of Object.entries(legacyObject)) {
@@ -243,34 +243,39 @@ describe('refusals during the merge', () => {
     expect(readFileSync(other.path, 'utf8')).toBe('{"a":{"updatedAt":1}}');
   });
 
-  it('a corrupt or oversized entry file where the merge would write is a loud error; nothing is overwritten', async () => {
+  it('a corrupt or oversized entry file where the merge would write is quarantined by the store (kept, never overwritten in place); the legacy entry is merged', async () => {
     const { path, dir } = await legacyIn('{"a":{"updatedAt":9},"b":{"updatedAt":1}}');
     mkdirSync(dir, { mode: 0o700 });
-    writeFileSync(join(dir, entryFileName('a')), 'garbage');
-    expect((await caught(migrate(path))).code).toBe('ECORRUPT');
-    expect(readFileSync(join(dir, entryFileName('a')), 'utf8')).toBe('garbage');
+    writeFileSync(join(dir, entryFileName('a')), 'garbage', { mode: 0o600 });
+    expect(await migrate(path)).toMatchObject({ migrated: true, mode: 'merge', entries: 2 });
+    const quarantined = readdirSync(join(dir, '.quarantine'));
+    expect(quarantined).toHaveLength(1);
+    expect(readFileSync(join(dir, '.quarantine', quarantined[0] as string), 'utf8')).toBe('garbage');
+    expect(recordIn(dir, 'a').entry).toEqual({ updatedAt: 9 });
 
     const big = await legacyIn(JSON.stringify({ a: { updatedAt: 9 } }));
     mkdirSync(big.dir, { mode: 0o700 });
     const text = recordText('a', 1, { updatedAt: 1, pad: 'x'.repeat(500) });
     writeFileSync(join(big.dir, entryFileName('a')), text, { mode: 0o600 });
-    const error = await caught(migrate(big.path, { maxEntryBytes: 200 }));
-    expect(error.code).toBe('ETOOBIG');
-    expect(error.path).toBe(join(big.dir, entryFileName('a')));
-    expect(readFileSync(join(big.dir, entryFileName('a')), 'utf8')).toBe(text);
+    expect(await migrate(big.path, { maxEntryBytes: 200 })).toMatchObject({ migrated: true, entries: 1 });
+    const moved = readdirSync(join(big.dir, '.quarantine'));
+    expect(readFileSync(join(big.dir, '.quarantine', moved[0] as string), 'utf8')).toBe(text);
   });
 
-  it('a symlink where the merge would write is refused, never replaced', async () => {
+  it('a symlink where the merge would write is never followed: moved aside by the store, its target untouched', async () => {
     const content = JSON.stringify({ a: { updatedAt: 9 } });
     const { path, dir } = await legacyIn(content);
     mkdirSync(dir, { mode: 0o700 });
     const elsewhere = join(await tempDir(), 'target.json');
     writeFileSync(elsewhere, recordText('a', 1, { updatedAt: 1 }));
     symlinkSync(elsewhere, join(dir, entryFileName('a')));
-    expect((await caught(migrate(path))).code).toBe('ESYMLINK');
-    expect(lstatSync(join(dir, entryFileName('a'))).isSymbolicLink()).toBe(true);
+    expect(await migrate(path)).toMatchObject({ migrated: true, entries: 1 });
+    expect(lstatSync(join(dir, entryFileName('a'))).isFile()).toBe(true);
+    expect(recordIn(dir, 'a').entry).toEqual({ updatedAt: 9 });
     expect(readFileSync(elsewhere, 'utf8')).toBe(recordText('a', 1, { updatedAt: 1 }));
-    expect(readFileSync(path, 'utf8')).toBe(content);
+    const moved = readdirSync(join(dir, '.quarantine'));
+    expect(moved).toHaveLength(1);
+    expect(lstatSync(join(dir, '.quarantine', moved[0] as string)).isSymbolicLink()).toBe(true);
   });
 });
 
