@@ -15,10 +15,7 @@ const CHILD = new URL('./fixtures/multi-key-child.mjs', import.meta.url).pathnam
 const TRIALS = Number(process.env['HARDFS_CRASH_TRIALS'] ?? 50);
 const KEYS = ['k0', 'k1', 'k2', 'k3'];
 
-interface Entry {
-  n: number;
-  seq: number;
-}
+type Entry = { n: number; seq: number };
 
 /** Commit s touched these keys (the fixture's rule). */
 function touchedBy(seq: number): string[] {
