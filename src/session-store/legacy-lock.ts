@@ -18,6 +18,8 @@ export const LEGACY_LOCK_SUFFIX = '.lock';
 /** The gateway's store lock staleMs. */
 export const LEGACY_LOCK_STALE_MS = 30_000;
 const MAX_LOCK_BYTES = 4096;
+/** How long a lock file whose record cannot be judged is left to its creator. */
+const UNJUDGED_GRACE_MS = 2_000;
 
 export function legacyLockName(layout: StoreLayout): string {
   return `${layout.legacyName}${LEGACY_LOCK_SUFFIX}`;
@@ -126,8 +128,9 @@ type Judgment =
 
 /**
  * The gateway's rule: stale when the pid is gone or createdAt is older than staleMs. A record
- * that cannot be judged (being written right now, garbage, an impossible pid) is judged by the
- * file's age instead, so a lock a writer has just created is never taken from it.
+ * without a usable createdAt (being written right now, garbage, a time in the future) is judged
+ * by the file's age against a 2 s grace instead, so a lock a writer has just created is not
+ * taken from it, and one a killed writer left empty does not block for staleMs.
  */
 async function judge(parent: SafeDir, name: string, path: string, staleMs: number): Promise<Judgment> {
   let handle: FileHandle;
@@ -148,8 +151,11 @@ async function judge(parent: SafeDir, name: string, path: string, staleMs: numbe
     const now = Date.now();
     const bytes = stats.size > MAX_LOCK_BYTES ? undefined : await handle.readFile();
     const record = bytes === undefined ? undefined : parseRecord(bytes);
+    // A record that cannot be judged goes by the file's age, with a short grace: a writer
+    // writes its record right after creating the file, so an empty file older than that was
+    // left by a writer killed in between (the gateway takes such a lock at once).
     const age = now - (record?.createdAt ?? stats.mtimeMs);
-    if (age > staleMs) return { kind: 'stale', ino: stats.ino };
+    if (age > (record?.createdAt === undefined ? Math.min(staleMs, UNJUDGED_GRACE_MS) : staleMs)) return { kind: 'stale', ino: stats.ino };
     if (record?.pid !== undefined && processIsGone(record.pid)) return { kind: 'stale', ino: stats.ino };
     return { kind: 'held', holder: record?.pid === undefined ? 'no readable owner record yet' : `pid ${record.pid}` };
   } finally {

@@ -115,12 +115,12 @@ describe("the legacy writer's lock (sessions.json.lock)", () => {
     }
   });
 
-  it('a record that cannot be judged (garbage, empty, impossible pid, createdAt in the future) is judged by the file age', async () => {
+  it('a record that cannot be judged (garbage, empty, impossible pid, createdAt in the future) is judged by the file age (2 s grace)', async () => {
     for (const content of ['', 'garbage', JSON.stringify({ pid: 2 ** 31, createdAt: 'x' }), JSON.stringify({ pid: process.pid, createdAt: new Date(Date.now() + 3_600_000).toISOString() })]) {
       const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
       const lock = `${path}.lock`;
       writeFileSync(lock, content);
-      const old = new Date(Date.now() - 31_000);
+      const old = new Date(Date.now() - 3_000);
       utimesSync(lock, old, old);
       expect(await migrate(path)).toMatchObject({ migrated: true });
       expect(existsSync(lock)).toBe(false);
