@@ -131,3 +131,29 @@ describe('transform on load', () => {
     expect(stored['two']?.['provider']).toBeUndefined();
   });
 });
+
+describe('the record a mutator gets', () => {
+  it('answers in, Object.keys, Object.entries, defineProperty and delete by the canonical key', async () => {
+    const storePath = join(await caseDir('record'), 'sessions.json');
+    await saveSessionStore(storePath, { 'agent:main:a': { updatedAt: 1 }, 'agent:main:b': { updatedAt: 2 } }, { skipMaintenance: true });
+    const seen = await updateSessionStore(
+      storePath,
+      (store) => {
+        const found = { mixedIn: 'Agent:Main:A' in store, absentIn: 'agent:main:zz' in store };
+        const keys = Object.keys(store).sort();
+        const entries = Object.entries(store).map(([key, entry]) => [key, entry.updatedAt]);
+        Object.defineProperty(store, 'Agent:Main:C', { value: { updatedAt: 3 }, enumerable: true, configurable: true, writable: true });
+        delete store['AGENT:MAIN:B'];
+        return { found, keys, entries };
+      },
+      { skipMaintenance: true },
+    );
+    expect(seen.found).toEqual({ mixedIn: true, absentIn: false });
+    expect(seen.keys).toEqual(['agent:main:a', 'agent:main:b']);
+    expect(seen.entries.sort()).toEqual([
+      ['agent:main:a', 1],
+      ['agent:main:b', 2],
+    ]);
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:main:a': { updatedAt: 1 }, 'agent:main:c': { updatedAt: 3 } });
+  });
+});

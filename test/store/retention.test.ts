@@ -1,7 +1,7 @@
 // prune() on a real store: removals through updateMany, archives written first, retention of
 // archives, entries refreshed meanwhile spared. Ports the gateway's pruneStaleEntries and
 // capEntryCount cases (store.pruning.test.ts) onto the store.
-import { existsSync, readFileSync, readdirSync, utimesSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSessionStore, type SessionEntry, type SessionStore } from '../../src/session-store/index.js';
@@ -112,6 +112,67 @@ describe('prune races', () => {
   });
 });
 
+describe('prune races with archives and the cap', () => {
+  it('an archive holds exactly what left the store when a planned removal was skipped', async () => {
+    const now = Date.now();
+    const { store, dir } = await storeWith({ stale: { updatedAt: now - 10 * DAY_MS }, other: { updatedAt: now - 10 * DAY_MS } });
+    const archiveDir = join(dir, 'archive');
+    const racing: PrunableStore<SessionEntry> = {
+      loadAll: async () => {
+        const view = await store.loadAll();
+        await store.update('stale', (entry) => ({ ...entry, updatedAt: Date.now() }));
+        return view;
+      },
+      updateMany: (mutator) => store.updateMany(mutator),
+    };
+    const report = await prune(racing, { olderThan: DAY_MS, archive: { dir: archiveDir } });
+    const files = archiveFiles(archiveDir);
+    expect(files).toHaveLength(1);
+    const archived = JSON.parse(readFileSync(join(archiveDir, files[0] ?? ''), 'utf8')) as { entries: { key: string }[] };
+    expect(archived.entries.map((e) => e.key)).toEqual(['other']);
+    expect(report.archivePath).toBe(join(archiveDir, files[0] ?? ''));
+  });
+
+  it('no archive file is left when every planned removal was skipped', async () => {
+    const now = Date.now();
+    const { store, dir } = await storeWith({ stale: { updatedAt: now - 10 * DAY_MS } });
+    const racing: PrunableStore<SessionEntry> = {
+      loadAll: async () => {
+        const view = await store.loadAll();
+        await store.updateMany((record) => {
+          Reflect.deleteProperty(record, 'stale');
+        });
+        return view;
+      },
+      updateMany: (mutator) => store.updateMany(mutator),
+    };
+    const report = await prune(racing, { olderThan: DAY_MS, archive: { dir: join(dir, 'archive') } });
+    expect(report.removed).toEqual([]);
+    expect(report.skipped).toEqual(['stale']);
+    expect(report.archivePath).toBeUndefined();
+    expect(archiveFiles(join(dir, 'archive'))).toEqual([]);
+  });
+
+  it('a count removal is skipped once other writers brought the store under the cap', async () => {
+    const now = Date.now();
+    const { store } = await storeWith({ a: { updatedAt: now - 3 }, b: { updatedAt: now - 2 }, c: { updatedAt: now - 1 } });
+    const racing: PrunableStore<SessionEntry> = {
+      loadAll: async () => {
+        const view = await store.loadAll();
+        await store.updateMany((record) => {
+          Reflect.deleteProperty(record, 'c');
+        });
+        return view;
+      },
+      updateMany: (mutator) => store.updateMany(mutator),
+    };
+    const report = await prune(racing, { maxEntries: 2 });
+    expect(report.removed).toEqual([]);
+    expect(report.skipped).toEqual(['a']);
+    expect(Object.keys(await store.loadAll()).sort()).toEqual(['a', 'b']);
+  });
+});
+
 describe('prune archives', () => {
   it('writes the removed entries to the archive directory and says where', async () => {
     const now = Date.now();
@@ -162,7 +223,16 @@ describe('prune archives', () => {
     const old = join(archiveDir, files[0] ?? '');
     const longAgo = new Date(Date.now() - 10 * DAY_MS);
     utimesSync(old, longAgo, longAgo);
+    writeFileSync(join(archiveDir, 'notes.txt'), 'not an archive');
+    utimesSync(join(archiveDir, 'notes.txt'), longAgo, longAgo);
     expect(await expireArchives({ dir: archiveDir, retentionMs: DAY_MS })).toEqual([files[0]]);
     expect(archiveFiles(archiveDir)).toEqual([files[1]]);
+    expect(readdirSync(archiveDir)).toContain('notes.txt'); // only archive files are ever removed
+  });
+
+  it('expiring archives of a directory that does not exist removes nothing and creates nothing', async () => {
+    const dir = await tempDir();
+    expect(await expireArchives({ dir: join(dir, 'none'), maxArchives: 1 })).toEqual([]);
+    expect(existsSync(join(dir, 'none'))).toBe(false);
   });
 });
