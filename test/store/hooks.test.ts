@@ -111,7 +111,7 @@ describe('synchronous reads', () => {
     await reader.close();
   });
 
-  it('without a first fill, a synchronous read says what it needs (ECLOSED naming { sync: true })', async () => {
+  it('a store opened without { sync: true } answers synchronously from a full synchronous load; a closed one is ECLOSED', async () => {
     const dir = join(await tempDir(), 'store');
     const store = await openStore(dir, { fsync: false });
     await store.update('a', () => ({ n: 1 }));
