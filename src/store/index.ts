@@ -26,3 +26,19 @@ export {
   WRITER_LOCK,
   isEntryFileName,
 } from './layout.js';
+// Retention (built by the compat helper on loadAll + updateMany: every removal goes through the commit layer).
+export {
+  prune,
+  expireArchives,
+  isArchiveFileName,
+  planRetention,
+  defaultTimestamp,
+  type PruneOptions,
+  type PruneReport,
+  type PrunedEntry,
+  type PrunableStore,
+  type RetentionArchiveOptions,
+  type RetentionRule,
+  type PlannedRemoval,
+  type RemovalReason,
+} from './retention.js';

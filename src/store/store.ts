@@ -24,6 +24,7 @@ import { LOCKS_DIR, WRITER_LOCK, intentIdOf, stagedIdOf } from './layout.js';
 import { assertLocalFilesystem } from './network-fs.js';
 import { resolveStoreOptions, type LockCallOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
 import { verifyStore, type VerifyReport } from './verify.js';
+import { prune, type PruneOptions, type PruneReport } from './retention.js';
 import { ALL_KEYS, WriteQueue, type KeyClaim } from './write-queue.js';
 import type { StoreView } from './view.js';
 
@@ -275,6 +276,15 @@ export class Store<E extends StoreEntry = StoreEntry> {
         return writes.length;
       }, { ...call, deadline }),
     );
+  }
+
+  /**
+   * Removes entries by age and count (see retention.ts: every removal is one updateMany through
+   * the commit layer, archived first when asked). Resolves to what was removed.
+   */
+  prune(options: PruneOptions<E>): Promise<PruneReport<E>> {
+    this.#assertOpen();
+    return prune(this, options);
   }
 
   /**
