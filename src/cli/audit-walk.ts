@@ -270,7 +270,7 @@ async function auditEntryFile(walk: Walk, place: Place, name: string, storeDir: 
     return;
   }
   const check = checkEntryFile(bytes, name);
-  if (check.status === 'ok' || (!storeDir && !check.recordShaped)) return;
+  if (check.status === 'ok' || check.status === 'tombstone' || (!storeDir && !check.recordShaped)) return;
   record(walk, path, relative, {
     kind: check.status === 'mismatch' ? 'name-mismatch' : 'corrupt-entry',
     detail: check.detail,

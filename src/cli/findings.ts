@@ -23,6 +23,8 @@ export type FindingKind =
   | 'migration-leftover'
   | 'legacy-present'
   | 'corrupt-legacy'
+  | 'tombstone'
+  | 'snapshot-differs'
   | 'not-migrated'
   | 'missing-stamp'
   | 'unexpected-entry'

@@ -123,7 +123,7 @@ async function listDirectory(dir: SafeDir): Promise<{ rows: Listed[]; problems: 
     const check = checkEntryFile(bytes, name);
     if (check.status === 'ok') {
       rows.push({ key: check.key, updatedAt: isoOrNull(check.updatedAt), size: bytes.length, rev: check.rev, file: name });
-    } else {
+    } else if (check.status !== 'tombstone') {
       problems.push({ file: name, detail: check.detail });
     }
   }
@@ -163,6 +163,7 @@ async function directoryEntry(dir: SafeDir, rawKey: string): Promise<Shown | und
     throw error;
   }
   const check = checkEntryFile(bytes, file);
+  if (check.status === 'tombstone') return undefined; // a delete cut short: no entry
   if (check.status !== 'ok') {
     throw Object.assign(new Error(`ECORRUPT: ${check.detail} (run hardfs sessions verify)`), { code: 'ECORRUPT', path: `${dir.path}/${file}` });
   }

@@ -167,4 +167,29 @@ describe('hardfs sessions verify', () => {
     expect(note).toMatchObject({ severity: 'note' });
     expect(note?.detail).toContain('the store opens without it');
   });
+
+  it('compares .snapshot with the entry files: an entry edited by hand outside any commit is reported', async () => {
+    const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
+    const clean = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    expect(clean.status).toBe(0);
+    expect(clean.json.snapshotChecked).toBe(true);
+    // Same rev, other value: a new process starting from .snapshot would disagree with get().
+    const file = join(dir, 'a.json');
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { entry: Record<string, unknown> };
+    writeFileSync(file, `${JSON.stringify({ ...record, entry: { ...record.entry, n: 999 } })}\n`, { mode: 0o600 });
+    const before = snapshot(dir);
+    const { status, json } = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    expect(status).toBe(1);
+    expect(kindsAt(json.findings, 'sessions.d/a.json')).toEqual(['snapshot-differs']);
+    expect(json.findings[0]?.detail).toMatch(/^snapshot-differs: .*delete \.snapshot/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a tombstone left by an interrupted multi-key delete is a note, not a corrupt entry', async () => {
+    const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
+    writeFileSync(join(dir, 'b.json'), `${JSON.stringify({ deleted: true, key: 'b', rev: 2, txn: 'ab'.repeat(12), v: 1, with: ['a.json', 'b.json'] })}\n`, { mode: 0o600 });
+    const { json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    expect(json.findings.find((x) => x.relativePath === 'sessions.d/b.json')).toMatchObject({ kind: 'tombstone', severity: 'note' });
+    expect(json.entries).toBe(1);
+  });
 });
