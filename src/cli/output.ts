@@ -198,6 +198,7 @@ export function hintFor(error: unknown): string {
     case 'ESYMLINK':
       return 'give the real path: hardfs never follows a symlink there';
     case 'EINSECURE':
+      if (/not owned by the store's owner/.test(info.message)) return 'another user made this file: find out who and why, then remove it as root or as its owner';
       if (/owned by uid/.test(info.message)) return `run as the owner of ${path}, or chown it to the user who runs the store`;
       if (/writable/.test(info.message)) return `remove group/other write access (chmod go-w ${path}); 'hardfs audit --fix' does it for files and directories you own`;
       return `move away what is at ${path}: a regular file (or directory) is expected there`;

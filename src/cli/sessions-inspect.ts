@@ -1,4 +1,6 @@
-import { errnoCode, openDir, parseJsonSafe, type SafeDir } from '../index.js';
+import { HardfsError, errnoCode, openDir, parseJsonSafe, type SafeDir } from '../index.js';
+// Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
+import { readLegacyFile } from '../session-store/legacy-file.js';
 import { defaultNormalizeKey, entryFileName, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
 import { isoOrNull } from './age.js';
 import { parseCommandArgs } from './args.js';
@@ -131,7 +133,15 @@ async function listDirectory(dir: SafeDir): Promise<{ rows: Listed[]; problems: 
 }
 
 async function readLegacy(parent: SafeDir, layout: StoreLayout): Promise<Record<string, unknown>> {
-  const bytes = await parent.readFile(layout.legacyName, { maxBytes: LEGACY_MAX_BYTES });
+  // As the migration reads it: a file another user made is not shown as this store's data.
+  const read = await readLegacyFile(parent, layout, LEGACY_MAX_BYTES);
+  if (read.kind === 'absent') {
+    throw Object.assign(new Error(`ENOENT: no such file: ${layout.storePath}`), { code: 'ENOENT', path: layout.storePath });
+  }
+  if (read.kind === 'left-alone') {
+    throw new HardfsError('EINSECURE', `legacy store ${read.leftAlone.reason}: not shown (the store never reads it)`, { path: layout.storePath });
+  }
+  const bytes = read.bytes;
   const parsed = parseJsonSafe(bytes, { maxBytes: LEGACY_MAX_BYTES });
   if (!isJsonObject(parsed)) {
     throw Object.assign(new Error('ECORRUPT: legacy store is not a JSON object'), { code: 'ECORRUPT', path: layout.storePath });
