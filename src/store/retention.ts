@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errnoCode, ensureRealDir, openDir, stableStringify, type SafeDir } from '../index.js';
+import type { LockCallOptions } from './options.js';
 import {
   defaultTimestamp,
   planRetention,
@@ -18,7 +19,7 @@ export { planRetention, defaultTimestamp, type RetentionRule, type PlannedRemova
  */
 export interface PrunableStore<E> {
   loadAll(): Promise<Readonly<Record<string, E>>>;
-  updateMany<R>(mutator: (record: Record<string, E>) => R | Promise<R>): Promise<R>;
+  updateMany<R>(mutator: (record: Record<string, E>) => R | Promise<R>, call?: LockCallOptions): Promise<R>;
 }
 
 export interface RetentionArchiveOptions {
@@ -39,6 +40,8 @@ export interface PruneOptions<E> extends RetentionRule {
   now?: number;
   /** Plan and report only: nothing is archived or removed. */
   dryRun?: boolean;
+  /** Lock options of the removal commit (the store's defaults otherwise). */
+  lock?: LockCallOptions;
 }
 
 export interface PrunedEntry<E> {
@@ -134,7 +137,7 @@ export async function prune<E>(store: PrunableStore<E>, options: PruneOptions<E>
         removed.push({ key: removal.key, reason: removal.reason, entry: current });
       }
       return { removed, skipped };
-    });
+    }, options.lock ?? {});
     committed = true;
     report.removed = outcome.removed;
     report.skipped = outcome.skipped;

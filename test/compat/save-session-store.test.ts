@@ -1,7 +1,7 @@
 // saveSessionStore(storePath, record): replaces the store's content; the first write for a new
 // agent creates its directories. Ported from the gateway's store.directory.test.ts (directory
 // store operations) and its call sites (the sessions directory of a new agent does not exist yet).
-import { mkdirSync, readFileSync, statSync, symlinkSync, existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadSessionStore, resolveSessionStoreDir, saveSessionStore } from '../../src/session-store/compat/index.js';
@@ -84,5 +84,16 @@ describe('the first write for a new agent', () => {
     const error = await caught(saveSessionStore(storePath, { k: { updatedAt: 1 } }));
     expect(error.code).toBe('ESYMLINK');
     expect(readdirSync(outside)).toEqual([]);
+  });
+});
+
+describe('a store replaced behind the compat functions', () => {
+  it('a store whose directory was removed is opened again by the next write, and reads follow', async () => {
+    const storePath = await newStorePath();
+    await saveSessionStore(storePath, { a: { sessionId: 'a', updatedAt: 1 } });
+    expect(Object.keys(loadSessionStore(storePath))).toEqual(['a']);
+    rmSync(resolveSessionStoreDir(storePath), { recursive: true, force: true });
+    await saveSessionStore(storePath, { b: { sessionId: 'b', updatedAt: 2 } });
+    expect(loadSessionStore(storePath)).toEqual({ b: { sessionId: 'b', updatedAt: 2 } });
   });
 });

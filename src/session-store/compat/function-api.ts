@@ -7,7 +7,7 @@ import { compatConfig } from './config.js';
 import { hookedRecord } from './hooked-record.js';
 import { resolveMaintenance, runSessionMaintenance, type SaveSessionStoreOptions } from './maintenance.js';
 import { mergeSessionEntryPatch } from './merge-patch.js';
-import { storeForRead, storeForSyncRead, storeForWrite } from './open-stores.js';
+import { lockCall, storeForRead, syncRead, withStoreForWrite } from './open-stores.js';
 
 /**
  * The gateway's store functions, with its names and call shapes, over `hardfs/session-store`.
@@ -36,22 +36,24 @@ export function loadSessionStore<E extends SessionEntry = SessionEntry>(
   options?: { skipCache?: boolean },
 ): Record<string, E>;
 export function loadSessionStore<E extends SessionEntry = SessionEntry>(storePath: string): Record<string, E> {
-  const store = storeForSyncRead<E>(storePath);
-  const result: Record<string, E> = {};
-  if (store === undefined) return result;
-  const view = store.loadAllSync();
-  for (const key of Object.keys(view)) result[key] = copyOut(view[key] as E, key);
-  return result;
+  return syncRead<E, Record<string, E>>(storePath, (store) => {
+    const result: Record<string, E> = {};
+    if (store === undefined) return result;
+    const view = store.loadAllSync();
+    for (const key of Object.keys(view)) result[key] = copyOut(view[key] as E, key);
+    return result;
+  });
 }
 
 /** `updatedAt` of one session, or undefined when it is absent (or has none). */
 export function readSessionUpdatedAt(params: { storePath: string; sessionKey: string }): number | undefined {
-  const store = storeForSyncRead(params.storePath);
-  if (store === undefined) return undefined;
-  const key = normalizeKey(params.sessionKey);
-  const entry = store.getSync !== undefined ? store.getSync(key) : store.loadAllSync()[key];
-  const updatedAt = entry === undefined ? undefined : copyOut(entry, key).updatedAt;
-  return typeof updatedAt === 'number' ? updatedAt : undefined;
+  return syncRead(params.storePath, (store) => {
+    if (store === undefined) return undefined;
+    const key = normalizeKey(params.sessionKey);
+    const entry = store.getSync(key);
+    const updatedAt = entry === undefined ? undefined : copyOut(entry, key).updatedAt;
+    return typeof updatedAt === 'number' ? updatedAt : undefined;
+  });
 }
 
 /** loadSessionStore for async callers: the same result, without needing synchronous reads. */
@@ -87,7 +89,7 @@ async function afterWrite<E extends SessionEntry>(
 ): Promise<void> {
   if (options.skipMaintenance === true) return;
   const config = resolveMaintenance(compatConfig().maintenance, options.maintenanceOverride);
-  await runSessionMaintenance(store, config, options, activeKey);
+  await runSessionMaintenance(store, config, options, activeKey, lockCall(options));
 }
 
 function activeKeyOf(options: SaveSessionStoreOptions): string | undefined {
@@ -107,7 +109,6 @@ export async function saveSessionStore<E extends SessionEntry = SessionEntry>(
   if ((record as unknown) === null || typeof record !== 'object' || Array.isArray(record)) {
     throw new TypeError('saveSessionStore needs a record of session entries');
   }
-  const store = await storeForWrite<E>(storePath, options);
   const normalize = compatConfig().normalizeEntry;
   const wanted = new Map<string, E>();
   for (const [rawKey, entry] of Object.entries(record)) {
@@ -115,11 +116,13 @@ export async function saveSessionStore<E extends SessionEntry = SessionEntry>(
     const key = normalizeKey(rawKey);
     wanted.set(key, normalize === undefined ? entry : (normalize(entry, key) as E));
   }
-  await store.updateMany((current) => {
-    for (const key of Object.keys(current)) if (!wanted.has(key)) Reflect.deleteProperty(current, key);
-    for (const [key, entry] of wanted) current[key] = entry;
+  await withStoreForWrite(storePath, async (store: SessionStore<E>) => {
+    await store.updateMany((current) => {
+      for (const key of Object.keys(current)) if (!wanted.has(key)) Reflect.deleteProperty(current, key);
+      for (const [key, entry] of wanted) current[key] = entry;
+    }, lockCall(options));
+    await afterWrite(store, options, activeKeyOf(options));
   });
-  await afterWrite(store, options, activeKeyOf(options));
 }
 
 /**
@@ -133,16 +136,17 @@ export async function updateSessionStore<R, E extends SessionEntry = SessionEntr
   options: SaveSessionStoreOptions = {},
 ): Promise<R> {
   if (typeof mutator !== 'function') throw new TypeError('mutator must be a function');
-  const store = await storeForWrite<E>(storePath, options);
   const { transformOnLoad, normalizeEntry } = compatConfig();
-  const result = await store.updateMany(async (current) => {
-    const hooked = hookedRecord(current, transformOnLoad, normalizeEntry, normalizeKey);
-    const value = await mutator(hooked.record);
-    hooked.finish();
-    return value;
+  return withStoreForWrite<E, R>(storePath, async (store) => {
+    const result = await store.updateMany(async (current) => {
+      const hooked = hookedRecord(current, transformOnLoad, normalizeEntry, normalizeKey);
+      const value = await mutator(hooked.record);
+      hooked.finish();
+      return value;
+    }, lockCall(options));
+    await afterWrite(store, options, activeKeyOf(options));
+    return result;
   });
-  await afterWrite(store, options, activeKeyOf(options));
-  return result;
 }
 
 /**
@@ -159,25 +163,30 @@ export async function updateSessionStoreEntry<E extends SessionEntry = SessionEn
 ): Promise<E | null> {
   const { storePath, sessionKey, update, ...options } = params;
   if (typeof update !== 'function') throw new TypeError('update must be a function');
-  const store = await storeForWrite<E>(storePath, options);
   const key = normalizeKey(sessionKey);
   const { mergeEntry, normalizeEntry } = compatConfig();
   let kept: E | undefined;
-  const stored = await store.update(key, async (current) => {
-    kept = undefined;
-    if (current === undefined) return undefined;
-    const existing = copyOut(current, key);
-    const patch = await update(existing);
-    if (patch === null || patch === undefined) {
-      kept = existing;
-      return current;
-    }
-    const merged = (mergeEntry === undefined ? mergeSessionEntryPatch(existing, patch) : mergeEntry(existing, patch)) as E;
-    return (normalizeEntry === undefined ? merged : normalizeEntry(merged, key)) as E;
+  return withStoreForWrite(storePath, async (store: SessionStore<E>) => {
+    const stored = await store.update(
+      key,
+      async (current) => {
+        kept = undefined;
+        if (current === undefined) return undefined;
+        const existing = copyOut(current, key);
+        const patch = await update(existing);
+        if (patch === null || patch === undefined) {
+          kept = existing;
+          return current;
+        }
+        const merged = (mergeEntry === undefined ? mergeSessionEntryPatch(existing, patch) : mergeEntry(existing, patch)) as E;
+        return (normalizeEntry === undefined ? merged : normalizeEntry(merged, key)) as E;
+      },
+      lockCall(options),
+    );
+    if (stored === undefined) return null;
+    await afterWrite(store, { ...options, activeSessionKey: key }, key);
+    return kept ?? structuredClone(stored);
   });
-  if (stored === undefined) return null;
-  await afterWrite(store, { ...options, activeSessionKey: key }, key);
-  return kept ?? structuredClone(stored);
 }
 
 /** The gateway's own store-key normalization (trim, lower-case), as the store applies it. */

@@ -1,4 +1,5 @@
 import type { SessionEntry } from '../entry-record.js';
+import type { LockCallOptions } from '../../store/index.js';
 import { planRetention, prune, type PrunableStore, type RetentionArchiveOptions } from '../../store/retention.js';
 
 /**
@@ -86,6 +87,7 @@ export async function runSessionMaintenance<E extends SessionEntry>(
   config: SessionMaintenanceConfig,
   options: SaveSessionStoreOptions,
   activeKey: string | undefined,
+  lock: LockCallOptions = {},
 ): Promise<void> {
   if (config.mode === 'warn') {
     const view = await store.loadAll();
@@ -124,6 +126,7 @@ export async function runSessionMaintenance<E extends SessionEntry>(
     olderThan: config.pruneAfterMs,
     maxEntries: config.maxEntries,
     protect: activeKey === undefined ? [] : [activeKey],
+    lock,
     ...(config.archive === undefined ? {} : { archive: config.archive }),
   });
   const applied: SessionMaintenanceApplyReport = {

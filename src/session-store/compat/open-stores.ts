@@ -1,5 +1,6 @@
 import { dirname, resolve } from 'node:path';
-import { ensureRealDir, errnoCode, openDir } from '../../index.js';
+import { ensureRealDir, errnoCode, isHardfsError, openDir } from '../../index.js';
+import type { LockCallOptions } from '../../store/index.js';
 import * as sessionStoreApi from '../index.js';
 import type { SessionEntry } from '../entry-record.js';
 import type { SessionStoreOptions } from '../options.js';
@@ -8,12 +9,12 @@ import type { SessionStore } from '../session-store.js';
 import { compatConfig } from './config.js';
 
 /**
- * The stores the compat functions opened, one per store path and lock-option pair: a call that
- * passes its own `timeoutMs` / `staleMs` gets a store with exactly those, never the options of
- * whichever call came first for the path.
+ * The stores the compat functions opened, one per store path for the life of the process (or
+ * until closeSessionStores). Lock options are not part of a store: each call passes its own
+ * `timeoutMs` / `staleMs` to the commit, so no call inherits another's.
  */
 const opened = new Map<string, Promise<SessionStore>>();
-/** The first store opened for each path, resolved: what synchronous reads use. */
+/** The same stores, resolved: what synchronous reads use. */
 const readable = new Map<string, SessionStore>();
 
 export interface LockOptions {
@@ -21,38 +22,62 @@ export interface LockOptions {
   staleMs?: number | undefined;
 }
 
-function storeOptions(lock: LockOptions): SessionStoreOptions {
-  // `sync: true` fills the cache at open, so the synchronous reads that follow need no async
-  // read first (stores without synchronous reads ignore it).
-  const options = { ...compatConfig().storeOptions, sync: true } as SessionStoreOptions;
-  if (lock.timeoutMs !== undefined) options.lockTimeoutMs = lock.timeoutMs;
-  if (lock.staleMs !== undefined) options.lockStaleMs = lock.staleMs;
-  return options;
+/** The lock options of one call, as the store takes them. */
+export function lockCall(lock: LockOptions): LockCallOptions {
+  const call: LockCallOptions = {};
+  if (lock.timeoutMs !== undefined) call.timeoutMs = lock.timeoutMs;
+  if (lock.staleMs !== undefined) call.staleMs = lock.staleMs;
+  return call;
 }
 
-/**
- * The store for a write, creating its parent directories first (0o700, each created one opened
- * without following symlinks: `ensureRealDir`, below the configured root when there is one), as
- * the gateway's first write for a new agent expects.
- */
-export async function storeForWrite<E extends SessionEntry>(storePath: string, lock: LockOptions): Promise<SessionStore<E>> {
-  const path = resolve(storePath);
-  const options = storeOptions(lock);
-  const id = `${path}\0${options.lockTimeoutMs ?? ''}\0${options.lockStaleMs ?? ''}`;
-  let store = opened.get(id);
+function storeOptions(): SessionStoreOptions {
+  // `sync: true` fills the cache at open, so the synchronous reads that follow need no async read first.
+  return { ...compatConfig().storeOptions, sync: true } as SessionStoreOptions;
+}
+
+function openFor(path: string): Promise<SessionStore> {
+  let store = opened.get(path);
   if (store === undefined) {
     store = (async () => {
       const { root } = compatConfig();
+      // The first write for a new agent: its directories are created (0o700, each created one
+      // opened without following symlinks; below the configured root when there is one).
       await ensureRealDir(dirname(path), root === undefined ? { mode: 0o700 } : { mode: 0o700, root });
-      const open = await sessionStoreApi.openSessionStore(path, options);
-      if (!readable.has(path)) readable.set(path, open);
+      const open = await sessionStoreApi.openSessionStore(path, storeOptions());
+      readable.set(path, open);
       return open;
     })();
-    opened.set(id, store);
+    opened.set(path, store);
     // A failed open must not poison the path for later calls.
-    store.catch(() => opened.delete(id));
+    store.catch(() => {
+      if (opened.get(path) === store) opened.delete(path);
+    });
   }
-  return (await store) as unknown as SessionStore<E>;
+  return store;
+}
+
+function forget(path: string, store: SessionStore): void {
+  if (readable.get(path) === store) {
+    readable.delete(path);
+    opened.delete(path);
+  }
+}
+
+/**
+ * Runs `use` on the path's store for a write, creating the store (and its parent directories)
+ * if needed. A store that closed itself because its directory was removed or replaced (ECLOSED)
+ * is dropped and `use` runs once more on a freshly opened one.
+ */
+export async function withStoreForWrite<E extends SessionEntry, T>(storePath: string, use: (store: SessionStore<E>) => Promise<T>): Promise<T> {
+  const path = resolve(storePath);
+  const store = await openFor(path);
+  try {
+    return await use(store as unknown as SessionStore<E>);
+  } catch (error) {
+    if (!isHardfsError(error, 'ECLOSED')) throw error;
+    forget(path, store);
+    return use((await openFor(path)) as unknown as SessionStore<E>);
+  }
 }
 
 /** The store for an async read, or undefined when there is none: a read creates nothing. */
@@ -74,46 +99,48 @@ export async function storeForRead<E extends SessionEntry>(storePath: string): P
   } finally {
     await parent.close();
   }
-  return storeForWrite<E>(path, {});
-}
-
-interface SyncReads<E> {
-  loadAllSync(options?: { copy?: boolean }): Readonly<Record<string, E>>;
-  getSync?(key: string): E | undefined;
+  return (await openFor(path)) as unknown as SessionStore<E>;
 }
 
 type OpenSync = (storePath: string, options?: SessionStoreOptions & { create?: boolean }) => SessionStore | undefined;
 
-function hasSyncReads<E>(store: unknown): store is SyncReads<E> {
-  return typeof (store as Partial<SyncReads<E>>).loadAllSync === 'function';
-}
-
 export class SyncReadUnavailableError extends Error {
   readonly code = 'ERR_HARDFS_SYNC_READ_UNAVAILABLE';
   constructor(path: string) {
-    super(`synchronous session store reads need openSessionStoreSync and loadAllSync from hardfs/session-store: ${path}`);
+    super(
+      `a synchronous read of a store not opened in this process needs openSessionStoreSync from hardfs/session-store (open it first: any compat write, read or migrateSessionStoreToDirectory): ${path}`,
+    );
     this.name = 'SyncReadUnavailableError';
   }
 }
 
 /**
- * The store for a synchronous read: one already opened in this process, else one opened
- * synchronously without creating anything (undefined when the store does not exist).
+ * The store for a synchronous read: the one opened in this process, else one opened
+ * synchronously without creating anything (undefined when the store does not exist), where
+ * hardfs/session-store offers a synchronous open.
  */
-export function storeForSyncRead<E extends SessionEntry>(storePath: string): SyncReads<E> | undefined {
+export function storeForSyncRead<E extends SessionEntry>(storePath: string): SessionStore<E> | undefined {
   const path = resolve(storePath);
-  let store: unknown = readable.get(path);
-  if (store === undefined) {
-    const openSync = (sessionStoreApi as Record<string, unknown>)['openSessionStoreSync'] as OpenSync | undefined;
-    if (typeof openSync !== 'function') throw new SyncReadUnavailableError(path);
-    const open = openSync(path, { ...storeOptions({}), create: false });
-    if (open === undefined) return undefined;
-    readable.set(path, open);
-    opened.set(`${path}\0${storeOptions({}).lockTimeoutMs ?? ''}\0${storeOptions({}).lockStaleMs ?? ''}`, Promise.resolve(open));
-    store = open;
+  const known = readable.get(path);
+  if (known !== undefined) return known as unknown as SessionStore<E>;
+  const openSync = (sessionStoreApi as Record<string, unknown>)['openSessionStoreSync'] as OpenSync | undefined;
+  if (typeof openSync !== 'function') throw new SyncReadUnavailableError(path);
+  const open = openSync(path, { ...storeOptions(), create: false });
+  if (open === undefined) return undefined;
+  readable.set(path, open);
+  opened.set(path, Promise.resolve(open));
+  return open as unknown as SessionStore<E>;
+}
+
+/** Runs a synchronous read; a store that closed itself (ECLOSED) is forgotten, then the error is the caller's. */
+export function syncRead<E extends SessionEntry, T>(storePath: string, use: (store: SessionStore<E> | undefined) => T): T {
+  const store = storeForSyncRead<E>(storePath);
+  try {
+    return use(store);
+  } catch (error) {
+    if (store !== undefined && isHardfsError(error, 'ECLOSED')) forget(resolve(storePath), store as unknown as SessionStore);
+    throw error;
   }
-  if (!hasSyncReads<E>(store)) throw new SyncReadUnavailableError(path);
-  return store;
 }
 
 /** Closes every store the compat functions opened (for shutdown and tests). */
