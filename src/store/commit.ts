@@ -298,7 +298,13 @@ export class CommitLayer {
    * its files' locks: a live writer holds them until the commit is whole, a dead one's are
    * taken over once stale) and rolls it forward. Resolves to the files it named.
    */
-  async settle(id: string, call: LockCallOptions & { deadline: number }, named?: readonly string[]): Promise<string[]> {
+  async settle(
+    id: string,
+    call: LockCallOptions & { deadline: number },
+    named?: readonly string[],
+    /** Files whose locks the caller holds already (file locks are not reentrant). */
+    held: readonly string[] = [],
+  ): Promise<string[]> {
     const intent = await this.#readIntent(id);
     const names = intent?.map((file) => file.file) ?? [...(named ?? [])];
     if (this.#options.writer === 'exclusive') {
@@ -320,7 +326,7 @@ export class CommitLayer {
     }
     // Done already when no intent is left and none of its files is locked: the common case.
     if (intent === undefined && !(await this.#anyLocked(names))) return names;
-    await this.withKeyLocks(names, async () => {
+    await this.withKeyLocks(names.filter((name) => !held.includes(name)), async () => {
       const still = await this.#readIntent(id);
       if (still !== undefined) {
         this.#options.logger.warn('hardfs store: completing a multi-key commit left by a writer that stopped', {

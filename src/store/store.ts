@@ -165,7 +165,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     const fileName = entryFileName(normalized);
     return this.#write([normalized], call, (deadline) =>
       this.#commit.withKeyLocks([fileName], async () => {
-        const current = await this.#readWhole(fileName);
+        const current = await this.#readWhole(fileName, [fileName]);
         const currentEntry = current?.record.entry === undefined ? undefined : this.#transform(current.record.entry, normalized);
         // Before the mutator: it may change the entry in place and return undefined.
         const beforeJson = currentEntry === undefined ? undefined : serializeEntry(currentEntry, this.#options.maxEntryDepth);
@@ -251,7 +251,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
         const loaded = new Map<string, LoadedRecord<E> | undefined>();
         const current = new Map<string, CurrentEntry<E> | undefined>();
         for (const [index, key] of normalized.entries()) {
-          const record = await this.#readWhole(fileNames[index] as string);
+          const record = await this.#readWhole(fileNames[index] as string, fileNames);
           loaded.set(key, record);
           const stored = record?.record;
           current.set(key, stored?.entry === undefined ? undefined : { entry: this.#transform(stored.entry, key), rev: stored.rev });
@@ -366,6 +366,13 @@ export class Store<E extends StoreEntry = StoreEntry> {
   /** A shared writer refuses to write while an exclusive writer owns the store. */
   async #assertWritable(): Promise<void> {
     if (this.#options.writer === 'exclusive') return;
+    // One stat on the common path; the owner record is read only when there is one.
+    try {
+      await this.#locks.stat(WRITER_LOCK);
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT') return;
+      throw error;
+    }
     let bytes: Buffer;
     try {
       bytes = await this.#locks.readFile(WRITER_LOCK, { maxBytes: 64 * 1024 });
@@ -398,12 +405,14 @@ export class Store<E extends StoreEntry = StoreEntry> {
    * An entry file read whole: if a multi-key commit under way wrote it, wait for that commit
    * (or complete it) and read again, so that no reader sees part of one.
    */
-  async #readWhole(fileName: string): Promise<LoadedRecord<E> | undefined> {
+  async #readWhole(fileName: string, held: readonly string[] = []): Promise<LoadedRecord<E> | undefined> {
     for (let attempt = 0; attempt < 8; attempt += 1) {
       const loaded = await this.#files.read<E>(fileName);
       const txn = loaded?.record.txn;
       if (txn === undefined || !(await this.#intentExists(txn))) return loaded;
-      await this.#commit.settle(txn, { deadline: Date.now() + this.#options.lockTimeoutMs });
+      // Under these files' locks, the commit that wrote it can only be one whose writer stopped
+      // (and whose stale lock was taken over): complete it without taking this lock again.
+      await this.#commit.settle(txn, { deadline: Date.now() + this.#options.lockTimeoutMs }, undefined, held);
     }
     return this.#files.read<E>(fileName);
   }
@@ -476,7 +485,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
   async #commitIfUnchanged(planned: Array<PlannedWrite & { expectedJson: string | undefined; expectedRev: number }>): Promise<boolean> {
     const writes: PlannedWrite[] = [];
     for (const write of planned) {
-      const now = await this.#readWhole(write.fileName);
+      const now = await this.#readWhole(write.fileName, planned.map((p) => p.fileName));
       // rev alone is not enough: a key deleted and re-created meanwhile starts again at rev 1.
       // The view holds transformed entries: compare what the file holds, transformed alike.
       const nowEntry = now?.record.entry === undefined ? undefined : this.#transform(now.record.entry, write.key);
