@@ -3,7 +3,13 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSessionStore, readSessionUpdatedAt, SyncReadUnavailableError } from '../../src/session-store/compat/index.js';
+import {
+  clearSessionStoreCacheForTest,
+  loadSessionStore,
+  readSessionUpdatedAt,
+  saveSessionStore,
+  SyncReadUnavailableError,
+} from '../../src/session-store/compat/index.js';
 import { caught } from '../support/tmp.js';
 import { SYNC_OPEN, useCompatFixtures } from './support.js';
 
@@ -24,5 +30,15 @@ describe('synchronous reads', () => {
     expect(error.code).toBe('ERR_HARDFS_SYNC_READ_UNAVAILABLE');
     expect(error.message).toContain('openSessionStoreSync');
     expect(readdirSync(dir)).toEqual([]);
+  });
+
+  it.runIf(!SYNC_OPEN)('clearSessionStoreCacheForTest forgets every store at once: the next synchronous read needs the store opened again', async () => {
+    const storePath = join(await caseDir('sync'), 'sessions.json');
+    await saveSessionStore(storePath, { a: { updatedAt: 1 } }, { skipMaintenance: true });
+    expect(Object.keys(loadSessionStore(storePath))).toEqual(['a']);
+    clearSessionStoreCacheForTest();
+    expect((await caught(() => loadSessionStore(storePath))).code).toBe('ERR_HARDFS_SYNC_READ_UNAVAILABLE');
+    await saveSessionStore(storePath, { b: { updatedAt: 2 } }, { skipMaintenance: true });
+    expect(Object.keys(loadSessionStore(storePath))).toEqual(['b']);
   });
 });
