@@ -8,6 +8,8 @@ import {
 export type SessionStoreLogger = StoreLogger;
 
 export interface SessionStoreOptions extends StoreOptions {
+  /** Fill the cache at open, for synchronous reads from the first call (see hardfs/store's openStore). */
+  sync?: boolean;
   /** Key normalization; default trims and lower-cases, as the legacy store did. */
   normalizeKey?: (key: string) => string;
   /** Migrate a legacy `sessions.json` found beside the directory when the store opens. Default true. */
