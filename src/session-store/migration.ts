@@ -251,7 +251,9 @@ async function stageAndRename(
   const staging = await parent.openSubdir(layout.stagingName, { create: true, mode: 0o700 });
   try {
     let done = 0;
-    for (const [key, entry] of plan.entries) {
+    for (const [key, legacy] of plan.entries) {
+      // The write hook runs on every write, this one included (the merge's commit runs it too).
+      const entry = options.normalizeEntry === undefined ? legacy : (options.normalizeEntry(legacy, key) as SessionEntry);
       const text = serializeRecord(key, 1, serializeEntry(entry, options.maxEntryDepth));
       // Every file is fsynced; the staging directory is fsynced once below, before the rename
       // that publishes it.

@@ -101,6 +101,19 @@ describe('a fresh migration', () => {
   });
 });
 
+describe('the normalizeEntry write hook', () => {
+  it('runs on every migrated entry, fresh (staged) or merged (through the commit layer)', async () => {
+    const hook = (entry: Record<string, unknown>) => ({ ...entry, hooked: true });
+    const fresh = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
+    await migrate(fresh.path, { normalizeEntry: hook });
+    expect(recordIn(fresh.dir, 'a').entry).toEqual({ updatedAt: 1, hooked: true });
+    const merged = await legacyIn(JSON.stringify({ b: { updatedAt: 2 } }));
+    mkdirSync(merged.dir, { mode: 0o700 });
+    expect(await migrate(merged.path, { normalizeEntry: hook })).toMatchObject({ mode: 'merge', entries: 1 });
+    expect(recordIn(merged.dir, 'b').entry).toEqual({ updatedAt: 2, hooked: true });
+  });
+});
+
 describe('case variants of one key', () => {
   it('merge keeping the newest updatedAt; losers are reported', async () => {
     const { path } = await legacyIn(
