@@ -22,12 +22,21 @@ export interface CommandSpec<F extends string> {
   positionals: readonly string[];
   /** How many of them are required. */
   required: number;
+  /** Options that take a value (`--name value` or `--name=value`); `multiple` ones may repeat. */
+  values?: readonly ValueOption[];
+}
+
+export interface ValueOption {
+  name: string;
+  multiple?: boolean;
 }
 
 export interface ParsedCommand<F extends string> {
   help: boolean;
   flags: Record<F, boolean>;
   positionals: string[];
+  /** Values of the value options given, each as a list (one element unless `multiple`). */
+  values: Record<string, string[]>;
 }
 
 /**
@@ -35,13 +44,22 @@ export interface ParsedCommand<F extends string> {
  * wins over missing arguments, so `hardfs audit --help` works without a directory.
  */
 export function parseCommandArgs<F extends string>(spec: CommandSpec<F>, argv: readonly string[]): ParsedCommand<F> {
-  const options: Record<string, { type: 'boolean'; short?: string }> = { help: { type: 'boolean', short: 'h' } };
+  const options: Record<string, { type: 'boolean' | 'string'; short?: string; multiple?: boolean }> = {
+    help: { type: 'boolean', short: 'h' },
+  };
   for (const flag of spec.flags) options[flag] = { type: 'boolean' };
+  for (const value of spec.values ?? []) options[value.name] = { type: 'string', multiple: value.multiple === true };
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, strict: true, allowPositionals: true });
   } catch (error) {
-    throw new UsageError(spec.command, describeParseError(error, ['help', ...spec.flags]));
+    throw new UsageError(spec.command, describeParseError(error, ['help', ...spec.flags, ...(spec.values ?? []).map((value) => value.name)]));
+  }
+  const values: Record<string, string[]> = {};
+  for (const option of spec.values ?? []) {
+    const given = parsed.values[option.name];
+    if (typeof given === 'string') values[option.name] = [given];
+    else if (Array.isArray(given)) values[option.name] = given.filter((item): item is string => typeof item === 'string');
   }
   const flags = {} as Record<F, boolean>;
   for (const flag of spec.flags) flags[flag] = parsed.values[flag] === true;
@@ -55,7 +73,7 @@ export function parseCommandArgs<F extends string>(spec: CommandSpec<F>, argv: r
       throw new UsageError(spec.command, `unexpected argument '${printable(positionals[spec.positionals.length] ?? '')}'`);
     }
   }
-  return { help, flags, positionals };
+  return { help, flags, positionals, values };
 }
 
 function describeParseError(error: unknown, known: readonly string[]): string {
@@ -67,9 +85,21 @@ function describeParseError(error: unknown, known: readonly string[]): string {
     return `unknown option '${printable(option)}'${suggestion === undefined ? '' : ` (did you mean --${suggestion}?)`}`;
   }
   if (code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE' && option !== undefined) {
-    return `option '${printable(option.split(' ')[0] ?? option)}' does not take a value`;
+    const name = option.split(' ')[0] ?? option;
+    return message.includes('argument missing')
+      ? `option '${printable(name)}' needs a value`
+      : `option '${printable(name)}' does not take a value`;
   }
   return printable(message.split('\n')[0] ?? message);
+}
+
+/** A non-negative integer option value, or a UsageError naming the option. */
+export function integerOption(command: string, name: string, value: string | undefined, min = 0): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value) || Number(value) < min || !Number.isSafeInteger(Number(value))) {
+    throw new UsageError(command, `--${name} takes an integer of at least ${min}, got '${printable(value)}'`);
+  }
+  return Number(value);
 }
 
 /** The known word closest to `word` (edit distance at most 2), for "did you mean" hints. */

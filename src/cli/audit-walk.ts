@@ -6,22 +6,29 @@ import { LOCKS_DIR, QUARANTINE_DIR, STAGING_SUFFIX, STAMP_FILE, isEntryFileName 
 import { fixDirectoryMode, fixFileMode, removeStaleTemp, type FixOutcome } from './audit-fix.js';
 import { ENTRY_MAX_BYTES, checkEntryFile } from './entry-file.js';
 import type { Finding, FindingKind, Severity } from './findings.js';
-import { classifyLockFile, classifyTempFile } from './leftovers.js';
+import { classifyLockFile, classifyMigrationLock, classifyMigrationLockName, classifyTempFile } from './leftovers.js';
+import type { PathMatcher } from './glob.js';
 import { currentUid, modeProblem, ownerProblem } from './modes.js';
 import { errorLine } from './output.js';
 import { REPORTING_POLICY } from './policy.js';
 
 export interface AuditOptions {
   fix: boolean;
+  /** With fix: judge and say what would be fixed, change nothing. */
+  dryRun?: boolean;
   now?: number;
   /** Deeper directories are reported (too-deep), not descended. Default 256. */
   maxDepth?: number;
+  /** Paths (relative to the root) neither checked nor descended. */
+  exclude?: PathMatcher;
 }
 
 export interface AuditReport {
   root: string;
   /** Entries looked at, the root included. */
   checked: number;
+  /** Entries skipped by --exclude (an excluded directory counts once). */
+  excluded: number;
   findings: Finding[];
 }
 
@@ -30,6 +37,10 @@ const PEEK_MAX_BYTES = 1024 * 1024;
 
 interface Walk {
   fix: boolean;
+  /** Whether fixes are applied (--fix without --dry-run). */
+  apply: boolean;
+  exclude: PathMatcher;
+  excluded: number;
   now: number;
   maxDepth: number;
   uid: number | undefined;
@@ -45,6 +56,8 @@ interface Place {
 
 /** Where a file sits, which decides the store-specific checks. */
 interface Surroundings {
+  /** Names in the same directory. */
+  siblings: ReadonlySet<string>;
   storeDir: boolean;
   locksDir: boolean;
   quarantineDir: boolean;
@@ -59,6 +72,9 @@ interface Surroundings {
 export async function auditTree(root: SafeDir, options: AuditOptions): Promise<AuditReport> {
   const walk: Walk = {
     fix: options.fix,
+    apply: options.fix && options.dryRun !== true,
+    exclude: options.exclude ?? (() => false),
+    excluded: 0,
     now: options.now ?? Date.now(),
     maxDepth: options.maxDepth ?? 256,
     uid: currentUid(),
@@ -68,7 +84,7 @@ export async function auditTree(root: SafeDir, options: AuditOptions): Promise<A
   walk.checked += 1;
   await checkDirectorySelf(walk, { dir: root, relative: '.' }, root.path, await root.statSelf());
   await walkDirectory(walk, { dir: root, relative: '.' }, undefined, 0);
-  return { root: root.path, checked: walk.checked, findings: walk.findings };
+  return { root: root.path, checked: walk.checked, excluded: walk.excluded, findings: walk.findings };
 }
 
 function record(
@@ -84,9 +100,10 @@ function record(
     kind: found.kind,
     severity: found.severity ?? 'problem',
     detail: found.detail,
-    fixable: fix !== undefined,
+    fixable: fix?.fixable ?? false,
     fixed: fix?.fixed ?? false,
-    action: fix?.action ?? null,
+    // What --fix did (or, with --dry-run, would do); without --fix nothing was attempted.
+    action: walk.fix ? (fix?.action ?? null) : null,
   });
 }
 
@@ -109,14 +126,19 @@ async function walkDirectory(walk: Walk, place: Place, siblings: ReadonlySet<str
   const names = new Set(entries.map((entry) => entry.name));
   const ownName = basename(place.dir.path);
   const around: Surroundings = {
+    siblings: names,
     storeDir: looksLikeStoreDir(ownName, siblings, names),
     locksDir: ownName === LOCKS_DIR,
     quarantineDir: ownName === QUARANTINE_DIR,
   };
   for (const entry of entries) {
-    walk.checked += 1;
     const path = join(place.dir.path, entry.name);
     const relative = childRelative(place.relative, entry.name);
+    if (walk.exclude(relative)) {
+      walk.excluded += 1;
+      continue;
+    }
+    walk.checked += 1;
     let stats: Stats;
     try {
       stats = await place.dir.stat(entry.name);
@@ -165,9 +187,12 @@ async function auditSubdirectory(walk: Walk, place: Place, name: string, sibling
     const childPlace = { dir: child, relative };
     await checkDirectorySelf(walk, childPlace, path, await child.statSelf());
     if (name.endsWith(STAGING_SUFFIX)) {
+      const store = `${name.slice(0, -STAGING_SUFFIX.length)}.json`;
       record(walk, path, relative, {
         kind: 'migration-leftover',
-        detail: 'staging directory of an interrupted migration (the next open or migrate of the store discards it)',
+        detail:
+          `staging directory of an interrupted migration: the next open of the store, or 'hardfs sessions migrate ${store}', ` +
+          'discards it and finishes the migration; do not copy anything out of it',
       });
     }
     if (depth + 1 >= walk.maxDepth) {
@@ -185,7 +210,7 @@ async function checkDirectorySelf(walk: Walk, place: Place, path: string, stats:
   if (owner) record(walk, path, place.relative, owner);
   const mode = modeProblem(stats, true);
   if (mode) {
-    record(walk, path, place.relative, mode, walk.fix ? await fixDirectoryMode(place.dir, stats, walk.uid) : undefined);
+    record(walk, path, place.relative, mode, await fixDirectoryMode(place.dir, stats, walk.uid, { apply: walk.apply }));
   }
 }
 
@@ -196,7 +221,7 @@ async function auditFile(walk: Walk, place: Place, name: string, stats: Stats, a
   if (owner) record(walk, path, relative, owner);
   const mode = modeProblem(stats, false);
   if (mode) {
-    record(walk, path, relative, mode, walk.fix ? await fixFileMode(place.dir, name, stats, walk.uid) : undefined);
+    record(walk, path, relative, mode, await fixFileMode(place.dir, name, stats, walk.uid, { apply: walk.apply }));
   }
   if (stats.nlink > 1) {
     record(walk, path, relative, {
@@ -206,8 +231,12 @@ async function auditFile(walk: Walk, place: Place, name: string, stats: Stats, a
   }
   if (isTempFileName(name)) {
     const temp = classifyTempFile(stats, walk.now);
-    const fixable = temp.kind === 'stale-temp' && walk.fix;
-    record(walk, path, relative, temp, fixable ? await removeStaleTemp(place.dir, name, stats) : undefined);
+    record(walk, path, relative, temp, temp.kind === 'stale-temp' ? await removeStaleTemp(place.dir, name, stats, { apply: walk.apply }) : undefined);
+    return;
+  }
+  const migrationLock = classifyMigrationLockName(name);
+  if (migrationLock !== undefined && !around.locksDir && besideAStore(name, migrationLock, around.siblings)) {
+    record(walk, path, relative, await classifyMigrationLock(place.dir, name, stats, walk.now, migrationLock));
     return;
   }
   if (around.locksDir && name.endsWith('.lock')) {
@@ -241,11 +270,21 @@ async function auditEntryFile(walk: Walk, place: Place, name: string, storeDir: 
     return;
   }
   const check = checkEntryFile(bytes, name);
-  if (check.status === 'ok' || (!storeDir && !check.recordShaped)) return;
+  if (check.status === 'ok' || check.status === 'tombstone' || (!storeDir && !check.recordShaped)) return;
   record(walk, path, relative, {
     kind: check.status === 'mismatch' ? 'name-mismatch' : 'corrupt-entry',
     detail: check.detail,
   });
+}
+
+/** A migration or legacy writer lock names a store that is (or was) there. */
+function besideAStore(name: string, which: 'migration' | 'legacy-writer', siblings: ReadonlySet<string>): boolean {
+  if (which === 'migration') return true; // `.<stem>.migrate.lock` is hardfs's own name
+  const legacy = name.slice(0, -'.lock'.length);
+  const stem = legacy.slice(0, -'.json'.length);
+  if (siblings.has(legacy) || siblings.has(`${stem}.d`) || siblings.has(`${stem}${STAGING_SUFFIX}`)) return true;
+  for (const sibling of siblings) if (sibling.startsWith(`${legacy}.bak.`)) return true;
+  return false;
 }
 
 /**

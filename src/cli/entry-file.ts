@@ -21,7 +21,14 @@ export interface EntryFileBad {
   recordShaped: boolean;
 }
 
-export type EntryFileCheck = EntryFileOk | EntryFileBad;
+/** What a multi-key commit that deletes a key leaves if it is cut short: it reads as "no entry". */
+export interface EntryFileTombstone {
+  status: 'tombstone';
+  key: string;
+  rev: number;
+}
+
+export type EntryFileCheck = EntryFileOk | EntryFileBad | EntryFileTombstone;
 
 /** A JSON object (parseJsonSafe gives them null prototypes), not an array or null. */
 export function isJsonObject(value: unknown): value is Record<string, unknown> {
@@ -53,6 +60,15 @@ export function checkEntryFile(bytes: Buffer, fileName: string): EntryFileCheck 
   if (v !== 1) return corrupt(v === undefined ? 'record has no version' : `unsupported record version ${JSON.stringify(v)}`);
   if (typeof key !== 'string' || key.length === 0) return corrupt('record has no key');
   if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) return corrupt('record has no valid rev');
+  if (parsed['deleted'] === true && !('entry' in parsed)) {
+    let expectedName: string | undefined;
+    try {
+      expectedName = entryFileName(key);
+    } catch {
+      expectedName = undefined;
+    }
+    if (expectedName === fileName && typeof parsed['txn'] === 'string') return { status: 'tombstone', key, rev };
+  }
   if (!isJsonObject(entry)) return corrupt('record has no entry object');
   if (isBlockedObjectKey(key)) return corrupt(`key ${shortKey(key)} is a blocked object key`);
   let expected: string;

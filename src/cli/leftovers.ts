@@ -47,3 +47,63 @@ async function lockHolder(dir: SafeDir, name: string): Promise<string> {
     return ', owner record unreadable';
   }
 }
+
+export type MigrationLockKind = 'migration' | 'legacy-writer';
+
+/**
+ * Lock files a migration leaves beside a store when it is interrupted: its own
+ * (`.<stem>.migrate.lock`, a hardfs owner record) and the legacy writer's (`<stem>.json.lock`,
+ * the gateway's `{pid, createdAt}` record, which the migration takes too).
+ */
+export function classifyMigrationLockName(name: string): MigrationLockKind | undefined {
+  if (/^\..+\.migrate\.lock$/.test(name)) return 'migration';
+  if (/^[^.].*\.json\.lock$/.test(name)) return 'legacy-writer';
+  return undefined;
+}
+
+export async function classifyMigrationLock(
+  dir: SafeDir,
+  name: string,
+  stats: Stats,
+  now: number,
+  which: MigrationLockKind,
+): Promise<LeftoverFinding> {
+  const age = now - stats.mtimeMs;
+  const holder = which === 'migration' ? await lockHolder(dir, name) : await legacyHolder(dir, name);
+  const store = which === 'migration' ? `${name.slice(1, -'.migrate.lock'.length)}.json` : name.slice(0, -'.lock'.length);
+  if (which === 'migration') {
+    if (age >= STALE_AFTER_MS) {
+      return {
+        kind: 'stale-lock',
+        severity: 'problem',
+        detail:
+          `migration lock left by an interrupted migration, age ${formatAge(age)}${holder}: the next open of the store or ` +
+          `'hardfs sessions migrate ${store}' takes it over; remove it by hand only if no hardfs process runs`,
+      };
+    }
+    return { kind: 'lock', severity: 'note', detail: `migration lock held, age ${formatAge(age)}${holder}: a migration of ${store} is running` };
+  }
+  if (age >= STALE_AFTER_MS) {
+    return {
+      kind: 'stale-lock',
+      severity: 'problem',
+      detail:
+        `legacy writer lock, age ${formatAge(age)}${holder}: left by a crashed gateway or migration; the next migration ` +
+        `removes it once stale; remove it by hand only if nothing writes ${store}`,
+    };
+  }
+  return { kind: 'lock', severity: 'note', detail: `legacy writer lock held, age ${formatAge(age)}${holder}: something is writing ${store}` };
+}
+
+async function legacyHolder(dir: SafeDir, name: string): Promise<string> {
+  try {
+    const record = parseJsonSafe(await dir.readFile(name, { maxBytes: 4096 }), { maxBytes: 4096, maxDepth: 4 });
+    if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
+      const { pid } = record as Record<string, unknown>;
+      if (typeof pid === 'number') return `, holder pid ${pid}`;
+    }
+    return ', no valid owner record';
+  } catch {
+    return ', owner record unreadable';
+  }
+}

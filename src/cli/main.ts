@@ -3,6 +3,7 @@ import { runAudit } from './audit.js';
 import { EXIT_OK, EXIT_USAGE } from './exit-codes.js';
 import { mainHelp, sessionsHelp } from './help.js';
 import { errorLine, printable, writeErr, writeOut } from './output.js';
+import { runSessionsExport, runSessionsRollback } from './sessions-export.js';
 import { runSessionsInspect } from './sessions-inspect.js';
 import { runSessionsMigrate } from './sessions-migrate.js';
 import { runSessionsVerify } from './sessions-verify.js';
@@ -14,6 +15,8 @@ const SESSIONS: Readonly<Record<string, Handler>> = {
   migrate: runSessionsMigrate,
   inspect: runSessionsInspect,
   verify: runSessionsVerify,
+  export: runSessionsExport,
+  rollback: runSessionsRollback,
 };
 
 async function dispatch(argv: readonly string[]): Promise<number> {
@@ -26,6 +29,7 @@ async function dispatch(argv: readonly string[]): Promise<number> {
     case 'help':
       writeOut(mainHelp());
       return EXIT_OK;
+    case '-V':
     case '--version':
       writeOut(packageVersion());
       return EXIT_OK;
@@ -47,7 +51,7 @@ async function dispatchSessions(argv: readonly string[]): Promise<number> {
     writeOut(sessionsHelp());
     return EXIT_OK;
   }
-  if (sub === undefined) throw new UsageError('sessions', 'missing subcommand: migrate, inspect or verify');
+  if (sub === undefined) throw new UsageError('sessions', 'missing subcommand: migrate, inspect, verify, export or rollback');
   const handler = Object.hasOwn(SESSIONS, sub) ? SESSIONS[sub] : undefined;
   if (handler === undefined) {
     const suggestion = closest(sub, Object.keys(SESSIONS));

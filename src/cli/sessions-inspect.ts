@@ -1,4 +1,6 @@
-import { errnoCode, openDir, parseJsonSafe, type SafeDir } from '../index.js';
+import { HardfsError, errnoCode, openDir, parseJsonSafe, type SafeDir } from '../index.js';
+// Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
+import { readLegacyFile } from '../session-store/legacy-file.js';
 import { defaultNormalizeKey, entryFileName, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
 import { isoOrNull } from './age.js';
 import { parseCommandArgs } from './args.js';
@@ -123,7 +125,7 @@ async function listDirectory(dir: SafeDir): Promise<{ rows: Listed[]; problems: 
     const check = checkEntryFile(bytes, name);
     if (check.status === 'ok') {
       rows.push({ key: check.key, updatedAt: isoOrNull(check.updatedAt), size: bytes.length, rev: check.rev, file: name });
-    } else {
+    } else if (check.status !== 'tombstone') {
       problems.push({ file: name, detail: check.detail });
     }
   }
@@ -131,7 +133,15 @@ async function listDirectory(dir: SafeDir): Promise<{ rows: Listed[]; problems: 
 }
 
 async function readLegacy(parent: SafeDir, layout: StoreLayout): Promise<Record<string, unknown>> {
-  const bytes = await parent.readFile(layout.legacyName, { maxBytes: LEGACY_MAX_BYTES });
+  // As the migration reads it: a file another user made is not shown as this store's data.
+  const read = await readLegacyFile(parent, layout, LEGACY_MAX_BYTES);
+  if (read.kind === 'absent') {
+    throw Object.assign(new Error(`ENOENT: no such file: ${layout.storePath}`), { code: 'ENOENT', path: layout.storePath });
+  }
+  if (read.kind === 'left-alone') {
+    throw new HardfsError('EINSECURE', `legacy store ${read.leftAlone.reason}: not shown (the store never reads it)`, { path: layout.storePath });
+  }
+  const bytes = read.bytes;
   const parsed = parseJsonSafe(bytes, { maxBytes: LEGACY_MAX_BYTES });
   if (!isJsonObject(parsed)) {
     throw Object.assign(new Error('ECORRUPT: legacy store is not a JSON object'), { code: 'ECORRUPT', path: layout.storePath });
@@ -163,6 +173,7 @@ async function directoryEntry(dir: SafeDir, rawKey: string): Promise<Shown | und
     throw error;
   }
   const check = checkEntryFile(bytes, file);
+  if (check.status === 'tombstone') return undefined; // a delete cut short: no entry
   if (check.status !== 'ok') {
     throw Object.assign(new Error(`ECORRUPT: ${check.detail} (run hardfs sessions verify)`), { code: 'ECORRUPT', path: `${dir.path}/${file}` });
   }
@@ -209,7 +220,7 @@ function renderList(source: Source, where: string, rows: readonly Listed[], prob
   if (rows.length > 0) {
     lines.push(
       formatTable(
-        [{ header: 'KEY' }, { header: 'UPDATED AT' }, { header: 'SIZE', align: 'right' }],
+        [{ header: 'KEY', truncate: true }, { header: 'UPDATED AT' }, { header: 'SIZE', align: 'right' }],
         rows.map((row) => [row.key, row.updatedAt ?? '-', String(row.size)]),
       ),
     );
@@ -217,7 +228,7 @@ function renderList(source: Source, where: string, rows: readonly Listed[], prob
   lines.push(`${plural(rows.length, 'entry', 'entries')} in ${printable(where)}${source === 'legacy' ? ' (legacy file, not migrated yet)' : ''}.`);
   if (problems.length > 0) {
     lines.push('', `${plural(problems.length, 'file')} could not be shown (run hardfs sessions verify):`);
-    lines.push(formatTable([{ header: 'FILE' }, { header: 'PROBLEM' }], problems.map((problem) => [problem.file, problem.detail])));
+    lines.push(formatTable([{ header: 'FILE', truncate: true }, { header: 'PROBLEM', wrap: true }], problems.map((problem) => [problem.file, problem.detail])));
   }
   return lines.join('\n');
 }

@@ -1,11 +1,14 @@
-import { basename, dirname, relative } from 'node:path';
-import { openDir } from '../index.js';
+import { lstat } from 'node:fs/promises';
+import { basename, dirname, parse, relative } from 'node:path';
+import { HardfsError, openDir } from '../index.js';
 import { listAgentSessionDirs, migrateSessionStoreToDirectory, type MigrationResult } from '../session-store/index.js';
-import { parseCommandArgs } from './args.js';
+// Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
+import type { MigrationPhase } from '../session-store/migration.js';
+import { integerOption, parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { plural } from './findings.js';
 import { commandHelp } from './help.js';
-import { describeError, errorLine, formatTable, printable, reportFatal, writeJson, writeOut, type ErrorInfo } from './output.js';
+import { describeError, formatTable, hintFor, printable, refusalLine, reportFatal, writeErr, writeJson, writeOut, type ErrorInfo } from './output.js';
 import { REPORTING_POLICY } from './policy.js';
 import { ProgressBar } from './progress.js';
 import { namesStore, resolveStorePath } from './store-path.js';
@@ -15,9 +18,13 @@ const SPEC = {
   flags: ['json', 'dry-run'],
   positionals: ['store.json | stateDir'],
   required: 1,
+  values: [{ name: 'keep-backups' }, { name: 'max-legacy-bytes' }],
 } as const;
 
-export type MigrateStatus = 'migrated' | 'dry-run' | 'nothing-to-migrate' | 'not-migrated' | 'failed';
+/** Exit status after Ctrl-C (128 + SIGINT), as shells report it. */
+export const EXIT_INTERRUPTED = 130;
+
+export type MigrateStatus = 'migrated' | 'dry-run' | 'nothing-to-migrate' | 'not-migrated' | 'left-alone' | 'failed';
 
 export interface StoreMigration {
   storePath: string;
@@ -29,7 +36,12 @@ export interface StoreMigration {
   backupPath: string | null;
   mode: 'fresh' | 'merge' | null;
   reason: string | null;
+  /** Files beside the store not trusted (another user's), left alone: not read, merged or removed. */
+  leftAlone: { path: string; reason: string; ownerUid: number | null }[];
+  prunedBackups: string[];
   error: ErrorInfo | null;
+  /** What resolves a failure or a file left alone. */
+  hint: string | null;
   warnings: string[];
 }
 
@@ -37,6 +49,29 @@ interface Target {
   storePath: string;
   agentId: string | null;
 }
+
+interface Refusal {
+  path: string;
+  reason: string;
+  hint: string;
+}
+
+interface RunOptions {
+  dryRun: boolean;
+  keepBackups: number | undefined;
+  maxLegacyBytes: number | undefined;
+}
+
+/** What a migration interrupted in each phase leaves behind, and what the next run does with it. */
+const INTERRUPTED_STATE: Record<MigrationPhase | 'starting', string> = {
+  starting: 'nothing was written; the legacy file is untouched',
+  reading: 'nothing was written; the legacy file is untouched',
+  staging: 'the legacy file is untouched; a partial staging directory (sessions.d.migrating) may remain: the next run discards it and starts again',
+  published: 'sessions.d is complete and the legacy file is still in place: the next run merges it (changing nothing) and backs it up',
+  merging: 'some entries are merged into sessions.d, the legacy file is untouched: the next run merges the rest',
+  merged: 'every entry is in sessions.d and the legacy file is still in place: the next run backs it up',
+  'backed-up': 'the store was migrated and its legacy file backed up',
+};
 
 export async function runSessionsMigrate(argv: readonly string[]): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
@@ -46,41 +81,92 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
   }
   const argument = args.positionals[0] ?? '';
   const { json } = args.flags;
-  const dryRun = args.flags['dry-run'];
+  const options: RunOptions = {
+    dryRun: args.flags['dry-run'],
+    keepBackups: integerOption(SPEC.command, 'keep-backups', args.values['keep-backups']?.at(-1), 1),
+    maxLegacyBytes: integerOption(SPEC.command, 'max-legacy-bytes', args.values['max-legacy-bytes']?.at(-1), 0),
+  };
   const singleStore = namesStore(argument);
   const targets: Target[] = [];
-  const refused: { path: string; reason: string }[] = [];
+  const refused: Refusal[] = [];
   let root: string;
   try {
     if (singleStore) {
       const storePath = resolveStorePath(argument);
       root = storePath;
-      // The directory the store lives in must be usable at all; anything past that is the
-      // store's own failure, reported per store.
+      // The same refusal as the state-directory walk: no symlinked agent or sessions directory
+      // (nor any other symlink on the way, except root's own, such as /tmp on macOS).
+      await refuseSymlinkedAncestors(dirname(storePath));
       await (await openDir(dirname(storePath))).close();
       targets.push({ storePath, agentId: null });
     } else {
       const stateDir = await openDir(argument, REPORTING_POLICY);
       root = stateDir.path;
       await stateDir.close();
-      const found = await listAgentSessionDirs(root, { onSkipped: (path, reason) => refused.push({ path, reason }) });
+      const found = await listAgentSessionDirs(root, {
+        onSkipped: (path, reason) => refused.push({ path, reason, hint: refusalHint(reason) }),
+      });
       for (const agent of found) targets.push({ storePath: agent.storePath, agentId: agent.agentId });
     }
   } catch (error) {
     return reportFatal('sessions migrate', `cannot migrate ${argument}`, error, json);
   }
   const stores: StoreMigration[] = [];
-  for (const target of targets) stores.push(await migrateOne(target, dryRun));
-  const ok = refused.length === 0 && stores.every((store) => store.status !== 'failed' && store.status !== 'not-migrated');
+  const current: { target: Target | undefined; phase: MigrationPhase | 'starting' } = { target: undefined, phase: 'starting' };
+  const onInterrupt = (): void => {
+    const where = current.target === undefined ? '' : ` while migrating ${printable(current.target.storePath)}`;
+    const state = current.target === undefined ? 'nothing was written' : INTERRUPTED_STATE[current.phase];
+    const done = stores.filter((store) => store.status === 'migrated').length;
+    writeErr(
+      `hardfs sessions migrate: interrupted${where}: ${state}. ${plural(done, 'store')} migrated before it. ` +
+        `The migration's locks are removed on exit. Run 'hardfs sessions migrate ${printable(argument)}' again to finish.`,
+    );
+    // process.exit runs the 'exit' handlers that remove the locks this process holds.
+    process.exit(EXIT_INTERRUPTED);
+  };
+  process.on('SIGINT', onInterrupt);
+  try {
+    for (const target of targets) {
+      current.target = target;
+      current.phase = 'starting';
+      stores.push(await migrateOne(target, options, (phase) => (current.phase = phase)));
+    }
+  } finally {
+    process.off('SIGINT', onInterrupt);
+  }
+  const ok =
+    refused.length === 0 && stores.every((store) => store.status !== 'failed' && store.status !== 'not-migrated' && store.status !== 'left-alone');
   if (json) {
-    writeJson({ command: 'sessions migrate', target: root, dryRun, ok, stores, refused });
+    writeJson({ command: 'sessions migrate', target: root, dryRun: options.dryRun, ok, stores, refused });
   } else {
-    writeOut(renderMigration(root, singleStore, dryRun, stores, refused));
+    writeOut(renderMigration(root, singleStore, options.dryRun, stores, refused));
   }
   return ok ? EXIT_OK : EXIT_FINDINGS;
 }
 
-async function migrateOne(target: Target, dryRun: boolean): Promise<StoreMigration> {
+/**
+ * The state-directory walk refuses a symlinked agent or sessions directory; one store named by
+ * its path gets the same refusal for the two directories above it (lstat: the link itself).
+ * Root's own links directly under / (macOS's /tmp -> private/tmp) are outside the threat model.
+ */
+async function refuseSymlinkedAncestors(sessionsDir: string): Promise<void> {
+  for (const path of [dirname(sessionsDir), sessionsDir]) {
+    if (path === dirname(path)) continue; // the filesystem root
+    const stats = await lstat(path);
+    if (stats.isSymbolicLink() && !(stats.uid === 0 && dirname(path) === parse(path).root)) {
+      throw new HardfsError('ESYMLINK', 'refusing a symlinked directory on the way to the store (not followed)', { path });
+    }
+  }
+}
+
+function refusalHint(reason: string): string {
+  if (/symlink/i.test(reason)) return 'replace the symlink with the real directory, or migrate the store at its real path';
+  if (/owned by uid/.test(reason)) return 'run as the owner of that directory, or chown it';
+  if (/writable/.test(reason)) return "remove group/other write access ('hardfs audit --fix' on a tree you own)";
+  return "check it with 'hardfs audit' and migrate it by its .json path once fixed";
+}
+
+async function migrateOne(target: Target, options: RunOptions, onPhase: (phase: MigrationPhase) => void): Promise<StoreMigration> {
   const warnings: string[] = [];
   const progress = new ProgressBar(process.stderr, { label: target.agentId ?? basename(target.storePath) });
   const base: StoreMigration = {
@@ -92,21 +178,27 @@ async function migrateOne(target: Target, dryRun: boolean): Promise<StoreMigrati
     backupPath: null,
     mode: null,
     reason: null,
+    leftAlone: [],
+    prunedBackups: [],
     error: null,
+    hint: null,
     warnings,
   };
   try {
     const result = await migrateSessionStoreToDirectory(target.storePath, {
-      dryRun,
+      dryRun: options.dryRun,
+      ...(options.keepBackups === undefined ? {} : { keepBackups: options.keepBackups }),
+      ...(options.maxLegacyBytes === undefined ? {} : { maxLegacyBytes: options.maxLegacyBytes }),
+      onPhase,
       // The bar goes to stderr (and only on a terminal): --json's stdout stays one document.
       onProgress: (done, total) => {
         progress.update(done, total);
       },
       logger: { warn: (message, details) => warnings.push(details ? `${message} ${JSON.stringify(details)}` : message) },
     });
-    return { ...base, ...fromResult(result, dryRun) };
+    return { ...base, ...fromResult(result, options.dryRun) };
   } catch (error) {
-    return { ...base, status: 'failed', error: describeError(error), reason: errorLine(error) };
+    return { ...base, status: 'failed', error: describeError(error), reason: refusalLine(error), hint: hintFor(error) };
   } finally {
     progress.finish();
   }
@@ -121,8 +213,17 @@ function fromResult(result: MigrationResult, dryRun: boolean): Partial<StoreMigr
     backupPath: result.backupPath ?? null,
     mode: result.mode ?? null,
     reason: result.reason ?? null,
+    leftAlone: result.leftAlone.map((item) => ({ path: item.path, reason: item.reason, ownerUid: item.ownerUid ?? null })),
+    prunedBackups: result.prunedBackups,
   };
   if (result.migrated) return { ...common, status: 'migrated' };
+  if (result.leftAlone.length > 0 && !(dryRun && result.mode !== undefined)) {
+    return {
+      ...common,
+      status: 'left-alone',
+      hint: 'another user made a file beside the store: check who and why, remove it as root or as its owner, then run again',
+    };
+  }
   if (dryRun && result.mode !== undefined) return { ...common, status: 'dry-run' };
   if (result.reason === 'no legacy store file') return { ...common, status: 'nothing-to-migrate' };
   return { ...common, status: 'not-migrated' };
@@ -133,15 +234,20 @@ const STATUS_LABEL: Record<MigrateStatus, string> = {
   'dry-run': 'would migrate',
   'nothing-to-migrate': 'nothing to do',
   'not-migrated': 'left untouched',
+  'left-alone': 'NOT TRUSTED',
   failed: 'FAILED',
 };
 
 function storeDetail(store: StoreMigration): string {
   switch (store.status) {
-    case 'migrated':
-      return `${store.mode ?? ''}; legacy file kept as ${basename(store.backupPath ?? '')}`;
+    case 'migrated': {
+      const pruned = store.prunedBackups.length > 0 ? `; ${plural(store.prunedBackups.length, 'old backup')} pruned` : '';
+      return `${store.mode ?? ''}; legacy file kept as ${basename(store.backupPath ?? '')}${pruned}`;
+    }
     case 'dry-run':
       return store.mode === 'merge' ? 'would merge into the existing directory' : 'would stage and rename into place';
+    case 'left-alone':
+      return store.leftAlone.map((item) => `${basename(item.path)} ${item.reason}; left alone`).join('; ') + ` (hint: ${store.hint ?? ''})`;
     default:
       return store.reason ?? '';
   }
@@ -152,28 +258,42 @@ function renderMigration(
   singleStore: boolean,
   dryRun: boolean,
   stores: readonly StoreMigration[],
-  refused: readonly { path: string; reason: string }[],
+  refused: readonly Refusal[],
 ): string {
   const lines: string[] = [];
-  const shown = (storePath: string): string => (singleStore ? storePath : relative(root, storePath));
+  // A state directory's stores are named by their agent (the full path is in --json); one
+  // store by its path.
+  const shown = (store: StoreMigration): string => (singleStore || store.agentId === null ? store.storePath : store.agentId);
+  const storeHeader = singleStore ? 'STORE' : 'AGENT';
   if (stores.length === 0) {
     lines.push(`No agent session stores found under ${printable(root)}.`);
   } else {
     lines.push(
       formatTable(
-        [{ header: 'STORE' }, { header: 'STATUS' }, { header: 'ENTRIES', align: 'right' }, { header: 'SKIPPED', align: 'right' }, { header: 'DETAIL' }],
-        stores.map((store) => [shown(store.storePath), STATUS_LABEL[store.status], String(store.entries), String(store.skipped.length), storeDetail(store)]),
+        [
+          { header: storeHeader, truncate: true },
+          { header: 'STATUS' },
+          { header: 'ENTRIES', align: 'right' },
+          { header: 'SKIPPED', align: 'right' },
+          { header: 'DETAIL', wrap: true },
+        ],
+        stores.map((store) => [shown(store), STATUS_LABEL[store.status], String(store.entries), String(store.skipped.length), storeDetail(store)]),
       ),
     );
   }
-  const skipped = stores.flatMap((store) => store.skipped.map((skip) => [shown(store.storePath), JSON.stringify(skip.key), skip.reason]));
+  const skipped = stores.flatMap((store) => store.skipped.map((skip) => [shown(store), JSON.stringify(skip.key), skip.reason]));
   if (skipped.length > 0) {
     lines.push('', 'Entries not migrated (still in the legacy file or its backup):');
-    lines.push(formatTable([{ header: 'STORE' }, { header: 'KEY' }, { header: 'REASON' }], skipped));
+    lines.push(formatTable([{ header: storeHeader, truncate: true }, { header: 'KEY', truncate: true }, { header: 'REASON', wrap: true }], skipped));
   }
   if (refused.length > 0) {
     lines.push('', 'Refused (not followed, not migrated):');
-    lines.push(formatTable([{ header: 'PATH' }, { header: 'REASON' }], refused.map((refusal) => [refusal.path, refusal.reason])));
+    lines.push(
+      formatTable(
+        [{ header: 'PATH', truncate: true }, { header: 'REASON', wrap: true }],
+        refused.map((refusal) => [relative(root, refusal.path) || refusal.path, `${refusal.reason} (hint: ${refusal.hint})`]),
+      ),
+    );
   }
   const counts = new Map<string, number>();
   for (const store of stores) counts.set(STATUS_LABEL[store.status], (counts.get(STATUS_LABEL[store.status]) ?? 0) + 1);

@@ -14,4 +14,4 @@ export {
   type ChangeLogRead,
   type ChangeLogResetReason,
   type ChangeLogReplaceReason,
-} from './change-log.js';
+} from '../change-log/index.js'; // moved to src/change-log/; re-exported so that existing importers compile

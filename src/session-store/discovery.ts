@@ -128,7 +128,8 @@ async function checkSessionsDir(
     return undefined;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return 'missing';
-    if (isHardfsError(error)) return `${error.code}: ${error.message}`;
+    // HardfsError messages already start with their code.
+    if (isHardfsError(error)) return error.message;
     throw error;
   } finally {
     // Stryker disable next-line MethodExpression: each SafeDir owns its own descriptor; closing them in either order closes the same set

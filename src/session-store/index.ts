@@ -1,6 +1,5 @@
 // Public API of hardfs/session-store. Re-exports only.
-export { openSessionStore, SessionStore, type EntryMutator, type StoreMutator } from './session-store.js';
-export type { SessionRecord } from './change-tracker.js';
+export { openSessionStore, SessionStore, DELETE, type EntryMutator, type StoreMutator, type SessionRecord } from './session-store.js';
 export type { SessionEntry, EntryRecord } from './entry-record.js';
 export { defaultNormalizeKey, type SessionStoreOptions, type SessionStoreLogger } from './options.js';
 export {
@@ -20,6 +19,8 @@ export {
 export { entryFileName } from './entry-record.js';
 export {
   STAMP_FILE,
+  CHANGES_FILE,
+  LEGACY_CHANGES_FILE,
   SNAPSHOT_FILE,
   STAGING_SUFFIX,
   LOCKS_DIR,

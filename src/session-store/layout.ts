@@ -1,15 +1,15 @@
 import { basename, dirname, resolve } from 'node:path';
-import { HardfsError, assertSingleComponent, isSingleComponent } from '../index.js';
+import { HardfsError, assertSingleComponent } from '../index.js';
 
-/** Names inside and beside a store directory (DESIGN.md, "Session store — contract"). */
+/** Names beside a session store directory (DESIGN.md, "Store — contract"): the legacy vocabulary. */
 export const STORE_DIR_SUFFIX = '.d';
 export const STAGING_SUFFIX = '.d.migrating';
-export const STAMP_FILE = '.stamp';
-export const SNAPSHOT_FILE = '.snapshot';
-export const LOCKS_DIR = '.locks';
-export const QUARANTINE_DIR = '.quarantine';
-export const ENTRY_SUFFIX = '.json';
 export const BACKUP_INFIX = '.bak.';
+// The names inside the store directory belong to hardfs/store; re-exported for existing importers.
+export { CHANGES_FILE, LEGACY_CHANGES_FILE, SNAPSHOT_FILE, LOCKS_DIR, QUARANTINE_DIR, ENTRY_SUFFIX } from '../store/layout.js';
+export { isEntryFileName, isSafeEntryFileName } from '../store/layout.js';
+/** @deprecated The change log is `.changes` now (CHANGES_FILE); `.stamp` is LEGACY_CHANGES_FILE. */
+export { CHANGES_FILE as STAMP_FILE } from '../store/layout.js';
 
 export interface StoreLayout {
   /** Absolute legacy path, e.g. /state/agents/a/sessions/sessions.json. */
@@ -43,15 +43,6 @@ export function storeLayout(storePath: string): StoreLayout {
     stagingName: `${stem}${STAGING_SUFFIX}`,
     migrationLockName: `.${stem}.migrate.lock`,
   };
-}
-
-export function isEntryFileName(name: string): boolean {
-  return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.') && name.length > ENTRY_SUFFIX.length;
-}
-
-/** An entry file name that is also safe to open: what a change record or a lock name may name. */
-export function isSafeEntryFileName(name: string): boolean {
-  return isEntryFileName(name) && isSingleComponent(name);
 }
 
 export function backupName(legacyName: string, now: Date): string {

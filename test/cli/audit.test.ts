@@ -143,7 +143,24 @@ describe('hardfs audit', () => {
     const kindColumn = header.indexOf('KIND');
     expect(lines[2]?.slice(kindColumn)).toMatch(/^symlink /);
     expect(lines[3]?.slice(kindColumn)).toMatch(/^wide-mode /);
-    expect(lines.at(-1)).toBe('3 entries checked: 2 problems.');
+    expect(lines.at(-1)).toBe('3 entries checked: 2 problems (1 fixable with --fix).');
+  });
+
+  it('fits its table in 80 columns: long paths cut in the middle, details wrapped', async () => {
+    const root = await tempDir();
+    let deep = root;
+    for (const part of ['a-rather-long-directory-name', 'and-another-long-one', 'and-a-third']) deep = dir(join(deep, part));
+    file(join(deep, 'a-file-with-a-long-name-too.json'), 'w', 0o644);
+    symlinkSync('/etc/passwd', join(deep, 'link'));
+    const { stdout } = runCli(['audit', root]);
+    const lines = stdout.trimEnd().split('\n').slice(1, -1);
+    expect(lines.length).toBeGreaterThan(3);
+    for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
+    expect(stdout).toContain('…');
+    expect(stdout).toMatch(/a-rather-long-dir[^\n]*…[^\n]*long-name-too\.json/);
+    // The JSON keeps every path whole.
+    const { json } = runCliJson<AuditJson>(['audit', root]);
+    expect(json.findings.map((x) => x.relativePath)).toContain('a-rather-long-directory-name/and-another-long-one/and-a-third/a-file-with-a-long-name-too.json');
   });
 
   it('--fix tightens modes by descriptor, removes stale temp files, never touches a symlink target', async () => {
@@ -207,11 +224,98 @@ describe('hardfs audit', () => {
     expect(modeOf(shared)).toBe(0o644);
     expect(modeOf(foreign)).toBe(0o644);
     const hardlinkMode = json.findings.find((x) => x.relativePath === 'hardlinked' && x.kind === 'wide-mode');
-    expect(hardlinkMode).toMatchObject({ fixable: true, fixed: false });
+    // fixable means "--fix would fix it": it would not.
+    expect(hardlinkMode).toMatchObject({ fixable: false, fixed: false });
     expect(hardlinkMode?.action).toMatch(/^not fixed: hard-linked/);
     const foreignMode = json.findings.find((x) => x.relativePath === 'foreign' && x.kind === 'wide-mode');
     expect(foreignMode?.action).toMatch(/^not fixed: owned by uid 65534/);
     expect(json.summary).toMatchObject({ fixed: 0 });
+  });
+
+  it('fixable says what --fix would fix, with or without --fix; --fix --dry-run says what it would do and changes nothing', async () => {
+    const root = await tempDir();
+    const wide = file(join(root, 'wide'), 'w', 0o644);
+    chownSync(file(join(root, 'foreign'), 'f', 0o644), 65534, 65534);
+    const stale = file(join(root, TEMP_NAME), 'half');
+    age(stale, 3600);
+    const plain = runCliJson<AuditJson>(['audit', root]);
+    const dry = runCliJson<AuditJson>(['audit', root, '--fix', '--dry-run']);
+    const byPath = (findings: JsonFinding[]) => Object.fromEntries(findings.filter((x) => x.severity === 'problem').map((x) => [x.relativePath, x]));
+    for (const run of [plain.json, dry.json]) {
+      const found = byPath(run.findings);
+      expect(found['wide']).toMatchObject({ kind: 'wide-mode', fixable: true, fixed: false });
+      expect(found['foreign']).toMatchObject({ kind: 'wide-mode', fixable: false, fixed: false });
+      expect(found[TEMP_NAME]).toMatchObject({ kind: 'stale-temp', fixable: true, fixed: false });
+    }
+    expect(plain.json.findings.every((x) => x.action === null)).toBe(true);
+    expect(byPath(dry.json.findings)['wide']?.action).toBe('would set mode 0644 -> 0600');
+    expect(byPath(dry.json.findings)[TEMP_NAME]?.action).toBe('would remove it');
+    expect(dry.status).toBe(1);
+    expect(modeOf(wide)).toBe(0o644);
+    expect(existsSync(stale)).toBe(true);
+    const human = runCli(['audit', root, '--fix', '--dry-run']);
+    expect(human.stdout).toContain('(--fix --dry-run: nothing is changed)');
+    expect(human.stdout).toContain('2 would be fixed');
+    // The real run then fixes exactly what the dry run said.
+    const fixed = runCliJson<AuditJson>(['audit', root, '--fix']);
+    expect(byPath(fixed.json.findings)['wide']).toMatchObject({ fixable: true, fixed: true, action: 'mode 0644 -> 0600' });
+    expect(modeOf(wide)).toBe(0o600);
+    expect(existsSync(stale)).toBe(false);
+  });
+
+  it('--exclude (repeatable) skips names anywhere or paths below the root, never descending; --fix leaves them alone', async () => {
+    const root = await tempDir();
+    const workspace = dir(join(root, 'agents'));
+    dir(join(workspace, 'main'));
+    const ws = dir(join(workspace, 'main', 'workspace'), 0o755);
+    const inWs = file(join(ws, 'notes.md'), 'n', 0o644);
+    const modules = dir(join(root, 'node_modules'), 0o755);
+    file(join(modules, 'pkg.json'), '{}', 0o644);
+    const log = file(join(root, 'debug.log'), 'l', 0o644);
+    const kept = file(join(root, 'kept'), 'k', 0o644);
+    const { status, json } = runCliJson<AuditJson & { excluded: number; exclude: string[] }>([
+      'audit', root, '--exclude', 'agents/*/workspace', '--exclude', 'node_modules', '--exclude=*.log', '--fix',
+    ]);
+    expect(status).toBe(0);
+    expect(json.exclude).toEqual(['agents/*/workspace', 'node_modules', '*.log']);
+    expect(json.excluded).toBe(3);
+    expect(json.findings.map((x) => x.relativePath)).toEqual(['kept']);
+    expect(modeOf(kept)).toBe(0o600);
+    for (const path of [inWs, log]) expect(modeOf(path)).toBe(0o644);
+    expect(modeOf(ws)).toBe(0o755);
+    expect(runCli(['audit', root, '--exclude', '**/workspace', '--exclude', 'node_modules', '--exclude', 'debug.*']).stdout).toMatch(/; 3 excluded\.$/m);
+  });
+
+  it('--max-depth reports deeper directories as too-deep instead of descending', async () => {
+    const root = await tempDir();
+    const one = dir(join(root, 'one'));
+    const two = dir(join(one, 'two'));
+    file(join(two, 'wide'), 'w', 0o644);
+    const { json } = runCliJson<AuditJson>(['audit', root, '--max-depth', '2']);
+    expect(json.findings.map((x) => [x.relativePath, x.kind])).toEqual([['one/two', 'too-deep']]);
+    expect(json.findings[0]?.detail).toContain('deeper than 2 levels');
+    const deeper = runCliJson<AuditJson>(['audit', root, '--max-depth', '3']);
+    expect(deeper.json.findings.map((x) => [x.relativePath, x.kind])).toEqual([['one/two/wide', 'wide-mode']]);
+  });
+
+  it('reports leftover migration locks and staging directories with what to do', async () => {
+    const root = await tempDir();
+    file(join(root, 'sessions.json'), '{}');
+    dir(join(root, 'sessions.d.migrating'));
+    const migrationLock = file(join(root, '.sessions.migrate.lock'), JSON.stringify({ v: 1, token: 'a'.repeat(32), pid: 4242, host: 'h', time: 0 }));
+    age(migrationLock, 600);
+    const writerLock = file(join(root, 'sessions.json.lock'), JSON.stringify({ pid: 4243, createdAt: new Date(0).toISOString() }));
+    age(writerLock, 600);
+    file(join(root, 'unrelated.json.lock'), 'x');
+    const { json } = runCliJson<AuditJson>(['audit', root]);
+    const at = (path: string) => json.findings.find((x) => x.relativePath === path);
+    expect(at('sessions.d.migrating')).toMatchObject({ kind: 'migration-leftover' });
+    expect(at('sessions.d.migrating')?.detail).toContain("'hardfs sessions migrate sessions.json'");
+    expect(at('.sessions.migrate.lock')).toMatchObject({ kind: 'stale-lock', severity: 'problem' });
+    expect(at('.sessions.migrate.lock')?.detail).toMatch(/interrupted migration.*holder pid 4242.*takes it over/);
+    expect(at('sessions.json.lock')).toMatchObject({ kind: 'stale-lock' });
+    expect(at('sessions.json.lock')?.detail).toMatch(/legacy writer lock.*holder pid 4243.*remove it by hand only if nothing writes sessions\.json/);
+    expect(at('unrelated.json.lock')).toBeUndefined();
   });
 
   it('reports an insecure root instead of refusing it', async () => {

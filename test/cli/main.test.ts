@@ -14,16 +14,16 @@ describe('hardfs bin: dispatch, help, version, usage errors', () => {
     for (const flag of ['--help', '-h', 'help']) {
       const result = runCli([flag]);
       expect(result.status).toBe(0);
-      for (const command of ['audit <dir>', 'sessions migrate', 'sessions inspect', 'sessions verify']) {
+      for (const command of ['audit <dir>', 'sessions migrate', 'sessions inspect', 'sessions verify', 'sessions export', 'sessions rollback']) {
         expect(result.stdout).toContain(`hardfs ${command}`);
       }
-      expect(result.stdout.match(/e\.g\. hardfs /g)?.length).toBe(4);
+      expect(result.stdout.match(/e\.g\. hardfs /g)?.length).toBe(6);
       expect(result.stdout).toMatch(/Exit status: 0 .* 1 .* 2 /);
     }
   });
 
   it('each command has its own --help, which needs no arguments', () => {
-    for (const command of [['audit'], ['sessions', 'migrate'], ['sessions', 'inspect'], ['sessions', 'verify']]) {
+    for (const command of [['audit'], ['sessions', 'migrate'], ['sessions', 'inspect'], ['sessions', 'verify'], ['sessions', 'export'], ['sessions', 'rollback']]) {
       const result = runCli([...command, '--help']);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`Usage: hardfs ${command.join(' ')}`);
@@ -34,11 +34,13 @@ describe('hardfs bin: dispatch, help, version, usage errors', () => {
     expect(sessions.stdout).toContain('hardfs sessions verify');
   });
 
-  it('--version prints the version from package.json', () => {
+  it('--version and -V print the version from package.json', () => {
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-    const result = runCli(['--version']);
-    expect(result.status).toBe(0);
-    expect(result.stdout.trim()).toBe(manifest.version);
+    for (const flag of ['--version', '-V']) {
+      const result = runCli([flag]);
+      expect(result.status).toBe(0);
+      expect(result.stdout.trim()).toBe(manifest.version);
+    }
   });
 
   it.each([
@@ -53,6 +55,11 @@ describe('hardfs bin: dispatch, help, version, usage errors', () => {
     [['sessions', 'verfy', 'x'], /unknown subcommand 'verfy' \(did you mean 'verify'\?\)/, "Run 'hardfs sessions --help'"],
     [['sessions', 'migrate', 'x', '--dryrun'], /unknown option '--dryrun' \(did you mean --dry-run\?\)/, "Run 'hardfs sessions migrate --help'"],
     [['sessions', 'inspect'], /missing <store\.json>/, "Run 'hardfs sessions inspect --help'"],
+    [['audit', '/tmp', '--max-depth', 'x'], /--max-depth takes an integer of at least 1, got 'x'/, "Run 'hardfs audit --help'"],
+    [['audit', '/tmp', '--exclude'], /option '--exclude' needs a value/, "Run 'hardfs audit --help'"],
+    [['audit', '/tmp', '--dry-run'], /--dry-run goes with --fix/, "Run 'hardfs audit --help'"],
+    [['sessions', 'migrate', 'x', '--keep-backups', '0'], /--keep-backups takes an integer of at least 1/, "Run 'hardfs sessions migrate --help'"],
+    [['sessions', 'export'], /missing <store\.json>/, "Run 'hardfs sessions export --help'"],
   ])('usage error %j exits 2 with a hint', (args, message, hint) => {
     const result = runCli(args);
     expect(result.status).toBe(2);

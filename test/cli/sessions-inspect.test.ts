@@ -1,7 +1,8 @@
-import { existsSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeSessionStores, entryFileName, openSessionStore } from '../../src/session-store/index.js';
+import { runAsSecondUser, secondUserSkipReason } from '../support/second-user.js';
 import { useTempDirs } from '../support/tmp.js';
 import { requireBuiltCli, runCli, runCliJson } from './cli-support.js';
 
@@ -107,5 +108,20 @@ describe('hardfs sessions inspect', () => {
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^hardfs sessions inspect: cannot inspect .*: ENOENT: no session store/);
     expect(readdirSync(base)).toEqual([]);
+  });
+
+  it.skipIf(secondUserSkipReason() !== undefined)('a legacy file another user planted is not shown as the store\'s data (exit 2, with a hint)', async () => {
+    const base = await tempDir();
+    chmodSync(base, 0o755);
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const store = join(shared, 'sessions.json');
+    await runAsSecondUser(`import { writeFileSync } from 'node:fs'; writeFileSync(process.argv[1], '{"victim":{"updatedAt":1,"token":"planted"}}');`, [store]);
+    const { status, stdout, stderr } = runCli(['sessions', 'inspect', store]);
+    expect(status).toBe(2);
+    expect(stdout).not.toContain('victim');
+    expect(stderr).toMatch(/EINSECURE: legacy store not owned by the store's owner or root \(owner uid \d+\): not shown/);
+    expect(stderr).toContain('hint: another user made this file');
   });
 });

@@ -1,21 +1,26 @@
-import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { runAsSecondUser, secondUser, secondUserSkipReason } from '../support/second-user.js';
 import { useTempDirs } from '../support/tmp.js';
-import { requireBuiltCli, runCli, runCliJson } from './cli-support.js';
+import { CLI, requireBuiltCli, runCli, runCliJson } from './cli-support.js';
 
 requireBuiltCli();
 
 interface StoreJson {
   storePath: string;
   agentId: string | null;
-  status: 'migrated' | 'dry-run' | 'nothing-to-migrate' | 'not-migrated' | 'failed';
+  status: 'migrated' | 'dry-run' | 'nothing-to-migrate' | 'not-migrated' | 'left-alone' | 'failed';
   entries: number;
   skipped: { key: string; reason: string }[];
   backupPath: string | null;
   mode: 'fresh' | 'merge' | null;
   reason: string | null;
   error: { code: string | null; message: string; path: string | null } | null;
+  leftAlone: { path: string; reason: string; ownerUid: number | null }[];
+  prunedBackups: string[];
+  hint: string | null;
   warnings: string[];
 }
 
@@ -25,7 +30,7 @@ interface MigrateJson {
   dryRun: boolean;
   ok: boolean;
   stores: StoreJson[];
-  refused: { path: string; reason: string }[];
+  refused: { path: string; reason: string; hint: string }[];
 }
 
 function agentStore(stateDir: string, agentId: string, legacy?: unknown): string {
@@ -52,7 +57,9 @@ describe('hardfs sessions migrate', () => {
     const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state]);
     expect(status).toBe(1); // a refused path needs an operator's attention
     expect(json).toMatchObject({ command: 'sessions migrate', target: state, dryRun: false, ok: false });
-    expect(json.refused).toEqual([{ path: join(state, 'agents', 'evil'), reason: expect.stringMatching(/symlink/) as unknown }]);
+    expect(json.refused).toEqual([
+      { path: join(state, 'agents', 'evil'), reason: expect.stringMatching(/symlink/) as unknown, hint: expect.stringContaining('real directory') as unknown },
+    ]);
     expect(json.stores.map((store) => [store.agentId, store.status])).toEqual([
       ['alpha', 'migrated'],
       ['beta', 'migrated'],
@@ -63,9 +70,9 @@ describe('hardfs sessions migrate', () => {
     expect(alpha.backupPath).toMatch(/sessions\.json\.bak\./);
     expect(existsSync(alpha.backupPath as string)).toBe(true);
     expect(existsSync(a)).toBe(false);
-    expect(readdirSync(join(state, 'agents', 'alpha', 'sessions', 'sessions.d')).sort()).toEqual(
-      ['.locks', '.stamp', 'agent%3Aalpha%3A1.json', 'agent%3Aalpha%3A2.json'],
-    );
+    const files = readdirSync(join(state, 'agents', 'alpha', 'sessions', 'sessions.d'));
+    expect(files.filter((name) => !name.startsWith('.')).sort()).toEqual(['agent%3Aalpha%3A1.json', 'agent%3Aalpha%3A2.json']);
+    expect(files).toContain('.locks');
     expect(existsSync(b)).toBe(false);
     expect(json.stores[2]?.storePath).toBe(c);
     // The symlinked agent's store was never touched.
@@ -79,11 +86,12 @@ describe('hardfs sessions migrate', () => {
     agentStore(state, 'idle');
     const { status, stdout } = runCli(['sessions', 'migrate', state]);
     expect(status).toBe(0);
-    expect(stdout).toMatch(/^STORE +STATUS +ENTRIES +SKIPPED +DETAIL$/m);
-    expect(stdout).toMatch(/^agents\/idle\/sessions\/sessions\.json +nothing to do +0 +0 +no legacy store file$/m);
-    expect(stdout).toMatch(/^agents\/main\/sessions\/sessions\.json +migrated +2 +1 +fresh; legacy file kept as sessions\.json\.bak\./m);
-    expect(stdout).toMatch(/"bad" +entry is not a JSON object/);
+    expect(stdout).toMatch(/^AGENT +STATUS +ENTRIES +SKIPPED +DETAIL$/m);
+    expect(stdout).toMatch(/^idle +nothing to do +0 +0 +no legacy store file$/m);
+    expect(stdout).toMatch(/^main +migrated +2 +1 +fresh; legacy file kept as\s+sessions\.json\.bak\./m);
+    expect(stdout).toMatch(/^main +"bad" +entry is not a JSON object$/m);
     expect(stdout).toContain('2 stores: 1 nothing to do, 1 migrated.');
+    for (const line of stdout.split('\n')) expect(line.length).toBeLessThanOrEqual(80);
   });
 
   it('--dry-run writes nothing', async () => {
@@ -128,8 +136,102 @@ describe('hardfs sessions migrate', () => {
     expect(second).toMatchObject({ agentId: 'empty', status: 'not-migrated', reason: expect.stringMatching(/no valid entry/) as unknown });
     expect(readFileSync(corrupt, 'utf8')).toBe('{"k": {"updatedAt": 1},');
     const human = runCli(['sessions', 'migrate', state]);
-    expect(human.stdout).toMatch(/agents\/corrupt\/sessions\/sessions\.json +FAILED .*ECORRUPT/);
+    expect(human.stdout).toMatch(/^corrupt +FAILED +0 +0 +ECORRUPT: legacy store is not valid/m);
+    // Wrapped to 80 columns: compare with the line breaks folded.
+    expect(human.stdout.replace(/\s+/g, ' ')).toContain('(hint: the file is left untouched: inspect it, repair or move it away');
+    expect(human.stdout).not.toMatch(/ECORRUPT: ECORRUPT:/);
+    expect(first?.hint).toContain('repair or move it away');
   });
+
+  it('an agent directory the store would refuse is reported once, with one code prefix and a hint', async () => {
+    const state = await tempDir();
+    const store = agentStore(state, 'loose', { k: { updatedAt: 1 } });
+    chmodSync(join(state, 'agents', 'loose'), 0o777);
+    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state]);
+    expect(status).toBe(1);
+    expect(json.refused).toHaveLength(1);
+    expect(json.refused[0]?.reason).toMatch(/^EINSECURE: directory is (group|world)-writable/);
+    expect(json.refused[0]?.reason).not.toMatch(/EINSECURE: EINSECURE/);
+    expect(json.refused[0]?.hint).toContain('write access');
+    expect(existsSync(store)).toBe(true);
+    const human = runCli(['sessions', 'migrate', state]).stdout;
+    expect(human).toMatch(/^agents\/loose\/sessions +EINSECURE: directory is (group|world)-/m);
+    expect(human.replace(/\s+/g, ' ')).toContain('(hint: remove group/other write access');
+  });
+
+  it('one store through a symlinked agent directory is refused, as in state-directory mode', async () => {
+    const state = await tempDir();
+    const elsewhere = await tempDir();
+    const real = agentStore(elsewhere, 'evil', { k: { updatedAt: 1 } });
+    mkdirSync(join(state, 'agents'), { mode: 0o700 });
+    symlinkSync(join(elsewhere, 'agents', 'evil'), join(state, 'agents', 'evil'));
+    const viaLink = join(state, 'agents', 'evil', 'sessions', 'sessions.json');
+    const { status, stderr } = runCli(['sessions', 'migrate', viaLink]);
+    expect(status).toBe(2);
+    expect(stderr).toMatch(/ESYMLINK: refusing a symlinked directory on the way to the store/);
+    expect(stderr).toContain(join(state, 'agents', 'evil'));
+    expect(stderr).toContain('hint: give the real path');
+    expect(existsSync(real)).toBe(true);
+    expect(existsSync(join(elsewhere, 'agents', 'evil', 'sessions', 'sessions.d'))).toBe(false);
+  });
+
+  it('--keep-backups prunes older backups of the store after each migration', async () => {
+    const base = await tempDir();
+    const store = join(base, 'sessions.json');
+    const pruned: string[][] = [];
+    for (let run = 0; run < 3; run += 1) {
+      writeFileSync(store, JSON.stringify({ [`k${run}`]: { updatedAt: run } }), { mode: 0o600 });
+      const { json } = runCliJson<MigrateJson>(['sessions', 'migrate', store, '--keep-backups', '1']);
+      pruned.push(json.stores[0]?.prunedBackups ?? []);
+    }
+    expect(pruned.map((list) => list.length)).toEqual([0, 1, 1]);
+    expect(readdirSync(base).filter((name) => name.startsWith('sessions.json.bak.'))).toHaveLength(1);
+  });
+
+  it.skipIf(secondUserSkipReason() !== undefined)('a legacy file planted by another user is reported NOT TRUSTED, never "migrated" (exit 1)', async () => {
+    const base = await tempDir();
+    chmodSync(base, 0o755);
+    const shared = join(base, 'shared');
+    mkdirSync(shared);
+    chmodSync(shared, 0o1777);
+    const store = join(shared, 'sessions.json');
+    await runAsSecondUser(`import { writeFileSync } from 'node:fs'; writeFileSync(process.argv[1], '{"victim":{"updatedAt":9e15}}');`, [store]);
+    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', store]);
+    expect(status).toBe(1);
+    expect(json.stores[0]).toMatchObject({ status: 'left-alone', entries: 0, backupPath: null });
+    expect(json.stores[0]?.leftAlone).toEqual([{ path: store, reason: expect.stringContaining('not owned') as unknown, ownerUid: secondUser()?.uid }]);
+    expect(json.stores[0]?.hint).toContain('another user');
+    expect(statSync(store).uid).toBe(secondUser()?.uid);
+    const human = runCli(['sessions', 'migrate', store]).stdout;
+    expect(human).toContain('NOT TRUSTED');
+    expect(human).not.toMatch(/\bmigrated\b(?!.*NOT)/);
+  });
+
+  it('Ctrl-C (a real SIGINT) during a migration says what state it left, removes its locks, exits 130; the next run finishes', async () => {
+    const base = await tempDir();
+    const store = join(base, 'sessions.json');
+    const legacy = JSON.stringify(Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`s${i}`, { updatedAt: i, pad: 'x'.repeat(50) }])));
+    writeFileSync(store, legacy, { mode: 0o600 });
+    const child = spawn(process.execPath, [CLI, 'sessions', 'migrate', store], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const staging = join(base, 'sessions.d.migrating');
+    const deadline = Date.now() + 20_000;
+    while (!existsSync(staging) || readdirSync(staging).length < 20) {
+      if (Date.now() > deadline) throw new Error(`staging never appeared: ${stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    child.kill('SIGINT');
+    expect(await exited).toBe(130);
+    expect(stderr).toMatch(/interrupted while migrating .*sessions\.json: the legacy file is untouched; a partial staging directory/);
+    expect(stderr).toContain("Run 'hardfs sessions migrate");
+    expect(existsSync(join(base, '.sessions.migrate.lock'))).toBe(false);
+    expect(existsSync(`${store}.lock`)).toBe(false);
+    expect(readFileSync(store, 'utf8')).toBe(legacy);
+    const again = runCliJson<MigrateJson>(['sessions', 'migrate', store]);
+    expect(again.json.stores[0]).toMatchObject({ status: 'migrated', entries: 3_000, mode: 'fresh' });
+  }, 60_000);
 
   it('exits 2 when the state directory cannot be opened', async () => {
     const base = await tempDir();

@@ -1,7 +1,7 @@
 import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeSessionStores, openSessionStore } from '../../src/session-store/index.js';
+import { STAMP_FILE, closeSessionStores, openSessionStore } from '../../src/session-store/index.js';
 import { useTempDirs } from '../support/tmp.js';
 import { TEMP_NAME, age, kindsAt, requireBuiltCli, runCli, runCliJson, type JsonFinding } from './cli-support.js';
 
@@ -93,7 +93,7 @@ describe('hardfs sessions verify', () => {
     writeFileSync(join(dir, '.quarantine', 'old.json.1.2'), 'junk', { mode: 0o600 });
     writeFileSync(join(dir, '.locks', 'good.json.lock'), '', { mode: 0o600 });
     age(join(dir, '.locks', 'good.json.lock'), 7200);
-    rmSync(join(dir, '.stamp'));
+    rmSync(join(dir, STAMP_FILE));
     writeFileSync(storePath, '{}', { mode: 0o600 }); // a legacy file back beside the directory
     mkdirSync(join(base, 'sessions.d.migrating'), { mode: 0o700 });
     const before = snapshot(base);
@@ -111,7 +111,7 @@ describe('hardfs sessions verify', () => {
     expect(kindsAt(f, 'sessions.d/notes.txt')).toEqual(['unexpected-entry']);
     expect(kindsAt(f, 'sessions.d/.quarantine/old.json.1.2')).toEqual(['quarantined']);
     expect(kindsAt(f, 'sessions.d/.locks/good.json.lock')).toEqual(['stale-lock']);
-    expect(kindsAt(f, 'sessions.d/.stamp')).toEqual(['missing-stamp']);
+    expect(kindsAt(f, `sessions.d/${STAMP_FILE}`)).toEqual(['missing-stamp']);
     expect(kindsAt(f, 'sessions.json')).toEqual(['legacy-present']);
     expect(kindsAt(f, 'sessions.d.migrating')).toEqual(['migration-leftover']);
     expect(json.entries).toBe(2);
@@ -143,5 +143,53 @@ describe('hardfs sessions verify', () => {
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/ENOENT: no session store/);
     expect(readdirSync(empty)).toEqual([]);
+  });
+
+  it('says when the legacy file is corrupt (not only "not migrated"), and notes an empty one, changing nothing', async () => {
+    const base = await tempDir();
+    const legacy = join(base, 'sessions.json');
+    writeFileSync(legacy, '{"token":"sk-SECRET", oops', { mode: 0o600 });
+    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', legacy]);
+    expect(status).toBe(1);
+    expect(kindsAt(json.findings, 'sessions.json')).toEqual(['corrupt-legacy', 'not-migrated']);
+    const corrupt = json.findings.find((x) => x.kind === 'corrupt-legacy');
+    expect(corrupt?.detail).toMatch(/^ECORRUPT: legacy store is not valid JSON \(malformed JSON at position \d+/);
+    expect(corrupt?.detail).toContain('every open of the store fails');
+    expect(corrupt?.detail).not.toContain('SECRET');
+    expect(readFileSync(legacy, 'utf8')).toBe('{"token":"sk-SECRET", oops');
+    expect(existsSync(join(base, 'sessions.d'))).toBe(false);
+
+    // Beside a migrated directory too; and an empty file is only a note.
+    const { storePath } = await makeStore(await tempDir(), ['a']);
+    writeFileSync(storePath, '', { mode: 0o600 });
+    const empty = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const note = empty.json.findings.find((x) => x.kind === 'corrupt-legacy');
+    expect(note).toMatchObject({ severity: 'note' });
+    expect(note?.detail).toContain('the store opens without it');
+  });
+
+  it('compares .snapshot with the entry files: an entry edited by hand outside any commit is reported', async () => {
+    const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
+    const clean = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    expect(clean.status).toBe(0);
+    expect(clean.json.snapshotChecked).toBe(true);
+    // Same rev, other value: a new process starting from .snapshot would disagree with get().
+    const file = join(dir, 'a.json');
+    const record = JSON.parse(readFileSync(file, 'utf8')) as { entry: Record<string, unknown> };
+    writeFileSync(file, `${JSON.stringify({ ...record, entry: { ...record.entry, n: 999 } })}\n`, { mode: 0o600 });
+    const before = snapshot(dir);
+    const { status, json } = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    expect(status).toBe(1);
+    expect(kindsAt(json.findings, 'sessions.d/a.json')).toEqual(['snapshot-differs']);
+    expect(json.findings[0]?.detail).toMatch(/^snapshot-differs: .*delete \.snapshot/);
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a tombstone left by an interrupted multi-key delete is a note, not a corrupt entry', async () => {
+    const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
+    writeFileSync(join(dir, 'b.json'), `${JSON.stringify({ deleted: true, key: 'b', rev: 2, txn: 'ab'.repeat(12), v: 1, with: ['a.json', 'b.json'] })}\n`, { mode: 0o600 });
+    const { json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    expect(json.findings.find((x) => x.relativePath === 'sessions.d/b.json')).toMatchObject({ kind: 'tombstone', severity: 'note' });
+    expect(json.entries).toBe(1);
   });
 });

@@ -65,6 +65,10 @@ async function expectMigratedCompletely(base: string, legacy: Record<string, Ses
   const names = readdirSync(base);
   expect(names).not.toContain('sessions.d.migrating');
   expect(names).not.toContain('sessions.json');
+  // The killed run's locks (its own and the legacy writer's, held by a dead pid) were taken over
+  // by the recovering open and released: none is left for a gateway to wait on.
+  expect(names).not.toContain('sessions.json.lock');
+  expect(names).not.toContain('.sessions.migrate.lock');
   const backups = names.filter((name) => name.startsWith('sessions.json.bak.'));
   expect(backups).toHaveLength(1);
   expect(readFileSync(join(base, backups[0] as string), 'utf8')).toBe(legacyText);

@@ -101,14 +101,14 @@ describe('symlinks around the store', () => {
     expect(snapshotTree(outside)).toEqual(before);
   });
 
-  it('symlinked .locks, .stamp or .quarantine inside sessions.d never lead a write outside', async () => {
-    for (const name of ['.locks', '.stamp', '.quarantine']) {
+  it('symlinked .locks, .changes or .quarantine inside sessions.d never lead a write outside', async () => {
+    for (const name of ['.locks', '.changes', '.quarantine']) {
       const { dir, path, options, warnings } = await plantedStore({ [entryFileName('a')]: recordText('a', { n: 1 }), 'bad.json': 'garbage' });
       const outside = await tempDir();
       writeFileSync(join(outside, 'victim'), 'precious');
       const before = snapshotTree(outside);
       rmSync(join(dir, name), { recursive: true, force: true });
-      symlinkSync(name === '.stamp' ? join(outside, 'victim') : outside, join(dir, name));
+      symlinkSync(name === '.changes' ? join(outside, 'victim') : outside, join(dir, name));
       try {
         const store = await open(path, options);
         await store.loadAll().catch((error: { code?: string }) => expect(error.code).toBe('ESYMLINK'));
@@ -118,7 +118,7 @@ describe('symlinks around the store', () => {
         expect((error as { code?: string }).code).toBe('ESYMLINK');
       }
       expect(snapshotTree(outside)).toEqual(before);
-      if (name === '.stamp') {
+      if (name === '.changes') {
         // The change log is only a hint to caches: a link planted there is replaced (the rename
         // replaces the link itself, never its target) and reported, and the store keeps working.
         expect(lstatSync(join(dir, name)).isFile()).toBe(true);
@@ -153,8 +153,11 @@ describe('planted files inside sessions.d', () => {
       'constructor.json': hostile('constructor'),
       'prototype.json': hostile('prototype'),
       [`${encodeKey('__defineGetter__')}.json`]: hostile('__defineGetter__'),
-      // a top-level __proto__ member and one inside the entry: parsed as plain data, dropped
-      [entryFileName('ok')]: '{"__proto__":{"polluted":true},"v":1,"key":"ok","rev":2,"entry":{"__proto__":{"polluted":true},"constructor":{"prototype":{"polluted":true}},"n":1}}',
+      // blocked members at the top or nested in the entry: never dropped silently, so the file
+      // is not a valid entry (quarantined like any other)
+      [entryFileName('nested')]: '{"v":1,"key":"nested","rev":2,"entry":{"constructor":{"prototype":{"polluted":true}},"n":1}}',
+      [entryFileName('top')]: '{"__proto__":{"polluted":true},"v":1,"key":"top","rev":2,"entry":{"n":1}}',
+      [entryFileName('ok')]: '{"v":1,"key":"ok","rev":2,"entry":{"n":1}}',
     };
     const { dir, path, options, warnings, quarantine } = await plantedStore(files);
     const store = await open(path, options);
@@ -166,11 +169,12 @@ describe('planted files inside sessions.d', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.prototype).not.toHaveProperty('polluted');
     expect(Object.getPrototypeOf(all)).toBeNull();
-    for (const name of ['__proto__.json', 'constructor.json', 'prototype.json', `${encodeKey('__defineGetter__')}.json`]) {
+    expect(await store.get('nested')).toBeUndefined();
+    for (const name of ['__proto__.json', 'constructor.json', 'prototype.json', `${encodeKey('__defineGetter__')}.json`, entryFileName('nested'), entryFileName('top')]) {
       expect(existsSync(join(dir, name))).toBe(false);
       expect(readFileSync(quarantined(quarantine, name), 'utf8')).toBe(files[name]);
     }
-    expect(warnings.filter((warning) => warning.message.includes('quarantined'))).toHaveLength(4);
+    expect(warnings.filter((warning) => warning.message.includes('quarantined'))).toHaveLength(6);
     await store.close();
   });
 

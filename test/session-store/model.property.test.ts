@@ -1,6 +1,8 @@
 // Model-based test: random command sequences against the store and an in-memory Map that
 // normalizes keys the same way. After every command the store (through loadAll, get and the
-// files on disk) equals the model; at the end, a reopened store equals it too.
+// files on disk) equals the model; at the end, a reopened store equals it too. Driven through
+// hardfs/session-store and through hardfs/store directly, shared and exclusive, with multi-key
+// commits (updateMany) and reopening among the commands.
 import fc from 'fast-check';
 import { readdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -15,6 +17,7 @@ import {
   type SessionStoreOptions,
 } from '../../src/session-store/index.js';
 import { openChangeLog, openDir } from '../../src/index.js';
+import { openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { fcParams } from '../support/fc.js';
 import { caught } from '../support/tmp.js';
 
@@ -37,12 +40,42 @@ interface Model {
   entries: Map<string, SessionEntry>;
 }
 
+/** What the commands use of a store: SessionStore's shape (Store is adapted to it). */
+type Opened = Pick<SessionStore, 'loadAll' | 'get' | 'getUpdatedAt' | 'update' | 'updateMany' | 'delete' | 'close' | 'directoryPath'>;
+
 interface Real {
   path: string;
   options: SessionStoreOptions;
-  store: SessionStore;
+  open: () => Promise<Opened>;
+  store: Opened;
   /** A second instance on the same path, in the same process: its commits must be seen at once. */
-  other: SessionStore;
+  other: Opened;
+  /** In exclusive mode only `store` may write: the "other instance" commands then write through it and read through `other`. */
+  exclusive: boolean;
+}
+
+function otherWriter(real: Real): Opened {
+  return real.exclusive ? real.store : real.other;
+}
+
+function observer(real: Real): Opened {
+  return real.exclusive ? real.other : real.store;
+}
+
+function adapt(store: Store): Opened {
+  return {
+    loadAll: () => store.loadAll(),
+    get: (key) => store.get(key),
+    getUpdatedAt: async (key) => {
+      const updatedAt = (await store.get(key))?.['updatedAt'];
+      return typeof updatedAt === 'number' ? updatedAt : undefined;
+    },
+    update: (key, mutator) => store.update(key, mutator),
+    updateMany: (mutator) => store.updateMany(mutator),
+    delete: (key) => store.delete(key),
+    close: () => store.close(),
+    directoryPath: store.path,
+  };
 }
 
 /** The key the store must use for `raw`, or undefined when it must refuse it (EBADNAME). */
@@ -63,7 +96,7 @@ const hostileKey: fc.Arbitrary<string> = fc.oneof(
     arbitrary: fc.constantFrom(
       'a', 'A', ' a ', 'a\t', 'b/c', 'b\\c', '../x', '..', '.', '...', '.hidden', 'x\0y', '\0',
       'con', 'CON', 'CON.txt', 'con.txt', 'nul', 'Lpt1', 'aux.json', '%41', '%2e', 'A%41', '~', '~1',
-      'é', 'É', 'e\u0301', 'İ', 'ß', 'SS', '😀', '\u200b', '\ufeffbom', 'a.json', 'A.JSON', '.stamp',
+      'é', 'É', 'e\u0301', 'İ', 'ß', 'SS', '😀', '\u200b', '\ufeffbom', 'a.json', 'A.JSON', '.changes',
       '.locks', '.quarantine', 'sessions.json', 'hasOwnProperty', 'toString', 'valueOf',
       'k'.repeat(300), 'K'.repeat(300), `${'k'.repeat(299)}x`, 'é'.repeat(200),
       // refused: empty after normalization, blocked object keys, lone surrogates
@@ -106,7 +139,7 @@ function sortedKeys(entries: Map<string, SessionEntry>): string[] {
 }
 
 /** The whole observable state: loadAll, get, getUpdatedAt, and the entry files on disk. */
-async function expectStoreEqualsModel(store: SessionStore, model: Readonly<Model>): Promise<void> {
+async function expectStoreEqualsModel(store: Opened, model: Readonly<Model>): Promise<void> {
   const all = await store.loadAll();
   expect(Object.getPrototypeOf(all)).toBeNull();
   expect(Object.isFrozen(all)).toBe(true);
@@ -266,19 +299,19 @@ class OtherInstanceUpdateCommand extends StoreCommand {
   async apply(model: Model, real: Real): Promise<void> {
     const key = modelKey(model, this.raw);
     if (key === undefined) {
-      await expectRefused(this.value === undefined ? real.other.delete(this.raw) : real.other.update(this.raw, () => this.value));
+      await expectRefused(this.value === undefined ? otherWriter(real).delete(this.raw) : otherWriter(real).update(this.raw, () => this.value));
       return;
     }
-    await real.store.loadAll(); // warm the first instance's cache
+    await observer(real).loadAll(); // warm the first instance's cache
     if (this.value === undefined) {
-      expect(await real.other.delete(this.raw)).toBe(model.entries.has(key));
+      expect(await otherWriter(real).delete(this.raw)).toBe(model.entries.has(key));
       model.entries.delete(key);
     } else {
-      await real.other.update(this.raw, () => this.value);
+      await otherWriter(real).update(this.raw, () => this.value);
       model.entries.set(key, canon(this.value));
     }
     // The very next read of the first instance sees it: no TTL.
-    const all = await real.store.loadAll();
+    const all = await observer(real).loadAll();
     expect(Object.keys(all).sort()).toEqual(sortedKeys(model.entries));
     expect(all[key]).toEqual(model.entries.get(key));
   }
@@ -294,8 +327,8 @@ class OtherInstanceUpdateManyCommand extends StoreCommand {
   async apply(model: Model, real: Real): Promise<void> {
     const keys = this.ops.map((op) => modelKey(model, op.raw));
     if (keys.some((key) => key === undefined)) return;
-    await real.store.loadAll(); // warm the first instance's cache
-    await real.other.updateMany((record) => {
+    await observer(real).loadAll(); // warm the first instance's cache
+    await otherWriter(real).updateMany((record) => {
       for (const [index, op] of this.ops.entries()) {
         if (op.value === undefined) delete record[keys[index] as string];
         else record[keys[index] as string] = op.value;
@@ -317,7 +350,7 @@ class RotateChangeLogCommand extends StoreCommand {
   async apply(_model: Model, real: Real): Promise<void> {
     await real.store.loadAll();
     const dir = await openDir(real.store.directoryPath);
-    const log = await openChangeLog(dir, '.stamp');
+    const log = await openChangeLog(dir, '.changes');
     await log.rotate();
     await log.close();
     await dir.close();
@@ -330,7 +363,7 @@ class RotateChangeLogCommand extends StoreCommand {
 class ReopenCommand extends StoreCommand {
   async apply(_model: Model, real: Real): Promise<void> {
     await real.store.close();
-    real.store = await openSessionStore(real.path, real.options);
+    real.store = await real.open();
   }
   override toString(): string {
     return 'reopen()';
@@ -366,10 +399,14 @@ const commands = [
   fc.constant(new ReopenCommand()),
 ];
 
+type Via = 'session-store' | 'store shared' | 'store exclusive';
+
 describe.each([
-  ['default normalization (trim + lower-case)', undefined],
-  ['case-sensitive keys (normalizeKey: identity)', (key: string) => key],
-] as const)('the store equals an in-memory model: %s', (_label, normalizeKey) => {
+  ['hardfs/session-store, default normalization (trim + lower-case)', undefined, 'session-store'],
+  ['hardfs/session-store, case-sensitive keys (normalizeKey: identity)', (key: string) => key, 'session-store'],
+  ['hardfs/store, shared writer (case-sensitive keys)', (key: string) => key, 'store shared'],
+  ['hardfs/store, exclusive writer (case-sensitive keys)', (key: string) => key, 'store exclusive'],
+] as const)('the store equals an in-memory model: %s', (_label, normalizeKey, via: Via) => {
   it('after every command, and after close + reopen', async () => {
     const normalize: Normalize = normalizeKey ?? ((key) => key.trim().toLowerCase());
     await fc.assert(
@@ -382,13 +419,20 @@ describe.each([
           logger: { warn: (message) => warnings.push(message) },
           ...(normalizeKey === undefined ? {} : { normalizeKey }),
         };
-        const real: Real = { path, options, store: await openSessionStore(path, options), other: await openSessionStore(path, options) };
+        const storeOptions: StoreOptions = { ...options, writer: via === 'store exclusive' ? 'exclusive' : 'shared' };
+        const dir = join(base, 'sessions.d');
+        const open = async (): Promise<Opened> =>
+          via === 'session-store' ? openSessionStore(path, options) : adapt(await openStore(dir, storeOptions));
+        const openOther = async (): Promise<Opened> =>
+          via === 'session-store' ? openSessionStore(path, options) : adapt(await openStore(dir, { ...storeOptions, writer: 'shared' }));
+        const first = await open();
+        const real: Real = { path, options, open, store: first, other: await openOther(), exclusive: via === 'store exclusive' };
         const model: Model = { normalize, entries: new Map() };
         try {
           await fc.asyncModelRun(() => ({ model, real }), cmds);
           await real.store.close();
           await real.other.close();
-          real.store = await openSessionStore(path, options);
+          real.store = await open();
           real.other = real.store;
           await expectStoreEqualsModel(real.store, model);
           expect(warnings).toEqual([]);

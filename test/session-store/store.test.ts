@@ -68,11 +68,11 @@ function entryFiles(dir: string): string[] {
 }
 
 describe('layout on disk', () => {
-  it('one { v: 1, key, rev, entry } file per key, mode 0o600, in a 0o700 sessions.d with .stamp and .locks', async () => {
+  it('one { v: 1, key, rev, entry } file per key, mode 0o600, in a 0o700 sessions.d with .changes and .locks', async () => {
     const { dir, store, fileOf, recordOf } = await storeIn();
     expect(statSync(dir).mode & 0o7777).toBe(0o700);
     expect(statSync(join(dir, '.locks')).mode & 0o7777).toBe(0o700);
-    expect(statSync(join(dir, '.stamp')).isFile()).toBe(true);
+    expect(statSync(join(dir, '.changes')).isFile()).toBe(true);
     await store.update('  Agent:Main ', () => ({ updatedAt: 5, model: 'x' }));
     expect(fileOf('agent:main')).toBe(join(dir, `${encodeKey('agent:main')}.json`));
     expect(statSync(fileOf('agent:main')).mode & 0o7777).toBe(0o600);
@@ -276,7 +276,7 @@ describe('update', () => {
     const { dir, store, fileOf } = await storeIn();
     await store.update('k', () => ({ a: 1, b: { c: 2, d: [1, 2] } }));
     const file = fingerprint(fileOf('k'));
-    const stamp = fingerprint(join(dir, '.stamp'));
+    const stamp = fingerprint(join(dir, '.changes'));
     const snapshot = await store.loadAll();
     await new Promise((resolve) => setTimeout(resolve, 20)); // a rewrite would get a later mtime
     expect(await store.update('k', () => ({ b: { d: [1, 2], c: 2 }, a: 1 }))).toEqual({ a: 1, b: { c: 2, d: [1, 2] } });
@@ -288,7 +288,7 @@ describe('update', () => {
       }),
     ).toEqual({ a: 1, b: { c: 2, d: [1, 2] } });
     expect(fingerprint(fileOf('k'))).toEqual(file);
-    expect(fingerprint(join(dir, '.stamp'))).toEqual(stamp);
+    expect(fingerprint(join(dir, '.changes'))).toEqual(stamp);
     expect(await store.loadAll()).toBe(snapshot);
     await store.close();
   });
@@ -446,8 +446,10 @@ describe('updateMany', () => {
     expect(result).toBe(42);
     for (const [key, print] of Object.entries(before)) expect(fingerprint(fileOf(key))).toEqual(print);
     expect(fingerprint(fileOf('change')).ino).not.toBe(changeIno);
-    expect(recordOf('change')).toEqual({ v: 1, key: 'change', rev: 2, entry: { v: 'change', n: 2 } });
-    expect(recordOf('added')).toEqual({ v: 1, key: 'added', rev: 1, entry: { v: 'added' } });
+    // A multi-key commit marks what it writes with its id and its files (see store/commit.ts).
+    const marker = { txn: expect.stringMatching(/^[0-9a-f]{24}$/), with: [entryFileName('change'), entryFileName('gone'), entryFileName('added')].sort() };
+    expect({ ...recordOf('change'), with: [...(recordOf('change') as unknown as { with: string[] }).with].sort() }).toEqual({ v: 1, key: 'change', rev: 2, entry: { v: 'change', n: 2 }, ...marker });
+    expect(recordOf('added')).toMatchObject({ v: 1, key: 'added', rev: 1, entry: { v: 'added' } });
     expect(existsSync(fileOf('gone'))).toBe(false);
     expect(entryFiles(dir)).toEqual(['added', 'change', 'read', 'restored', 'same', 'untouched'].map(entryFileName).sort());
     await store.close();
@@ -456,11 +458,11 @@ describe('updateMany', () => {
   it('a mutator that changes nothing writes nothing and still returns its result', async () => {
     const { dir, store } = await storeIn();
     await store.update('a', () => ({ v: 1 }));
-    const stamp = fingerprint(join(dir, '.stamp'));
+    const stamp = fingerprint(join(dir, '.changes'));
     const snapshot = await store.loadAll();
     expect(await store.updateMany((record) => Object.keys(record).length)).toBe(1);
     expect(await store.updateMany(async (record) => record['a'])).toEqual({ v: 1 });
-    expect(fingerprint(join(dir, '.stamp'))).toEqual(stamp);
+    expect(fingerprint(join(dir, '.changes'))).toEqual(stamp);
     expect(await store.loadAll()).toBe(snapshot);
     await store.close();
   });
@@ -501,7 +503,7 @@ describe('updateMany', () => {
   it('refuses blocked keys (EBADNAME), keys that normalize alike, accessors, symbols and non-functions (TypeError), writing nothing', async () => {
     const { dir, store } = await storeIn();
     await store.update('a', () => ({ v: 1 }));
-    const stamp = fingerprint(join(dir, '.stamp'));
+    const stamp = fingerprint(join(dir, '.changes'));
     const attempts: Array<[(record: Record<string, SessionEntry>) => void, string]> = [
       [(record) => { record['ok'] = { v: 1 }; record['__proto__'] = { polluted: true }; }, 'EBADNAME'],
       [(record) => { record['ok'] = { v: 1 }; record['constructor'] = { polluted: true }; }, 'EBADNAME'],
@@ -517,7 +519,7 @@ describe('updateMany', () => {
     await expect(store.updateMany('x' as never)).rejects.toThrow(TypeError);
     await expect(store.updateMany(() => { throw new Error('boom'); })).rejects.toThrow('boom');
     expect(Object.keys(await store.loadAll())).toEqual(['a']);
-    expect(fingerprint(join(dir, '.stamp'))).toEqual(stamp);
+    expect(fingerprint(join(dir, '.changes'))).toEqual(stamp);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     await store.close();
   });

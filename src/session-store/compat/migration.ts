@@ -1,0 +1,21 @@
+import * as sessionStoreApi from '../index.js';
+import type { ListAgentSessionDirsOptions } from '../discovery.js';
+import type { MigrationOptions } from '../migration.js';
+import { storeForRead } from './open-stores.js';
+
+/**
+ * The gateway's startup calls: `migrateSessionStoreToDirectory(storePath)` resolving to whether
+ * it migrated, and `listAgentSessionDirs(stateDir)` resolving to the sessions directories. The
+ * full reports stay available from `hardfs/session-store`. A store that exists afterwards is
+ * opened, so the synchronous reads that follow at startup find it open (nothing is created
+ * for a path with no store).
+ */
+export async function migrateSessionStoreToDirectory(storePath: string, options?: MigrationOptions): Promise<boolean> {
+  const { migrated } = await sessionStoreApi.migrateSessionStoreToDirectory(storePath, options);
+  await storeForRead(storePath);
+  return migrated;
+}
+
+export async function listAgentSessionDirs(stateDir: string, options?: ListAgentSessionDirsOptions): Promise<string[]> {
+  return (await sessionStoreApi.listAgentSessionDirs(stateDir, options)).map((dir) => dir.sessionsDir);
+}

@@ -1,0 +1,160 @@
+import { dirname, resolve } from 'node:path';
+import { ensureRealDir, errnoCode, isHardfsError, openDir } from '../../index.js';
+import type { LockCallOptions } from '../../store/index.js';
+import * as sessionStoreApi from '../index.js';
+import type { SessionEntry } from '../entry-record.js';
+import type { SessionStoreOptions } from '../options.js';
+import { storeLayout } from '../layout.js';
+import type { SessionStore } from '../session-store.js';
+import { compatConfig } from './config.js';
+
+/**
+ * The stores the compat functions opened, one per store path for the life of the process (or
+ * until closeSessionStores). Lock options are not part of a store: each call passes its own
+ * `timeoutMs` / `staleMs` to the commit, so no call inherits another's.
+ */
+const opened = new Map<string, Promise<SessionStore>>();
+/** The same stores, resolved: what synchronous reads use. */
+const readable = new Map<string, SessionStore>();
+
+export interface LockOptions {
+  timeoutMs?: number | undefined;
+  staleMs?: number | undefined;
+}
+
+/** The lock options of one call, as the store takes them. */
+export function lockCall(lock: LockOptions): LockCallOptions {
+  const call: LockCallOptions = {};
+  if (lock.timeoutMs !== undefined) call.timeoutMs = lock.timeoutMs;
+  if (lock.staleMs !== undefined) call.staleMs = lock.staleMs;
+  return call;
+}
+
+function storeOptions(): SessionStoreOptions {
+  // `sync: true` fills the cache at open, so the synchronous reads that follow need no async read first.
+  return { ...compatConfig().storeOptions, sync: true } as SessionStoreOptions;
+}
+
+function openFor(path: string): Promise<SessionStore> {
+  let store = opened.get(path);
+  if (store === undefined) {
+    store = (async () => {
+      const { root } = compatConfig();
+      // The first write for a new agent: its directories are created (0o700, each created one
+      // opened without following symlinks; below the configured root when there is one).
+      await ensureRealDir(dirname(path), root === undefined ? { mode: 0o700 } : { mode: 0o700, root });
+      const open = await sessionStoreApi.openSessionStore(path, storeOptions());
+      readable.set(path, open);
+      return open;
+    })();
+    opened.set(path, store);
+    // A failed open must not poison the path for later calls.
+    store.catch(() => {
+      if (opened.get(path) === store) opened.delete(path);
+    });
+  }
+  return store;
+}
+
+function forget(path: string, store: SessionStore): void {
+  if (readable.get(path) === store) {
+    readable.delete(path);
+    opened.delete(path);
+  }
+}
+
+/**
+ * Runs `use` on the path's store for a write, creating the store (and its parent directories)
+ * if needed. A store that closed itself because its directory was removed or replaced (ECLOSED)
+ * is dropped and `use` runs once more on a freshly opened one.
+ */
+export async function withStoreForWrite<E extends SessionEntry, T>(storePath: string, use: (store: SessionStore<E>) => Promise<T>): Promise<T> {
+  const path = resolve(storePath);
+  const store = await openFor(path);
+  try {
+    return await use(store as unknown as SessionStore<E>);
+  } catch (error) {
+    if (!isHardfsError(error, 'ECLOSED')) throw error;
+    forget(path, store);
+    return use((await openFor(path)) as unknown as SessionStore<E>);
+  }
+}
+
+/** The store for an async read, or undefined when there is none: a read creates nothing. */
+export async function storeForRead<E extends SessionEntry>(storePath: string): Promise<SessionStore<E> | undefined> {
+  const path = resolve(storePath);
+  const known = readable.get(path);
+  if (known !== undefined) return known as unknown as SessionStore<E>;
+  const layout = storeLayout(path);
+  let parent;
+  try {
+    parent = await openDir(layout.parentPath);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+  try {
+    const names = new Set(await parent.list());
+    if (!names.has(layout.dirName) && !names.has(layout.legacyName)) return undefined;
+  } finally {
+    await parent.close();
+  }
+  return (await openFor(path)) as unknown as SessionStore<E>;
+}
+
+type OpenSync = (storePath: string, options?: SessionStoreOptions & { create?: boolean }) => SessionStore | undefined;
+
+export class SyncReadUnavailableError extends Error {
+  readonly code = 'ERR_HARDFS_SYNC_READ_UNAVAILABLE';
+  constructor(path: string) {
+    super(
+      `a synchronous read of a store not opened in this process needs openSessionStoreSync from hardfs/session-store (open it first: any compat write, read or migrateSessionStoreToDirectory): ${path}`,
+    );
+    this.name = 'SyncReadUnavailableError';
+  }
+}
+
+/**
+ * The store for a synchronous read: the one opened in this process, else one opened
+ * synchronously without creating anything (undefined when the store does not exist), where
+ * hardfs/session-store offers a synchronous open.
+ */
+export function storeForSyncRead<E extends SessionEntry>(storePath: string): SessionStore<E> | undefined {
+  const path = resolve(storePath);
+  const known = readable.get(path);
+  if (known !== undefined) return known as unknown as SessionStore<E>;
+  const openSync = (sessionStoreApi as Record<string, unknown>)['openSessionStoreSync'] as OpenSync | undefined;
+  if (typeof openSync !== 'function') throw new SyncReadUnavailableError(path);
+  const open = openSync(path, { ...storeOptions(), create: false });
+  if (open === undefined) return undefined;
+  readable.set(path, open);
+  opened.set(path, Promise.resolve(open));
+  return open as unknown as SessionStore<E>;
+}
+
+/** Runs a synchronous read; a store that closed itself (ECLOSED) is forgotten, then the error is the caller's. */
+export function syncRead<E extends SessionEntry, T>(storePath: string, use: (store: SessionStore<E> | undefined) => T): T {
+  const store = storeForSyncRead<E>(storePath);
+  try {
+    return use(store);
+  } catch (error) {
+    if (store !== undefined && isHardfsError(error, 'ECLOSED')) forget(resolve(storePath), store as unknown as SessionStore);
+    throw error;
+  }
+}
+
+/** Closes every store the compat functions opened (for shutdown and tests). */
+export async function closeSessionStores(): Promise<void> {
+  const stores = [...opened.values()];
+  opened.clear();
+  readable.clear();
+  await Promise.all(stores.map(async (store) => (await store.catch(() => undefined))?.close()));
+}
+
+/**
+ * The gateway's test helper, by its name: forgets every store at once (synchronously, so the
+ * next call opens afresh) and closes them in the background. Prefer awaiting closeSessionStores().
+ */
+export function clearSessionStoreCacheForTest(): void {
+  void closeSessionStores();
+}

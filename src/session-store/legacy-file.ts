@@ -1,0 +1,244 @@
+import type { FileHandle } from 'node:fs/promises';
+import { HardfsError, errnoCode, isBlockedObjectKey, isHardfsError, parseJsonSafe, type SafeDir } from '../index.js';
+import { isPlainEntry, normalizeStoreKey, type SessionEntry } from './entry-record.js';
+import type { StoreLayout } from './layout.js';
+import { isTrustedOwner, type LeftAlone } from './ownership.js';
+import type { ResolvedStoreOptions } from './options.js';
+
+/**
+ * Largest legacy file a migration reads, by default. Parsing JSON costs several times its size
+ * in heap; the default keeps one open of a store well inside a default Node heap. Raised with
+ * the `maxLegacyBytes` option (CLI: `--max-legacy-bytes`).
+ */
+export const DEFAULT_MAX_LEGACY_BYTES = 128 * 1024 * 1024;
+
+export interface SkippedLegacyEntry {
+  key: string;
+  reason: string;
+}
+
+export type LegacyRead =
+  | { kind: 'absent' }
+  | { kind: 'left-alone'; leftAlone: LeftAlone }
+  | { kind: 'read'; bytes: Buffer };
+
+/**
+ * Reads the legacy file through one descriptor opened with O_NOFOLLOW|O_NONBLOCK; owner, type,
+ * link count and size are judged on that descriptor (fstat), so the bytes read are those of the
+ * inode judged. A file owned by someone other than the store's owner or root, or hard-linked,
+ * is left alone and reported; so is a symlink or special file planted by another user. One
+ * owned by the store's owner that is a symlink or special file is a refusal (ESYMLINK,
+ * EINSECURE): the owner made it, and hardfs does not guess what it meant.
+ */
+export async function readLegacyFile(parent: SafeDir, layout: StoreLayout, maxBytes: number): Promise<LegacyRead> {
+  let handle: FileHandle;
+  try {
+    handle = await parent.openFile(layout.legacyName);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { kind: 'absent' };
+    // Not a regular file, or a symlink: whose is it? (lstat by name: in a sticky directory
+    // nobody else can replace a name we own, so a foreign answer can only mean foreign.)
+    if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
+      const foreign = await foreignAt(parent, layout.legacyName, layout.storePath);
+      if (foreign !== undefined) return { kind: 'left-alone', leftAlone: foreign };
+    }
+    throw error;
+  }
+  try {
+    const stats = await handle.stat();
+    if (!isTrustedOwner(stats)) {
+      return { kind: 'left-alone', leftAlone: notOwned(layout.storePath, stats.uid) };
+    }
+    if (stats.nlink > 1) {
+      return {
+        kind: 'left-alone',
+        leftAlone: { path: layout.storePath, reason: `hard-linked (${stats.nlink} links): the same file is reachable under other names` },
+      };
+    }
+    if (stats.size > maxBytes) throw tooBig(layout.storePath, `is ${stats.size} bytes`, maxBytes);
+    return { kind: 'read', bytes: await readBounded(handle, stats.size, maxBytes, layout.storePath) };
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The legacy file (or another name beside the store) when it is not trusted; undefined when it is ours or gone. */
+export async function foreignAt(parent: SafeDir, name: string, path: string): Promise<LeftAlone | undefined> {
+  try {
+    const stats = await parent.stat(name);
+    return isTrustedOwner(stats) ? undefined : notOwned(path, stats.uid);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
+export function notOwned(path: string, uid: number | bigint): LeftAlone {
+  const ownerUid = Number(uid);
+  return { path, reason: `not owned by the store's owner or root (owner uid ${ownerUid})`, ownerUid };
+}
+
+function tooBig(path: string, what: string, maxBytes: number): HardfsError {
+  return new HardfsError(
+    'ETOOBIG',
+    `legacy store ${what}, over the ${maxBytes}-byte bound (raise it with the maxLegacyBytes option, or --max-legacy-bytes)`,
+    { path },
+  );
+}
+
+async function readBounded(handle: FileHandle, size: number, maxBytes: number, path: string): Promise<Buffer> {
+  // One byte of headroom tells "the size fstat gave" from "grew since".
+  let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+  return buffer.subarray(0, length);
+}
+
+export interface LegacyPlan {
+  entries: Map<string, SessionEntry>;
+  skipped: SkippedLegacyEntry[];
+  /** Set when the file holds no store at all: 0 bytes, only whitespace, or `[]`. */
+  empty?: string;
+}
+
+/**
+ * What a crashed writer that did not fsync leaves: a 0-byte (or all-whitespace) file, or `[]`.
+ * They hold no entry; the store opens without them and the file is left as it is.
+ */
+function emptyLegacy(bytes: Buffer): string | undefined {
+  const text = bytes.toString('latin1').trim();
+  if (text.length === 0) return bytes.length === 0 ? 'legacy store is empty (0 bytes)' : 'legacy store holds only whitespace';
+  if (/^\[\s*\]$/.test(text)) return 'legacy store is an empty JSON array';
+  return undefined;
+}
+
+/**
+ * Parses the legacy file and plans what to migrate. Every entry is either planned or reported
+ * in `skipped` with its reason; nothing in the file goes unaccounted for.
+ */
+export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: ResolvedStoreOptions): LegacyPlan {
+  const empty = emptyLegacy(bytes);
+  if (empty !== undefined) return { entries: new Map(), skipped: [], empty };
+  let parsed: unknown;
+  const droppedTopLevel: string[] = [];
+  const dropped = { nested: false };
+  try {
+    parsed = parseJsonSafe(bytes, {
+      maxBytes: bytes.length,
+      maxDepth: options.maxEntryDepth + 1,
+      onDroppedKey: (key, topLevel) => {
+        if (topLevel) droppedTopLevel.push(key);
+        else dropped.nested = true;
+      },
+    });
+  } catch (error) {
+    // Unparseable legacy JSON is never "migrated" into an empty store: refuse, touch nothing.
+    // The parser's message gives the position and never quotes the file's bytes.
+    // Only the position is kept: the parser's own text may quote the file's bytes.
+    const detail = isHardfsError(error)
+      ? (/malformed JSON at position \d+ \(line \d+ column \d+\)/.exec(error.message)?.[0] ?? error.message.replace(/^[A-Z]+: /, ''))
+      : 'unreadable';
+    throw new HardfsError('ECORRUPT', `legacy store is not valid JSON (${detail}); left untouched`, {
+      path: layout.storePath,
+      cause: error,
+    });
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new HardfsError('ECORRUPT', 'legacy store is not a JSON object; left untouched', { path: layout.storePath });
+  }
+  const withBlockedInside = dropped.nested ? keysHoldingBlockedKeys(bytes) : new Map<string, string>();
+  const entries = new Map<string, SessionEntry>();
+  const rawKeyOf = new Map<string, string>();
+  // Entries under a blocked key never reach us (the safe parser drops them): report them so
+  // that nothing leaves the legacy file unaccounted for.
+  const skipped: SkippedLegacyEntry[] = droppedTopLevel.map((key) => ({ key, reason: 'blocked object key' }));
+  for (const [rawKey, value] of Object.entries(parsed as Record<string, unknown>)) {
+    let key: string;
+    try {
+      key = normalizeStoreKey(rawKey, options.normalizeKey);
+    } catch (error) {
+      skipped.push({ key: rawKey, reason: `invalid key: ${(error as Error).message}` });
+      continue;
+    }
+    if (!isPlainEntry(value)) {
+      skipped.push({ key: rawKey, reason: value === null ? 'null entry' : 'entry is not a JSON object' });
+      continue;
+    }
+    const blockedPath = withBlockedInside.get(rawKey);
+    if (blockedPath !== undefined) {
+      // The safe parser dropped it; migrating the rest would lose it silently.
+      skipped.push({ key: rawKey, reason: `holds a blocked object key at ${blockedPath}` });
+      continue;
+    }
+    const updatedAt = (value as { updatedAt?: unknown }).updatedAt;
+    if (typeof updatedAt === 'number' && !Number.isFinite(updatedAt)) {
+      // 1e400 parses as Infinity, which no JSON writer can store back.
+      skipped.push({ key: rawKey, reason: 'updatedAt is not a finite number' });
+      continue;
+    }
+    const existing = entries.get(key);
+    if (existing !== undefined) {
+      // Case variants of one key: the newest updatedAt wins (a missing or non-numeric one counts
+      // as oldest); the loser is reported, and stays readable in the byte-identical backup.
+      const keepNew = updatedAtOf(value) > updatedAtOf(existing);
+      const loser = keepNew ? (rawKeyOf.get(key) ?? key) : rawKey;
+      skipped.push({ key: loser, reason: `older case variant of ${JSON.stringify(key)}` });
+      if (!keepNew) continue;
+    }
+    entries.set(key, value);
+    rawKeyOf.set(key, rawKey);
+  }
+  return { entries, skipped };
+}
+
+/** updatedAt for merging: absent, null or not a number counts as oldest. */
+export function updatedAtOf(entry: SessionEntry): number {
+  const value = (entry as { updatedAt?: unknown }).updatedAt;
+  return typeof value === 'number' && Number.isFinite(value) ? value : Number.NEGATIVE_INFINITY;
+}
+
+/**
+ * Top-level keys whose entries hold a blocked key (`__proto__`, `constructor` …) at some depth,
+ * with the first such key path. Only called when the safe parser reported a nested drop; plain
+ * JSON.parse is safe here (it defines own data properties, it never assigns through a
+ * prototype) and its depth is already bounded by the safe parse that preceded it.
+ */
+function keysHoldingBlockedKeys(bytes: Buffer): Map<string, string> {
+  const found = new Map<string, string>();
+  const raw = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
+  for (const key of Object.keys(raw)) {
+    if (isBlockedObjectKey(key)) continue;
+    const path = blockedKeyPath(raw[key], '');
+    if (path !== undefined) found.set(key, path);
+  }
+  return found;
+}
+
+function blockedKeyPath(value: unknown, at: string): string | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  if (Array.isArray(value)) {
+    for (const [index, item] of value.entries()) {
+      const path = blockedKeyPath(item, `${at}[${index}]`);
+      if (path !== undefined) return path;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    const path = `${at}.${key}`;
+    if (isBlockedObjectKey(key)) return path;
+    const inner = blockedKeyPath((value as Record<string, unknown>)[key], path);
+    if (inner !== undefined) return inner;
+  }
+  return undefined;
+}

@@ -1,0 +1,406 @@
+import { readdirSync, statSync } from 'node:fs';
+import { HardfsError, isHardfsError, type ChangeLog, type ChangeLogCursor, type ChangeLogRead, type SafeDir } from '../index.js';
+import type { StoreEntry } from './entry-record.js';
+import { isQuarantinable, type EntryFiles, type LoadedRecord } from './entry-files.js';
+import type { CommitLayer } from './commit.js';
+import { parseChangeRecord } from './change-records.js';
+import { SNAPSHOT_FILE, intentIdOf, isEntryFileName, lockedEntryFile } from './layout.js';
+import type { ResolvedStoreOptions } from './options.js';
+import { parseSnapshotBody, readSnapshotFile, readSnapshotHeader, writeSnapshotFile } from './snapshot-file.js';
+import { StoreView, type StoredEntry } from './view.js';
+import { freezeEntry } from './freeze-entry.js';
+
+/** What this process has cached, and how far into the change log it is up to date. */
+interface CacheState<E extends StoreEntry> {
+  cursor: ChangeLogCursor;
+  view: StoreView<E>;
+  /** Entry files whose lock file existed at the last refresh: a commit may have been under way. */
+  inFlight: ReadonlySet<string>;
+}
+
+/** Bound on the consistency passes of one refresh (each re-reads only what changed meanwhile). */
+const MAX_PASSES = 16;
+
+/**
+ * The coherent cache: the store view this process holds, kept equal to the files.
+ *
+ * THE ORDERING INVARIANT (the one rule everything here relies on). A commit appends its change
+ * record before it changes any file and holds its files' lock files from before that append
+ * until after its last rename; a refresh reads the change log first, then lists `.locks/`,
+ * then reads files, then reads the change log again. Hence every file a commit changes is, for
+ * any refresh, either named by a record the refresh reads, or locked when the refresh lists
+ * the locks (and re-read by it and by the next refresh), or changed before the refresh's first
+ * read of the log (and read after its change). So a commit is visible to the very next refresh
+ * in any process, and a commit that failed before its first change leaves nothing to see.
+ *
+ * Multi-key commits are seen whole: a refresh that meets one's intent waits for it (or
+ * completes it); a file that carries a commit's marker and was locked, or whose commit a record
+ * read by this refresh names, makes the refresh wait for that commit and re-read all its files.
+ */
+export class CoherentCache<E extends StoreEntry> {
+  readonly #dir: SafeDir;
+  readonly #locks: SafeDir;
+  readonly #files: EntryFiles;
+  readonly #changes: ChangeLog;
+  readonly #commit: CommitLayer;
+  readonly #options: ResolvedStoreOptions;
+  readonly #prepare: (entry: E, key: string) => E;
+  #state: CacheState<E> | undefined;
+  /** Files to re-read at the next refresh whatever the log says (found changed by a commit check). */
+  readonly #suspect = new Set<string>();
+  #queued: Promise<StoreView<E>> | undefined;
+  #chain: Promise<unknown> = Promise.resolve();
+  /** Generation of the change log the snapshot file was last known to belong to. */
+  #snapshotGeneration: string | undefined;
+  #replaceSnapshot = false;
+  #closed = false;
+
+  constructor(
+    dir: SafeDir,
+    locks: SafeDir,
+    files: EntryFiles,
+    changes: ChangeLog,
+    commit: CommitLayer,
+    options: ResolvedStoreOptions,
+    prepare: (entry: E, key: string) => E,
+  ) {
+    this.#dir = dir;
+    this.#locks = locks;
+    this.#files = files;
+    this.#changes = changes;
+    this.#commit = commit;
+    this.#options = options;
+    this.#prepare = prepare;
+  }
+
+  #isClosed(): boolean {
+    return this.#closed;
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#state = undefined;
+  }
+
+  /** Re-read this file at the next refresh, whatever the log says. */
+  suspect(fileName: string): void {
+    this.#suspect.add(fileName);
+  }
+
+  // One refresh at a time per store object: a refresh that starts after a call began reflects
+  // every commit that finished before it, so callers arriving while one runs share the next.
+  current(): Promise<StoreView<E>> {
+    if (this.#queued !== undefined) return this.#queued;
+    const refresh = this.#chain.then(() => {
+      this.#queued = undefined;
+      return this.#refresh();
+    });
+    this.#queued = refresh;
+    this.#chain = refresh.catch(() => undefined);
+    return refresh;
+  }
+
+  /**
+   * The view, synchronously: the change log is read with readSync, names are listed with
+   * readdirSync (by path, accepted only while the path still names the pinned directory — the
+   * names are then only ever opened through the pinned handle), files with readFileSync. Needs
+   * no thread pool. A synchronous read cannot wait: when it meets a multi-key commit under way
+   * it answers from the view it had (the state before that commit), and the next read catches up.
+   */
+  currentSync(): StoreView<E> {
+    if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
+    const cached = this.#state;
+    const read = this.#changes.readSync(cached?.cursor);
+    const listing = this.#listSync(this.#locks);
+    if (listing.some((name) => intentIdOf(name) !== undefined)) {
+      if (cached !== undefined) return cached.view;
+    }
+    const locked = new Set<string>();
+    for (const name of listing) {
+      const file = lockedEntryFile(name);
+      if (file !== undefined) locked.add(file);
+    }
+    const named = cached === undefined ? undefined : this.#namedFiles(read);
+    const loaded = new Map<string, LoadedRecord<E> | undefined>();
+    const full = cached === undefined || named === undefined;
+    const names = full ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named, ...cached.inFlight, ...locked, ...this.#suspect];
+    if (full) this.#suspect.clear();
+    for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
+    // The same check as #makeWhole, without waiting: a commit that must be waited for means
+    // answering from the older view.
+    const after = this.#changes.readSync(read.cursor);
+    if (after.reset) return cached?.view ?? this.#build(loaded, undefined);
+    for (const record of after.records) {
+      const parsed = parseChangeRecord(record);
+      if (parsed?.txn !== undefined && cached !== undefined) return cached.view;
+    }
+    for (const [name, record] of loaded) {
+      const txn = record?.record.txn;
+      if (txn !== undefined && locked.has(name) && cached !== undefined) return cached.view;
+    }
+    const view = this.#build(loaded, full ? undefined : cached.view);
+    this.#assertWithinTotal(view);
+    if (!full) this.#suspect.clear();
+    this.#state = { cursor: read.cursor, view, inFlight: locked };
+    return view;
+  }
+
+  #build(loaded: ReadonlyMap<string, LoadedRecord<E> | undefined>, onto: StoreView<E> | undefined): StoreView<E> {
+    const changes = new Map<string, StoredEntry<E> | undefined>();
+    for (const [name, record] of loaded) changes.set(name, this.#stored(record));
+    if (onto !== undefined) return onto.with(changes);
+    const base = new Map<string, StoredEntry<E>>();
+    for (const [name, stored] of changes) if (stored !== undefined) base.set(name, stored);
+    return new StoreView(base);
+  }
+
+  #listSync(dir: SafeDir): string[] {
+    const names = readdirSync(dir.path);
+    const now = statSync(dir.path, { bigint: true });
+    const pinned = dir.identity;
+    if (now.ino !== pinned.ino || now.dev !== pinned.dev) {
+      throw new HardfsError('ECLOSED', 'the store directory was removed or replaced since it was opened (open the store again)', {
+        path: dir.path,
+      });
+    }
+    return names;
+  }
+
+  async #refresh(): Promise<StoreView<E>> {
+    const deadline = Date.now() + this.#options.lockTimeoutMs;
+    for (let attempt = 0; ; attempt += 1) {
+      if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
+      const cached = this.#state ?? (await this.#seedFromSnapshotFile());
+      const read = await this.#changes.read(cached?.cursor);
+      const listing = await this.#locks.list();
+      const intents = listing.map(intentIdOf).filter((id): id is string => id !== undefined);
+      if (intents.length > 0 && attempt < MAX_PASSES) {
+        // A multi-key commit under way: wait for it (or complete it), then start over.
+        for (const id of intents) await this.#commit.settle(id, { deadline });
+        continue;
+      }
+      const locked = new Set<string>();
+      for (const name of listing) {
+        const file = lockedEntryFile(name);
+        if (file !== undefined) locked.add(file);
+      }
+      const named = read.reset || cached === undefined ? undefined : this.#namedFiles(read);
+      let view: StoreView<E>;
+      let loaded: Map<string, LoadedRecord<E> | undefined>;
+      let full = false;
+      if (cached === undefined || named === undefined) {
+        this.#suspect.clear();
+        loaded = await this.#readAllFiles();
+        full = true;
+      } else {
+        for (const name of [...cached.inFlight, ...locked, ...this.#suspect]) named.add(name);
+        this.#suspect.clear();
+        loaded = new Map();
+        for (const name of named) loaded.set(name, await this.#files.read<E>(name));
+      }
+      const settled = await this.#makeWhole(loaded, locked, read.cursor, deadline);
+      if (settled === 'reset') continue;
+      const changes = new Map<string, StoredEntry<E> | undefined>();
+      for (const [name, record] of loaded) changes.set(name, this.#stored(record));
+      if (full) {
+        const base = new Map<string, StoredEntry<E>>();
+        for (const [name, stored] of changes) if (stored !== undefined) base.set(name, stored);
+        view = new StoreView(base);
+      } else {
+        view = (cached as CacheState<E>).view.with(changes);
+      }
+      this.#assertWithinTotal(view);
+      if (full) await this.#saveSnapshotFile(settled.cursor, locked, loaded);
+      if (!this.#isClosed()) this.#state = { cursor: settled.cursor, view, inFlight: new Set([...locked, ...settled.named]) };
+      return view;
+    }
+  }
+
+  /**
+   * Makes what one refresh read free of partial multi-key commits (see the invariant above):
+   * reads the log again; every multi-key commit named since, or marked in a file that was
+   * locked, is waited for and all its files read again. Repeats until nothing new appears.
+   */
+  async #makeWhole(
+    loaded: Map<string, LoadedRecord<E> | undefined>,
+    locked: ReadonlySet<string>,
+    startCursor: ChangeLogCursor,
+    deadline: number,
+  ): Promise<'reset' | { cursor: ChangeLogCursor; named: Set<string> }> {
+    let cursor = startCursor;
+    const named = new Set<string>();
+    const done = new Set<string>();
+    let fresh: Iterable<string> = loaded.keys();
+    for (let pass = 0; pass < MAX_PASSES; pass += 1) {
+      const read = await this.#changes.read(cursor);
+      if (read.reset) return 'reset';
+      cursor = read.cursor;
+      const reread = new Set<string>();
+      const txns = new Map<string, readonly string[] | undefined>();
+      for (const record of read.records) {
+        const parsed = parseChangeRecord(record);
+        if (parsed === undefined || parsed.files === undefined) return 'reset';
+        for (const name of parsed.files) {
+          named.add(name);
+          reread.add(name);
+        }
+        if (parsed.txn !== undefined) txns.set(parsed.txn, parsed.files);
+      }
+      for (const name of fresh) {
+        const record = loaded.get(name)?.record;
+        if (record?.txn === undefined || done.has(record.txn)) continue;
+        if (locked.has(name) || txns.has(record.txn)) {
+          if (record.with === undefined) return 'reset';
+          txns.set(record.txn, record.with);
+        }
+      }
+      for (const [id, files] of txns) {
+        if (done.has(id)) continue;
+        done.add(id);
+        await this.#commit.settle(id, { deadline }, files);
+        for (const name of files ?? []) reread.add(name);
+      }
+      if (reread.size === 0) return { cursor, named };
+      for (const name of reread) loaded.set(name, await this.#files.read<E>(name));
+      fresh = reread;
+    }
+    return { cursor, named };
+  }
+
+  #stored(loaded: LoadedRecord<E> | undefined): StoredEntry<E> | undefined {
+    if (loaded?.record.entry === undefined) return undefined; // absent, quarantined, or a tombstone
+    const { record, bytes } = loaded;
+    return { key: record.key, entry: this.#prepare(loaded.record.entry, record.key), rev: record.rev, size: bytes.byteLength };
+  }
+
+  #assertWithinTotal(view: StoreView<E>): void {
+    if (view.totalBytes > this.#options.maxTotalEntryBytes) {
+      throw new HardfsError(
+        'ETOOBIG',
+        `the store's entries total ${view.totalBytes} bytes, over the ${this.#options.maxTotalEntryBytes}-byte bound (option maxTotalEntryBytes)`,
+        { path: this.#dir.path },
+      );
+    }
+  }
+
+  /** Entry files named by change records; undefined when everything must be read again. */
+  #namedFiles(read: ChangeLogRead): Set<string> | undefined {
+    if (read.reset) return undefined;
+    const names = new Set<string>();
+    for (const record of read.records) {
+      const parsed = parseChangeRecord(record);
+      if (parsed === undefined) {
+        this.#options.logger.warn('hardfs store: a change record names no entry file; reloading every entry', {
+          file: this.#changes.path,
+        });
+        return undefined;
+      }
+      if (parsed.files === undefined) return undefined;
+      for (const name of parsed.files) names.add(name);
+    }
+    return names;
+  }
+
+  /** Every entry file, checked against maxTotalEntryBytes as it goes. */
+  async #readAllFiles(): Promise<Map<string, LoadedRecord<E> | undefined>> {
+    const loaded = new Map<string, LoadedRecord<E> | undefined>();
+    let total = 0;
+    for (const dirent of await this.#dir.entries()) {
+      if (!isEntryFileName(dirent.name)) continue;
+      if (dirent.type !== 'file') {
+        await this.#files.quarantine(dirent.name, new HardfsError('EINSECURE', `not a regular file (${dirent.type})`));
+        continue;
+      }
+      // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
+      // trips than in the syscalls themselves. Quarantines wait for the loop to end.
+      const pending: Array<Promise<void>> = [];
+      const record = this.#files.readSync<E>(dirent.name, pending);
+      for (const work of pending) await work;
+      total += record?.bytes.byteLength ?? 0;
+      if (total > this.#options.maxTotalEntryBytes) {
+        throw new HardfsError(
+          'ETOOBIG',
+          `the store's entries are over the ${this.#options.maxTotalEntryBytes}-byte bound (option maxTotalEntryBytes)`,
+          { path: this.#dir.path },
+        );
+      }
+      loaded.set(dirent.name, record);
+    }
+    return loaded;
+  }
+
+  /**
+   * A newly opened store starts from `.snapshot` when it belongs to the change log's current
+   * generation (checked on its header before the body is read); the refresh that follows
+   * applies the change records appended since. Anything unusable is reported and ignored.
+   */
+  async #seedFromSnapshotFile(): Promise<CacheState<E> | undefined> {
+    try {
+      const header = await readSnapshotHeader(this.#dir);
+      if (header === undefined) return undefined;
+      const since = await this.#changes.read(header.cursor);
+      const named = this.#namedFiles(since);
+      if (named === undefined) return undefined;
+      const file = readSnapshotFile(this.#dir, this.#options.maxSnapshotBytes);
+      if (file === undefined) return undefined;
+      const base = parseSnapshotBody<E>(file.body, this.#options, this.#prepare);
+      // The snapshot must list exactly the files there are, but for those changed since it was
+      // taken: one listing (no file is read) catches a snapshot that would make loadAll list a
+      // key that get() has no file for, or miss one it has.
+      for (const name of file.header.inFlight) named.add(name);
+      const listed = new Set((await this.#dir.list()).filter(isEntryFileName));
+      for (const name of base.keys()) {
+        if (!listed.has(name) && !named.has(name)) throw new HardfsError('ECORRUPT', 'unusable snapshot: it holds a key with no entry file', { path: SNAPSHOT_FILE });
+      }
+      for (const name of listed) {
+        if (!base.has(name) && !named.has(name)) throw new HardfsError('ECORRUPT', 'unusable snapshot: an entry file is missing from it', { path: SNAPSHOT_FILE });
+      }
+      this.#snapshotGeneration = file.header.cursor.generation;
+      const view = new StoreView(base);
+      this.#assertWithinTotal(view);
+      return { cursor: file.header.cursor, view, inFlight: new Set(file.header.inFlight) };
+    } catch (error) {
+      if (isHardfsError(error, 'ETOOBIG') && error.message.includes('maxTotalEntryBytes')) throw error;
+      if (!isQuarantinable(error)) throw error;
+      this.#replaceSnapshot = true; // or every process opened later would trip over it again
+      this.#options.logger.warn('hardfs store: ignored an unusable snapshot file; reading every entry file', {
+        file: `${this.#dir.path}/${SNAPSHOT_FILE}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+      return undefined;
+    }
+  }
+
+  /** Saves what a full load read, once per change-log generation (it is a cache: failures only warn). */
+  async #saveSnapshotFile(
+    cursor: ChangeLogCursor,
+    inFlight: ReadonlySet<string>,
+    loaded: ReadonlyMap<string, LoadedRecord<E> | undefined>,
+  ): Promise<void> {
+    if (this.#snapshotGeneration === cursor.generation) return;
+    const files: Buffer[] = [];
+    let total = 0;
+    for (const record of loaded.values()) {
+      if (record?.record.entry === undefined) continue;
+      total += record.bytes.byteLength + 1;
+      if (total > this.#options.maxSnapshotBytes) return; // too large to be worth a snapshot
+      files.push(record.bytes);
+    }
+    if (files.length === 0) return;
+    try {
+      const existing = this.#replaceSnapshot ? undefined : await readSnapshotHeader(this.#dir).catch(() => undefined);
+      if (existing?.cursor.generation !== cursor.generation) {
+        await writeSnapshotFile(this.#dir, { cursor, inFlight: [...inFlight] }, files);
+      }
+      this.#snapshotGeneration = cursor.generation;
+      this.#replaceSnapshot = false;
+    } catch (error) {
+      this.#options.logger.warn('hardfs store: could not save the snapshot file', {
+        file: `${this.#dir.path}/${SNAPSHOT_FILE}`,
+        reason: error instanceof Error ? error.message : String(error),
+      });
+    }
+  }
+}
+
+export { freezeEntry };

@@ -1,0 +1,7 @@
+/**
+ * Returned by an update() mutator (or assigned to a key in updateMany's record) to delete the
+ * entry. Returning undefined keeps the current entry, as it always did; deletion is explicit.
+ * A registered symbol, so the ESM and CJS copies of the package agree on it.
+ */
+export const DELETE: unique symbol = Symbol.for('hardfs.store.DELETE') as typeof DELETE;
+export type DELETE = typeof DELETE;

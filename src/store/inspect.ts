@@ -1,0 +1,57 @@
+import { isHardfsError } from '../index.js';
+import { parseEntryJson, validateRecord, type StoreEntry } from './entry-record.js';
+import { mayHoldNonFinite } from './json-value-check.js';
+
+export interface InspectLimits {
+  /** Default 16 MiB, the store's default maxEntryBytes. */
+  maxEntryBytes?: number;
+  /** Default 256, the store's default maxEntryDepth. */
+  maxEntryDepth?: number;
+}
+
+export type EntryFileReport =
+  | { status: 'ok'; key: string; rev: number; entry: StoreEntry; txn?: string }
+  /** A multi-key commit's tombstone: reads as no entry. */
+  | { status: 'tombstone'; key: string; rev: number; txn: string }
+  /** Not a valid record at all: what the store would quarantine. `recordShaped`: it has a key and an entry. */
+  | { status: 'corrupt'; detail: string; recordShaped: boolean }
+  /** A valid record in a file whose name is not entryFileName(key): also quarantined. */
+  | { status: 'mismatch'; detail: string; key: string; expectedFileName: string; recordShaped: true };
+
+/**
+ * What the store would make of an entry file's bytes, without its side effects (nothing is
+ * quarantined) and without throwing: the CLI reports it. The same parser and checks the store
+ * uses on every read, so the two cannot disagree. Details carry positions, never file content.
+ */
+export function inspectEntryFile(bytes: Buffer, fileName: string, limits: InspectLimits = {}): EntryFileReport {
+  const maxBytes = limits.maxEntryBytes ?? 16 * 1024 * 1024;
+  const maxDepth = limits.maxEntryDepth ?? 256;
+  let parsed: unknown;
+  try {
+    parsed = parseEntryJson(bytes, maxBytes, maxDepth + 2, fileName);
+  } catch (error) {
+    if (!isHardfsError(error)) throw error;
+    return { status: 'corrupt', detail: error.message, recordShaped: false };
+  }
+  const shaped =
+    typeof parsed === 'object' && parsed !== null && typeof (parsed as { key?: unknown }).key === 'string' && 'entry' in parsed;
+  try {
+    const { record, expectedFileName } = validateRecord(parsed, fileName, mayHoldNonFinite(bytes));
+    if (expectedFileName !== fileName) {
+      return {
+        status: 'mismatch',
+        detail: `file name does not match the key inside (expected ${expectedFileName})`,
+        key: record.key,
+        expectedFileName,
+        recordShaped: true,
+      };
+    }
+    if (record.entry === undefined) return { status: 'tombstone', key: record.key, rev: record.rev, txn: record.txn as string };
+    return record.txn === undefined
+      ? { status: 'ok', key: record.key, rev: record.rev, entry: record.entry }
+      : { status: 'ok', key: record.key, rev: record.rev, entry: record.entry, txn: record.txn };
+  } catch (error) {
+    if (!isHardfsError(error)) throw error;
+    return { status: 'corrupt', detail: error.message, recordShaped: shaped };
+  }
+}

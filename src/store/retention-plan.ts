@@ -1,0 +1,109 @@
+/**
+ * Which entries a retention rule removes: a pure function of the entries, the rule and the
+ * clock, so it can be property-tested and shared by `prune()` and by policies run on write.
+ *
+ * Rules, in order:
+ * - age: an entry whose timestamp is older than `now - olderThan` goes. An entry without a
+ *   timestamp is kept by this rule (its age cannot be judged).
+ * - count: of what is left, the `maxEntries` newest stay; entries without a timestamp count
+ *   as the oldest. Ties are broken by key so the plan never depends on iteration order.
+ * - protect: a protected key is never removed; it still counts toward `maxEntries`, so the
+ *   store ends with at most `max(maxEntries, protected keys present)` entries.
+ */
+export interface RetentionRule {
+  /** Milliseconds: entries older than this are removed. */
+  olderThan?: number;
+  /** Keep at most this many entries (the newest). */
+  maxEntries?: number;
+  /** Keys never removed (e.g. the session being written). */
+  protect?: Iterable<string> | ((key: string) => boolean);
+}
+
+export type RemovalReason = 'age' | 'count';
+
+export interface PlannedRemoval {
+  key: string;
+  reason: RemovalReason;
+  /** The timestamp the plan judged (undefined: none). A removal is applied only if it still holds. */
+  timestamp: number | undefined;
+}
+
+export interface RetentionPlan {
+  remove: PlannedRemoval[];
+  /** Protected keys that a rule would have removed, and which rule. */
+  spared: PlannedRemoval[];
+}
+
+export type TimestampOf<E> = (entry: E) => number | undefined;
+
+export function defaultTimestamp(entry: unknown): number | undefined {
+  if (entry === null || typeof entry !== 'object') return undefined;
+  const updatedAt = (entry as { updatedAt?: unknown }).updatedAt;
+  return typeof updatedAt === 'number' && Number.isFinite(updatedAt) ? updatedAt : undefined;
+}
+
+export function assertRetentionRule(rule: RetentionRule): void {
+  const { olderThan, maxEntries } = rule;
+  if (olderThan !== undefined && (typeof olderThan !== 'number' || !(olderThan >= 0) || !Number.isFinite(olderThan))) {
+    throw new TypeError(`olderThan must be a non-negative finite number of milliseconds, got ${String(olderThan)}`);
+  }
+  if (maxEntries !== undefined && (!Number.isSafeInteger(maxEntries) || maxEntries < 0)) {
+    throw new TypeError(`maxEntries must be a non-negative integer, got ${String(maxEntries)}`);
+  }
+}
+
+function protector(protect: RetentionRule['protect']): (key: string) => boolean {
+  if (protect === undefined) return () => false;
+  if (typeof protect === 'function') return protect;
+  const keys = new Set(protect);
+  return (key) => keys.has(key);
+}
+
+export function planRetention<E>(
+  entries: Iterable<readonly [string, E]>,
+  rule: RetentionRule,
+  now: number,
+  timestampOf: TimestampOf<E> = defaultTimestamp,
+): RetentionPlan {
+  assertRetentionRule(rule);
+  const isProtected = protector(rule.protect);
+  const remove: PlannedRemoval[] = [];
+  const spared: PlannedRemoval[] = [];
+  const left: { key: string; timestamp: number | undefined; isProtected: boolean }[] = [];
+  const cutoff = rule.olderThan === undefined ? undefined : now - rule.olderThan;
+  for (const [key, entry] of entries) {
+    const timestamp = timestampOf(entry);
+    const guarded = isProtected(key);
+    if (cutoff !== undefined && timestamp !== undefined && timestamp < cutoff) {
+      (guarded ? spared : remove).push({ key, reason: 'age', timestamp });
+      if (!guarded) continue;
+    }
+    left.push({ key, timestamp, isProtected: guarded });
+  }
+  if (rule.maxEntries !== undefined && left.length > rule.maxEntries) {
+    // Newest first; no timestamp sorts last (removed first); then by key.
+    left.sort((a, b) => {
+      const at = a.timestamp ?? Number.NEGATIVE_INFINITY;
+      const bt = b.timestamp ?? Number.NEGATIVE_INFINITY;
+      if (at !== bt) return bt > at ? 1 : -1;
+      return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+    });
+    const protectedCount = left.filter((item) => item.isProtected).length;
+    let room = Math.max(0, rule.maxEntries - protectedCount);
+    for (const [index, item] of left.entries()) {
+      if (item.isProtected) {
+        // Would it have been cut without protection? (its rank among all is past maxEntries)
+        if (index >= rule.maxEntries && !spared.some((s) => s.key === item.key)) {
+          spared.push({ key: item.key, reason: 'count', timestamp: item.timestamp });
+        }
+        continue;
+      }
+      if (room > 0) {
+        room -= 1;
+        continue;
+      }
+      remove.push({ key: item.key, reason: 'count', timestamp: item.timestamp });
+    }
+  }
+  return { remove, spared };
+}

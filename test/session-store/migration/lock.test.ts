@@ -1,0 +1,227 @@
+// The two locks a migration takes: its own (`.sessions.migrate.lock`, hardfs owner records)
+// serializing migrations, and the legacy writer's (`sessions.json.lock`, the gateway's format)
+// so that a gateway still writing sessions.json cannot lose an update between read and backup.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, it } from 'vitest';
+import { acquireFileLock, openDir } from '../../../src/index.js';
+import { entryFileName, openSessionStore } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
+import { legacyStores, migrate, quiet, recordIn } from './support.js';
+
+const { legacyIn, tempDir } = legacyStores();
+const WRITER = fileURLToPath(new URL('./fixtures/legacy-writer.mjs', import.meta.url));
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A lock file as a holder on another host leaves it, whose heartbeat is kept `ageMs` old: stale
+ * for a staleMs below ageMs, held for the default 10 s. Returns a function that stops the keeper.
+ */
+function foreignLockKeptAged(path: string, ageMs: number): () => void {
+  const record = { v: 1, token: 'ab'.repeat(16), pid: process.pid, host: `not-${hostname()}`, time: Date.now() - ageMs };
+  writeFileSync(path, `${JSON.stringify(record)}\n`, { mode: 0o600 });
+  const age = (): void => {
+    const then = new Date(Date.now() - ageMs);
+    try {
+      utimesSync(path, then, then);
+    } catch {
+      // Taken over (removed): nothing left to age.
+    }
+  };
+  age();
+  const timer = setInterval(age, 50);
+  return () => clearInterval(timer);
+}
+
+function startWriter(dir: string, key: string): { locked: Promise<void>; exited: Promise<number | null> } {
+  const child = spawn(process.execPath, [WRITER, dir, key], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const locked = new Promise<void>((resolve, reject) => {
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+      out += chunk;
+      if (out.includes('locked')) resolve();
+    });
+    child.on('exit', () => reject(new Error(`writer exited before locking: ${out}`)));
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', resolve));
+  return { locked, exited };
+}
+
+describe("the legacy writer's lock (sessions.json.lock)", () => {
+  it('a running legacy writer holding the lock loses no update: the migration waits, then migrates what it wrote', async () => {
+    const legacy = Object.fromEntries(Array.from({ length: 300 }, (_, i) => [`s${i}`, { updatedAt: i }]));
+    const { base, path, dir } = await legacyIn(JSON.stringify(legacy));
+    const writer = startWriter(base, 'late');
+    await writer.locked;
+    const result = await migrate(path);
+    expect(await writer.exited).toBe(0);
+    expect(result).toMatchObject({ migrated: true, entries: 301 });
+    expect(recordIn(dir, 'late').entry).toMatchObject({ by: 'legacy writer' });
+    expect(readFileSync(result.backupPath as string, 'utf8')).toContain('"late"');
+    expect(existsSync(path)).toBe(false);
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('is held, in the gateway format, from the read to the backup, and removed after', async () => {
+    const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 }, b: { updatedAt: 2 } }));
+    const seen: unknown[] = [];
+    const result = await migrate(path, {
+      onProgress: () => seen.push(JSON.parse(readFileSync(`${path}.lock`, 'utf8'))),
+    });
+    expect(result.migrated).toBe(true);
+    expect(seen).toHaveLength(2);
+    for (const record of seen) {
+      expect(record).toMatchObject({ pid: process.pid, createdAt: expect.stringMatching(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/) as string });
+    }
+    expect(existsSync(`${path}.lock`)).toBe(false);
+  });
+
+  it('a dry run takes no lock a legacy writer would see', async () => {
+    const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() }));
+    expect(await migrate(path, { dryRun: true, lockTimeoutMs: 50 })).toMatchObject({ reason: 'dry run', entries: 1 });
+  });
+
+  it('held by a live process past migrationTimeoutMs: ELOCKED naming the lock, its holder and what to do; nothing touched', async () => {
+    const content = JSON.stringify({ a: { updatedAt: 1 } });
+    const { base, path } = await legacyIn(content);
+    const lock = `${path}.lock`;
+    const record = JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString() });
+    writeFileSync(lock, record);
+    const started = Date.now();
+    const error = await caught(migrate(path, { migrationTimeoutMs: 300 }));
+    expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+    expect(error.code).toBe('ELOCKED');
+    expect(error.path).toBe(lock);
+    expect(error.message).toContain(`pid ${process.pid}`);
+    expect(error.message).toContain('migrationTimeoutMs');
+    expect(readFileSync(lock, 'utf8')).toBe(record);
+    expect(readFileSync(path, 'utf8')).toBe(content);
+    expect(existsSync(join(base, 'sessions.d'))).toBe(false);
+  });
+
+  it('a lock whose pid is gone, or whose createdAt is older than 30 s, is stale and removed (the gateway rule)', async () => {
+    for (const record of [
+      { pid: 2 ** 22 + 12345, createdAt: new Date().toISOString() },
+      { pid: process.pid, createdAt: new Date(Date.now() - 31_000).toISOString() },
+    ]) {
+      const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
+      writeFileSync(`${path}.lock`, JSON.stringify(record));
+      expect(await migrate(path)).toMatchObject({ migrated: true, entries: 1 });
+      expect(existsSync(`${path}.lock`)).toBe(false);
+    }
+  });
+
+  it('a record that cannot be judged (garbage, empty, impossible pid, createdAt in the future) is judged by the file age (2 s grace)', async () => {
+    for (const content of ['', 'garbage', JSON.stringify({ pid: 2 ** 31, createdAt: 'x' }), JSON.stringify({ pid: process.pid, createdAt: new Date(Date.now() + 3_600_000).toISOString() })]) {
+      const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
+      const lock = `${path}.lock`;
+      writeFileSync(lock, content);
+      const old = new Date(Date.now() - 3_000);
+      utimesSync(lock, old, old);
+      expect(await migrate(path)).toMatchObject({ migrated: true });
+      expect(existsSync(lock)).toBe(false);
+    }
+    // A fresh unjudgeable file (a writer that just created it and has not written its record yet) is waited for.
+    const { path } = await legacyIn(JSON.stringify({ a: { updatedAt: 1 } }));
+    writeFileSync(`${path}.lock`, '');
+    const pending = migrate(path);
+    await sleep(300);
+    expect(existsSync(path)).toBe(true);
+    renameSync(`${path}.lock`, `${path}.lock.gone`);
+    expect(await pending).toMatchObject({ migrated: true });
+  });
+});
+
+describe("the migration's own lock", () => {
+  it('is not taken when there is no legacy file (a foreign object at its name does not matter)', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, '.sessions.migrate.lock'));
+    const path = join(base, 'sessions.json');
+    expect(await migrate(path)).toMatchObject({ migrated: false, entries: 0, reason: 'no legacy store file' });
+    const store = await openSessionStore(path, { logger: quiet, fsync: false });
+    expect(await store.loadAll()).toEqual({});
+    await store.close();
+  });
+
+  it('a migration waits for it longer than lockTimeoutMs', async () => {
+    const { base, path } = await legacyIn('{"a":{"updatedAt":1}}');
+    const parent = await openDir(base);
+    const lock = await acquireFileLock(parent, '.sessions.migrate.lock');
+    const release = sleep(300).then(() => lock.release());
+    const result = await migrate(path, { lockTimeoutMs: 25 });
+    await release;
+    await parent.close();
+    expect(result).toMatchObject({ migrated: true, entries: 1 });
+  });
+
+  it('a migration that waited while the legacy file was moved away finds nothing to do', async () => {
+    const { base, path } = await legacyIn('{"a":{"updatedAt":1}}');
+    const parent = await openDir(base);
+    const lock = await acquireFileLock(parent, '.sessions.migrate.lock');
+    const pending = migrate(path);
+    await sleep(300);
+    renameSync(path, join(base, 'moved.json'));
+    await lock.release();
+    await parent.close();
+    expect(await pending).toMatchObject({ migrated: false, entries: 0, reason: 'no legacy store file' });
+    expect(existsSync(join(base, 'sessions.d'))).toBe(false);
+  });
+
+  it('removing a leftover staging directory waits for it longer than lockTimeoutMs', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, 'sessions.d.migrating'));
+    const parent = await openDir(base);
+    const lock = await acquireFileLock(parent, '.sessions.migrate.lock');
+    const release = sleep(300).then(() => lock.release());
+    const store = await openSessionStore(join(base, 'sessions.json'), { logger: quiet, fsync: false, lockTimeoutMs: 25 });
+    await release;
+    await store.close();
+    await parent.close();
+    expect(existsSync(join(base, 'sessions.d.migrating'))).toBe(false);
+  });
+
+  it('an abandoned one is taken over as soon as it is older than lockStaleMs (migration and staging removal)', async () => {
+    const { base, path } = await legacyIn('{"a":{"updatedAt":1}}');
+    const stop = foreignLockKeptAged(join(base, '.sessions.migrate.lock'), 3_000);
+    try {
+      expect(await migrate(path, { lockStaleMs: 1_000 })).toMatchObject({ migrated: true, entries: 1 });
+    } finally {
+      stop();
+    }
+    const other = await tempDir();
+    mkdirSync(join(other, 'sessions.d.migrating'));
+    const stopOther = foreignLockKeptAged(join(other, '.sessions.migrate.lock'), 3_000);
+    try {
+      const store = await openSessionStore(join(other, 'sessions.json'), { logger: quiet, fsync: false, lockStaleMs: 1_000 });
+      await store.close();
+    } finally {
+      stopOther();
+    }
+    expect(existsSync(join(other, 'sessions.d.migrating'))).toBe(false);
+  });
+
+  it('a merge takes over an abandoned entry lock older than lockStaleMs', async () => {
+    const { path, dir } = await legacyIn('{"a":{"updatedAt":9}}');
+    const store = await openSessionStore(path, { migrateOnOpen: false, logger: quiet, fsync: false });
+    await store.close();
+    const stop = foreignLockKeptAged(join(dir, '.locks', `${entryFileName('a')}.lock`), 3_000);
+    try {
+      expect(await migrate(path, { lockStaleMs: 1_000 })).toMatchObject({ migrated: true, entries: 1, mode: 'merge' });
+    } finally {
+      stop();
+    }
+  });
+
+  it('two migrations at once: exactly one migrates, the other finds nothing left to do', async () => {
+    const content = JSON.stringify(Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`s${i}`, { updatedAt: i }])));
+    const { path } = await legacyIn(content);
+    const [first, second, store] = await Promise.all([migrate(path), migrate(path), openSessionStore(path, { logger: quiet, fsync: false })]);
+    expect([first.migrated, second.migrated].filter(Boolean).length).toBeLessThanOrEqual(1);
+    expect(Object.keys(await store.loadAll())).toHaveLength(50);
+    await store.close();
+  });
+});

@@ -1,0 +1,49 @@
+// What one open store may hold (issue 10 item 9): the total entry bytes and the snapshot file are
+// bounded, and the refusal names the option that raises the bound.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
+import { caught, useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+
+describe('bounds of one open store', () => {
+  it('entries totalling more than maxTotalEntryBytes are ETOOBIG naming maxTotalEntryBytes, at a full load and after commits', async () => {
+    const dir = join(await tempDir(), 'store');
+    const writer = await openStore(dir, { fsync: false });
+    for (let i = 0; i < 10; i += 1) await writer.update(`k${i}`, () => ({ pad: 'x'.repeat(1000) }));
+    const bounded = await openStore(dir, { fsync: false, maxTotalEntryBytes: 5_000 });
+    const error = await caught(bounded.loadAll());
+    expect(error.code).toBe('ETOOBIG');
+    expect(error.message).toContain('option maxTotalEntryBytes');
+    expect(error.path).toBe(bounded.path);
+    const roomy = await openStore(dir, { fsync: false, maxTotalEntryBytes: 12_000 });
+    expect(Object.keys(await roomy.loadAll())).toHaveLength(10);
+    for (let i = 10; i < 14; i += 1) await writer.update(`k${i}`, () => ({ pad: 'x'.repeat(1000) }));
+    expect((await caught(roomy.loadAll())).message).toContain('option maxTotalEntryBytes');
+    await Promise.all([writer.close(), bounded.close(), roomy.close()]);
+  });
+
+  it('a snapshot file over maxSnapshotBytes is not read (the files are), and none that large is written', async () => {
+    const dir = join(await tempDir(), 'store');
+    const writer = await openStore(dir, { fsync: false });
+    for (let i = 0; i < 5; i += 1) await writer.update(`k${i}`, () => ({ pad: 'x'.repeat(500) }));
+    await writer.close();
+    const warnings: string[] = [];
+    const small = await openStore(dir, { fsync: false, maxSnapshotBytes: 1_000, logger: { warn: (m) => void warnings.push(m) } });
+    expect(Object.keys(await small.loadAll())).toHaveLength(5);
+    await small.close();
+    // A forged, huge snapshot: refused by its size before it is parsed.
+    writeFileSync(join(dir, '.snapshot'), `{"v":1}\n[${'0,'.repeat(600_000)}0]`);
+    const again = await openStore(dir, { fsync: false, maxSnapshotBytes: 100_000, logger: { warn: (m) => void warnings.push(m) } });
+    expect(Object.keys(await again.loadAll())).toHaveLength(5);
+    await again.close();
+  });
+
+  it('a bound that is not a positive number is a TypeError naming the option', async () => {
+    const dir = join(await tempDir(), 'store');
+    await expect(openStore(dir, { maxTotalEntryBytes: 0 })).rejects.toThrow('maxTotalEntryBytes must be a positive');
+    await expect(openStore(dir, { maxSnapshotBytes: -1 })).rejects.toThrow('maxSnapshotBytes must be a positive');
+  });
+});

@@ -1,0 +1,76 @@
+import { existsSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { caught } from '../support/tmp.js';
+import { storeIn, holdLock } from './support.js';
+
+describe('key locks', () => {
+  it('delete waits for the key lock: it times out with ELOCKED while another writer holds it, and deletes nothing', async () => {
+    const { dir, store, fileOf } = await storeIn({ lockTimeoutMs: 300 });
+    await store.update('k', () => ({ v: 1 }));
+    const release = await holdLock(dir, 'k');
+    try {
+      const error = await caught(store.delete('k'));
+      expect(error.code).toBe('ELOCKED');
+      expect(error.message).toMatch(/within \d+ ms/); // what is left of lockTimeoutMs: it bounds the whole wait
+      expect(existsSync(fileOf('k'))).toBe(true);
+    } finally {
+      await release();
+    }
+    expect(await store.delete('k')).toBe(true);
+  }, 8_000);
+
+  it('updateMany takes the lock of every key it writes, the second one too', async () => {
+    const { dir, store, fileOf } = await storeIn({ lockTimeoutMs: 300 });
+    for (const locked of ['a', 'b']) {
+      const release = await holdLock(dir, locked);
+      try {
+        const error = await caught(
+          store.updateMany((record) => {
+            record['a'] = { v: 1 };
+            record['b'] = { v: 1 };
+          }),
+        );
+        expect(error.code).toBe('ELOCKED');
+        expect(error.message).toMatch(/within \d+ ms/); // what is left of lockTimeoutMs: it bounds the whole wait
+      } finally {
+        await release();
+      }
+      expect(existsSync(fileOf('a'))).toBe(false);
+      expect(existsSync(fileOf('b'))).toBe(false);
+    }
+  }, 8_000);
+
+  it('update waits for the key lock and honours lockTimeoutMs', async () => {
+    const { dir, store, fileOf } = await storeIn({ lockTimeoutMs: 200 });
+    const release = await holdLock(dir, 'k');
+    try {
+      const error = await caught(store.update('k', () => ({ v: 1 })));
+      expect(error.code).toBe('ELOCKED');
+      expect(error.message).toContain('within 200 ms');
+    } finally {
+      await release();
+    }
+    expect(existsSync(fileOf('k'))).toBe(false);
+  }, 8_000);
+
+  it('two updateMany calls writing the same keys in opposite orders both commit (locks are taken in sorted order)', async () => {
+    const { store } = await storeIn();
+    const both = Promise.all([
+      store.updateMany((record) => {
+        record['a'] = { from: 1 };
+        record['b'] = { from: 1 };
+      }),
+      store.updateMany((record) => {
+        record['b'] = { from: 2 };
+        record['a'] = { from: 2 };
+      }),
+    ]);
+    let timer: NodeJS.Timeout | undefined;
+    const deadlock = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error('the two commits wait on each other')), 4_000);
+    });
+    await Promise.race([both, deadlock]).finally(() => clearTimeout(timer));
+    const all = await store.loadAll();
+    expect(all['a']).toEqual(all['b']);
+  }, 8_000);
+});

@@ -1,0 +1,32 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openDir } from '../../src/index.js';
+import { announceAllChanged } from '../../src/store/change-records.js';
+import { entryFileName } from '../../src/session-store/index.js';
+import { openDescriptors, open, storeIn, quarantined } from './support.js';
+
+describe('no descriptor is leaked', () => {
+  it('quarantining files closes the quarantine directory handle every time', async () => {
+    const { dir, store } = await storeIn();
+    writeFileSync(join(dir, entryFileName('bad0')), 'garbage');
+    expect(await store.get('bad0')).toBeUndefined(); // first quarantine: anything opened once is open now
+    const before = openDescriptors();
+    for (let i = 1; i <= 5; i += 1) {
+      writeFileSync(join(dir, entryFileName(`bad${i}`)), 'garbage');
+      expect(await store.get(`bad${i}`)).toBeUndefined();
+    }
+    expect(quarantined(dir)).toHaveLength(6);
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('announceAllChanged closes the change log it opened', async () => {
+    const { dir } = await storeIn();
+    const handle = await openDir(dir);
+    await announceAllChanged(handle, { warn: () => undefined });
+    const before = openDescriptors();
+    for (let i = 0; i < 5; i += 1) await announceAllChanged(handle, { warn: () => undefined });
+    expect(openDescriptors()).toBe(before);
+    await handle.close();
+  });
+});

@@ -1,0 +1,221 @@
+import { assertSessionEntry } from '../../src/session-store/entry-record.js';
+import { readdirSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { entryFileName, isPlainEntry, normalizeStoreKey, parseRecord, serializeEntry, validateRecord, assertStorableEntry, type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
+import { useTempDirs } from '../support/tmp.js';
+const tempDir = useTempDirs();
+
+/** The error `fn` throws, synchronously. */
+function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
+  try {
+    fn();
+  } catch (error) {
+    return error as Error & { code?: string; path?: string };
+  }
+  throw new Error('expected an error, nothing was thrown');
+}
+
+function refusal(error: Error & { code?: string; path?: string }): { name: string; code: unknown; message: string; path: unknown } {
+  return { name: error.name, code: error.code, message: error.message, path: error.path };
+}
+
+/** Descriptors this process holds open right now. */
+function openDescriptors(): number {
+  return readdirSync('/proc/self/fd').length;
+}
+
+/** `{"a":{"a":…{}}}`: an object nested `depth` levels deep (a bare {} is depth 1). */
+function nested(depth: number): SessionEntry {
+  let value: SessionEntry = {};
+  for (let level = 1; level < depth; level += 1) value = { a: value };
+  return value;
+}
+
+function recordText(key: string, entry: unknown, rev = 1): string {
+  return JSON.stringify({ entry, key, rev, v: 1 });
+}
+
+describe('session keys: what normalizeStoreKey refuses, and in which words', () => {
+  const identity = (key: string): string => key;
+
+  it('a key that is not a string', () => {
+    expect(refusal(thrown(() => normalizeStoreKey(5, identity)))).toEqual({
+      name: 'HardfsError',
+      code: 'EBADNAME',
+      message: 'EBADNAME: store key must be a string',
+      path: undefined,
+    });
+  });
+
+  it('a key the normalizer turns into the empty string or a non-string names the raw key', () => {
+    for (const normalize of [(): string => '', (): string => 5 as unknown as string, (): string => undefined as unknown as string]) {
+      expect(refusal(thrown(() => normalizeStoreKey('  Raw ', normalize)))).toEqual({
+        name: 'HardfsError',
+        code: 'EBADNAME',
+        message: 'EBADNAME: store key is empty after normalization:   Raw ',
+        path: '  Raw ',
+      });
+    }
+  });
+
+  it('a key that normalizes to a blocked object key names the normalized key', () => {
+    expect(refusal(thrown(() => normalizeStoreKey(' __PROTO__ ', (key) => key.trim().toLowerCase())))).toEqual({
+      name: 'HardfsError',
+      code: 'EBADNAME',
+      message: 'EBADNAME: store key is a blocked object key: __proto__',
+      path: '__proto__',
+    });
+  });
+
+  it('a good key comes back normalized', () => {
+    expect(normalizeStoreKey(' A ', (key) => key.trim().toLowerCase())).toBe('a');
+  });
+});
+
+describe('entries: what can be stored', () => {
+  it('only plain objects are entries; primitives and undefined are not (and do not throw)', () => {
+    for (const value of [undefined, 5, 'x', true, null, [], new Date(0)]) expect(isPlainEntry(value)).toBe(false);
+    expect(isPlainEntry({})).toBe(true);
+    expect(isPlainEntry(Object.create(null))).toBe(true);
+  });
+
+  it('a non-object entry is a TypeError naming the key', () => {
+    for (const value of [undefined, 5, 'x']) {
+      expect(refusal(thrown(() => assertStorableEntry(value, 'k')))).toEqual({
+        name: 'TypeError',
+        code: undefined,
+        message: 'entry for "k" must be a plain JSON object',
+        path: undefined,
+      });
+    }
+  });
+
+  it('an updatedAt that is not a finite number is a TypeError naming the key (the session vocabulary)', () => {
+    for (const updatedAt of ['5', Infinity, null]) {
+      expect(refusal(thrown(() => assertSessionEntry({ updatedAt }, 'k')))).toEqual({
+        name: 'TypeError',
+        code: undefined,
+        message: 'entry.updatedAt for "k" must be a finite number when present',
+        path: undefined,
+      });
+    }
+  });
+
+  it('a non-finite number or a blocked key at any depth is refused at write, naming its path (one validator with the read)', () => {
+    expect(refusal(thrown(() => assertStorableEntry({ a: [1, { b: Infinity }] }, 'k')))).toMatchObject({
+      name: 'TypeError',
+      message: expect.stringContaining('non-finite number at entry.a[1].b') as string,
+    });
+    const nested = JSON.parse('{"a":{"b":{"constructor":{"x":1}}}}') as Record<string, unknown>;
+    const error = thrown(() => assertStorableEntry(nested, 'k'));
+    expect(error.code).toBe('EBADNAME');
+    expect(error.path).toBe('entry.a.b.constructor');
+    expect(error.message).toContain('blocked object key at entry.a.b.constructor');
+    // The same file at read: ECORRUPT, never loaded with the value changed or the key dropped.
+    for (const entry of ['{"n":1e400}', '{"a":{"prototype":{"x":1}}}', '{"a":[{"__proto__":1}]}']) {
+      const bytes = Buffer.from(`{"v":1,"key":"k","rev":1,"entry":${entry}}`);
+      expect(thrown(() => parseRecord(bytes, entryFileName('k'), { maxBytes: 1 << 20, maxDepth: 10 })).code).toBe('ECORRUPT');
+    }
+  });
+
+  it('a value that does not serialize to JSON is a TypeError, never undefined text', () => {
+    for (const value of [undefined, (): void => undefined]) {
+      expect(refusal(thrown(() => serializeEntry(value as unknown as SessionEntry, 10)))).toEqual({
+        name: 'TypeError',
+        code: undefined,
+        message: 'entry does not serialize to JSON',
+        path: undefined,
+      });
+    }
+    expect(serializeEntry({ b: 1, a: 2 }, 10)).toBe('{"a":2,"b":1}');
+  });
+});
+
+describe('entry records: each refusal is ECORRUPT, says why, and names where', () => {
+  const corrupt = (message: string): { name: string; code: string; message: string; path: string } => ({
+    name: 'HardfsError',
+    code: 'ECORRUPT',
+    message: `ECORRUPT: ${message}: where.json`,
+    path: 'where.json',
+  });
+
+  it('a record that is not an object (a number, a string, null, an array, nothing)', () => {
+    for (const parsed of [5, 'text', null, [], undefined]) {
+      expect(refusal(thrown(() => validateRecord(parsed, 'where.json')))).toEqual(corrupt('entry file is not a JSON object'));
+    }
+  });
+
+  it('an unsupported version, named in the message', () => {
+    expect(refusal(thrown(() => validateRecord({ v: 2, key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
+      corrupt('unsupported entry record version 2'),
+    );
+    expect(refusal(thrown(() => validateRecord({ key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
+      corrupt('unsupported entry record version ?'),
+    );
+  });
+
+  it('an empty or non-string key', () => {
+    for (const key of ['', 5, undefined]) {
+      expect(refusal(thrown(() => validateRecord({ v: 1, key, rev: 1, entry: {} }, 'where.json')))).toEqual(
+        corrupt('entry record has no key'),
+      );
+    }
+  });
+
+  it('a rev that is not a positive safe integer', () => {
+    for (const rev of [0, '1', 1.5, undefined]) {
+      expect(refusal(thrown(() => validateRecord({ v: 1, key: 'a', rev, entry: {} }, 'where.json')))).toEqual(
+        corrupt('entry record has no valid rev'),
+      );
+    }
+  });
+
+  it('a missing or non-object entry', () => {
+    for (const entry of [undefined, 5, [], null]) {
+      expect(refusal(thrown(() => validateRecord({ v: 1, key: 'a', rev: 1, entry }, 'where.json')))).toEqual(
+        corrupt('entry record has no entry object'),
+      );
+    }
+  });
+
+  it('a key that cannot be encoded (a lone surrogate)', () => {
+    expect(refusal(thrown(() => validateRecord({ v: 1, key: 'a\ud800', rev: 1, entry: {} }, 'where.json')))).toEqual(
+      corrupt('entry record key cannot be encoded'),
+    );
+  });
+
+  it('a blocked object key', () => {
+    expect(refusal(thrown(() => validateRecord({ v: 1, key: 'constructor', rev: 1, entry: {} }, 'where.json')))).toEqual(
+      corrupt('entry record key is a blocked object key'),
+    );
+  });
+
+  it('a good record comes back with the file name its key belongs in', () => {
+    expect(validateRecord({ v: 1, key: 'a', rev: 3, entry: { n: 1 }, extra: true }, 'where.json')).toEqual({
+      record: { v: 1, key: 'a', rev: 3, entry: { n: 1 } },
+      expectedFileName: entryFileName('a'),
+    });
+  });
+
+  it('a file holding another key than its name says names the file it belongs in', () => {
+    const error = thrown(() => parseRecord(Buffer.from(recordText('bob', {})), entryFileName('alice'), { maxBytes: 1000, maxDepth: 10 }));
+    expect(refusal(error)).toEqual({
+      name: 'HardfsError',
+      code: 'ECORRUPT',
+      message: `ECORRUPT: file name does not match the key inside (expected ${entryFileName('bob')}): ${entryFileName('alice')}`,
+      path: entryFileName('alice'),
+    });
+  });
+
+  it('the byte bound is the caller’s, not the parser’s default', () => {
+    const bytes = Buffer.from(recordText('a', { text: 'x'.repeat(100) }));
+    expect(thrown(() => parseRecord(bytes, entryFileName('a'), { maxBytes: bytes.byteLength - 1, maxDepth: 10 })).code).toBe('ETOOBIG');
+    expect(parseRecord(bytes, entryFileName('a'), { maxBytes: bytes.byteLength, maxDepth: 10 }).rev).toBe(1);
+  });
+
+  it('an entry exactly maxDepth deep is read back; one far deeper is refused', () => {
+    const deep = Buffer.from(recordText('a', nested(300)));
+    expect(parseRecord(deep, entryFileName('a'), { maxBytes: 100_000, maxDepth: 300 }).entry).toEqual(nested(300));
+    expect(thrown(() => parseRecord(deep, entryFileName('a'), { maxBytes: 100_000, maxDepth: 290 })).code).toBe('EDEPTH');
+  });
+});

@@ -1,0 +1,18 @@
+import { statSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { storeIn } from './support.js';
+
+describe('entry file modes', () => {
+  it('entry files are exactly 0o600 whatever the umask (0o277 would make them 0o400)', async () => {
+    const { store, fileOf } = await storeIn();
+    const previous = process.umask(0o277);
+    try {
+      await store.update('k', () => ({ v: 1 }));
+      await store.updateMany((record) => void (record['m'] = { v: 1 }));
+    } finally {
+      process.umask(previous);
+    }
+    expect(statSync(fileOf('k')).mode & 0o777).toBe(0o600);
+    expect(statSync(fileOf('m')).mode & 0o777).toBe(0o600);
+  });
+});

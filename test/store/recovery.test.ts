@@ -1,0 +1,72 @@
+// A multi-key commit whose writer stopped after its intent was durable (crafted on disk exactly
+// as commit.ts leaves it): stores already open complete it when they meet it — a get, a
+// loadAll, or an update holding the key's lock (without waiting on its own lock) — and a store
+// opened later completes it at open.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { entryFileName, openStore } from '../../src/store/index.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
+const ID = 'ab'.repeat(12);
+
+/** a and b at rev 1 ({ n: 1 } each); then a crashed commit moving them to { n: 2 }: a renamed, b still staged. */
+async function crashedCommit() {
+  const dir = join(await tempDir(), 'store');
+  const setup = await openStore(dir, { fsync: false });
+  await setup.update('a', () => ({ n: 1 }));
+  await setup.update('b', () => ({ n: 1 }));
+  await setup.close();
+  const files = [entryFileName('a'), entryFileName('b')];
+  const marker = `"txn":"${ID}","v":1,"with":${JSON.stringify(files)}`;
+  const openBefore = () => openStore(dir, { fsync: false, lockTimeoutMs: 2_000, logger: { warn: () => undefined } });
+  const early = [await openBefore(), await openBefore()];
+  writeFileSync(join(dir, entryFileName('a')), `{"entry":{"n":2},"key":"a","rev":2,${marker}}\n`);
+  writeFileSync(join(dir, `.staged-${ID}-1`), `{"entry":{"n":2},"key":"b","rev":2,${marker}}\n`);
+  writeFileSync(
+    join(dir, '.locks', `${ID}.txn`),
+    JSON.stringify({
+      v: 1,
+      id: ID,
+      files: [
+        { file: files[0], staged: `.staged-${ID}-0`, from: 1, rev: 2, del: false },
+        { file: files[1], staged: `.staged-${ID}-1`, from: 1, rev: 2, del: false },
+      ],
+    }),
+  );
+  return { dir, early };
+}
+
+describe('a multi-key commit left by a writer that stopped', () => {
+  it('get() of a key it wrote completes it: the other key reads the new value too', async () => {
+    const { dir, early } = await crashedCommit();
+    expect(await early[0]?.get('a')).toEqual({ n: 2 });
+    expect(await early[0]?.get('b')).toEqual({ n: 2 });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect(existsSync(join(dir, `.staged-${ID}-1`))).toBe(false);
+    for (const store of early) await store?.close();
+  });
+
+  it('loadAll() waits for it or completes it: never a and b apart', async () => {
+    const { early } = await crashedCommit();
+    expect({ ...(await early[1]?.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    for (const store of early) await store?.close();
+  });
+
+  it('an update of a key it wrote completes it under the key’s own lock (no wait on itself) and applies on top', async () => {
+    const { early } = await crashedCommit();
+    expect(await early[0]?.update('a', (current) => ({ n: (current?.n as number) + 10 }))).toEqual({ n: 12 });
+    expect(await early[1]?.get('b')).toEqual({ n: 2 });
+    for (const store of early) await store?.close();
+  });
+
+  it('a store opened afterwards completes it at open', async () => {
+    const { dir, early } = await crashedCommit();
+    for (const store of early) await store?.close();
+    const later = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect({ ...(await later.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    await later.close();
+  });
+});
