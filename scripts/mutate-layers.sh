@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# Mutation testing one layer of src/ at a time (npm run mutate runs them all in one go).
-# Each layer keeps its own incremental file and JSON report under reports/, so a layer can be
-# re-run alone and its survivors read while the next layer runs:
+# Mutation testing, one layer of src/ at a time, and its survivor report:
 #   scripts/mutate-layers.sh                  every layer
-#   scripts/mutate-layers.sh dir locks        a subset
+#   scripts/mutate-layers.sh objects keys     a subset
 #   STRYKER_CONCURRENCY=2 scripts/mutate-layers.sh session-store
-# Then: node scripts/mutation-summary.mjs prints each layer's score and the overall one.
+#   STRYKER_OWN_TESTS=1 ...                   run only test/<layer>/** against the layer's mutants
+#                                             (faster; a layer's own tests must kill them)
+#   STRYKER_FORCE=1 ...                       ignore the incremental file (re-run every mutant;
+#                                             static mutants have no per-test coverage, so
+#                                             incremental mode keeps their old result when only
+#                                             tests changed)
+# Each layer keeps its own incremental file and JSON report under reports/, and its survivors
+# are written to reports/mutation/<layer>.survivors.md (scripts/mutation-summary.mjs). Stryker
+# runs under Node 22 (npx node@22); configuration is stryker.config.json, the test selection
+# vitest.stryker.config.ts. A mutant that loops costs the timeout (1.5 x the covering tests'
+# time + timeoutMS), so timeoutMS stays small; one worker by default, as the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layers=("$@")
@@ -21,7 +29,10 @@ for layer in "${layers[@]}"; do
     --incrementalFile "reports/stryker-incremental-${layer}.json" \
     --concurrency "${STRYKER_CONCURRENCY:-1}" \
     --reporters json,clear-text,progress \
+    ${STRYKER_OWN_TESTS:+--testFiles "test/${layer}/**/*.test.ts"} \
     ${STRYKER_FORCE:+--force} || status=1
   cp reports/mutation/mutation.json "reports/mutation/${layer}.json"
+  node scripts/mutation-summary.mjs --write "${layer}"
 done
+node scripts/mutation-summary.mjs
 exit "$status"
