@@ -32,8 +32,8 @@ interface Frame {
  *
  * Each error's `path` is the offending value's or key's (`$.a.b[3]`); no message quotes a
  * value. Two things JSON itself does are accepted: an object property whose value is
- * undefined is absent after the round trip, as it would be to JSON.stringify, and -0 reads
- * back as 0.
+ * undefined is absent (whatever its key), as JSON.stringify leaves it out, and -0 reads back
+ * as 0.
  *
  * The one rule for every value hardfs writes or reads: parseJsonSafe's results always pass it,
  * and a store checks entries with it before writing and while migrating.
@@ -59,10 +59,12 @@ export function assertSafeJsonValue(value: unknown, options: SafeJsonValueOption
       if (top.index < top.length) {
         const key = top.keys === undefined ? top.index : (top.keys[top.index] as string);
         top.index += 1;
-        if (typeof key === 'string' && BLOCKED_OBJECT_KEYS.has(key)) {
-          throw new HardfsError('EBADNAME', 'a blocked object key', { path: framePath(frames) });
-        }
         member = (top.holder as Record<string | number, unknown>)[key];
+        if (typeof key === 'string') {
+          // An object property that is undefined is absent, to JSON.stringify as to a reader.
+          if (member === undefined) continue;
+          if (BLOCKED_OBJECT_KEYS.has(key)) throw new HardfsError('EBADNAME', 'a blocked object key', { path: framePath(frames) });
+        }
         break;
       }
       frames.pop();
@@ -102,12 +104,6 @@ function checkPrimitive(value: unknown, frames: readonly Frame[]): void {
     case 'number':
       if (!Number.isFinite(value)) throw notJson('a non-finite number', frames);
       return;
-    case 'undefined': {
-      // An object property that is undefined is absent, to JSON.stringify as to a reader.
-      const holder = frames[frames.length - 1];
-      if (holder === undefined || holder.keys === undefined) throw notJson('undefined', frames);
-      return;
-    }
     case 'object':
       return; // null
     default:
