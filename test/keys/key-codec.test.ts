@@ -111,8 +111,8 @@ describe('decodeKey', () => {
   });
 
   it.each([
-    ['not a string', 5, 'non-empty string'],
-    ['empty', '', 'non-empty string'],
+    ['not a string', 5, 'stem must be a non-empty string'],
+    ['empty', '', 'stem must be a non-empty string'],
     ['a ~ that makes no long-key stem', 'a~b', 'malformed long-key stem'],
     ['just past the length bound', 'k'.repeat(MAX_STEM_LENGTH + 1), 'longer than encodeKey produces'],
     ['an upper-case letter', 'A', 'never emits'],
