@@ -23,6 +23,7 @@ npm run build --silent >/dev/null
 status=0
 for layer in "${layers[@]}"; do
   echo "=== mutating src/${layer}"
+  rm -f reports/mutation/mutation.json
   # A layer under the break threshold exits 1: note it, keep its report, go on with the next.
   npx -y node@22 node_modules/@stryker-mutator/core/bin/stryker.js run \
     --mutate "src/${layer}/**/*.ts,!src/${layer}/index.ts" \
@@ -31,8 +32,14 @@ for layer in "${layers[@]}"; do
     --reporters json,clear-text,progress \
     ${STRYKER_OWN_TESTS:+--testFiles "test/${layer}/**/*.test.ts"} \
     ${STRYKER_FORCE:+--force} || status=1
-  cp reports/mutation/mutation.json "reports/mutation/${layer}.json"
-  node scripts/mutation-summary.mjs --write "${layer}"
+  if [ -f reports/mutation/mutation.json ]; then
+    cp reports/mutation/mutation.json "reports/mutation/${layer}.json"
+    node scripts/mutation-summary.mjs --write "${layer}"
+  else
+    echo "no report for src/${layer}: Stryker did not finish" >&2
+    rm -f "reports/mutation/${layer}.json"
+    status=1
+  fi
 done
-node scripts/mutation-summary.mjs
+node scripts/mutation-summary.mjs || true
 exit "$status"
