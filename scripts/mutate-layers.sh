@@ -5,6 +5,10 @@
 #   STRYKER_CONCURRENCY=2 scripts/mutate-layers.sh session-store
 #   STRYKER_OWN_TESTS=1 ...                   run only test/<layer>/** against the layer's mutants
 #                                             (faster; a layer's own tests must kill them)
+#   HARDFS_STRYKER_POOL=threads ...           worker threads instead of forks (cheaper per
+#                                             mutant; only where the tests never call
+#                                             process.umask: objects, keys with STRYKER_OWN_TESTS)
+#   HARDFS_FC_RUNS=10 ...                     smaller property budgets (see test/support/fc.ts)
 #   STRYKER_FORCE=1 ...                       ignore the incremental file (re-run every mutant;
 #                                             static mutants have no per-test coverage, so
 #                                             incremental mode keeps their old result when only
