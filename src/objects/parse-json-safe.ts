@@ -143,6 +143,7 @@ function detachPrototypes(root: object): boolean {
 /** Whether for-in over a fresh JSON.parse object yields own keys only (nothing enumerable was added to Object.prototype). */
 function prototypeIsClean(): boolean {
   for (const _key in EMPTY) return false;
+  // Stryker disable next-line BooleanLiteral: false only sends every parse down the careful walk, which gives the same value
   return true;
 }
 const EMPTY = {};

@@ -36,6 +36,9 @@ describe('firstNonFiniteNumberOffset', () => {
     ['["\\"1e400", 2e400]', 12],
     ['["\\\\", 2e400]', 7],
     ['[1e-400, 1.5e308]', -1],
+    ['[1.5e999]', 1],
+    ['[1e+5, 2e999]', 7],
+    ['[-0.5E-3, 1E400]', 10],
   ])('%s → %i', (text, offset) => {
     expect(firstNonFiniteNumberOffset(text)).toBe(offset);
   });

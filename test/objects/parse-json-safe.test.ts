@@ -170,6 +170,14 @@ describe('parseJsonSafe: ECORRUPT', () => {
     expect(expectHardfsError(() => parseJsonSafe(Buffer.from('[1,x]')), 'ECORRUPT').message).toContain('byte 3 (line 1, column 4)');
   });
 
+  it('counts only a real BOM as leading bytes, not characters that share two of its bytes', () => {
+    // U+FEC0 is EF BB 80, U+F3FF is EF 8F BF, U+0EFF is E0 BB BF: each differs from the BOM in one byte.
+    for (const char of ['\uFEC0', '\uF3FF', '\u0EFF']) {
+      const error = expectHardfsError(() => parseJsonSafe(Buffer.from(`"${char}" x`)), 'ECORRUPT');
+      expect(error.message).toContain('byte 6 (line 1, column 5)');
+    }
+  });
+
   it('says when the text ends early, and only then', () => {
     expect(expectHardfsError(() => parseJsonSafe('[1,2'), 'ECORRUPT').message).toContain('ends early');
     expect(expectHardfsError(() => parseJsonSafe('[1,2}'), 'ECORRUPT').message).not.toContain('ends early');
@@ -193,6 +201,22 @@ describe('parseJsonSafe: ECORRUPT', () => {
     });
     expect(() => parseJsonSafe('1')).toThrow(failure);
     expect(parse).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('parseJsonSafe: an enumerable property added to Object.prototype', () => {
+  it('is never walked into, changed or taken for a key of the parsed objects', () => {
+    const evil = { x: 1 };
+    Object.defineProperty(Object.prototype, 'evil', { value: evil, enumerable: true, configurable: true, writable: true });
+    try {
+      const parsed = parseJsonSafe('{"a":{"b":[{"c":1}]}}') as Record<string, Record<string, unknown>>;
+      expect(Object.getPrototypeOf(evil)).toBe(Object.prototype);
+      expect(Object.keys(parsed)).toEqual(['a']);
+      expect(Object.getPrototypeOf(parsed['a'])).toBeNull();
+      expect(JSON.stringify(parsed)).toBe('{"a":{"b":[{"c":1}]}}');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['evil'];
+    }
   });
 });
 
