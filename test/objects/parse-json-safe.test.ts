@@ -180,7 +180,9 @@ describe('parseJsonSafe: ECORRUPT', () => {
 
   it('says when the text ends early, and only then', () => {
     expect(expectHardfsError(() => parseJsonSafe('[1,2'), 'ECORRUPT').message).toContain('ends early');
-    expect(expectHardfsError(() => parseJsonSafe('[1,2}'), 'ECORRUPT').message).not.toContain('ends early');
+    const inside = expectHardfsError(() => parseJsonSafe('[1,2}'), 'ECORRUPT').message;
+    expect(inside).not.toContain('ends early');
+    expect(inside).toMatch(/column 5\)$/);
   });
 
   it('refuses invalid UTF-8 in byte input with the offset of the first bad byte', () => {
