@@ -1,11 +1,23 @@
 #!/usr/bin/env bash
-# Mutation testing one layer of src/ at a time (npm run mutate runs them all in one go).
-# Each layer keeps its own incremental file and JSON report under reports/, so a layer can be
-# re-run alone and its survivors read while the next layer runs:
+# Mutation testing, one layer of src/ at a time, and its survivor report:
 #   scripts/mutate-layers.sh                  every layer
-#   scripts/mutate-layers.sh dir locks        a subset
+#   scripts/mutate-layers.sh objects keys     a subset
 #   STRYKER_CONCURRENCY=2 scripts/mutate-layers.sh session-store
-# Then: node scripts/mutation-summary.mjs prints each layer's score and the overall one.
+#   STRYKER_OWN_TESTS=1 ...                   run only test/<layer>/** against the layer's mutants
+#                                             (faster; a layer's own tests must kill them)
+#   HARDFS_STRYKER_POOL=threads ...           worker threads instead of forks (cheaper per
+#                                             mutant; only where the tests never call
+#                                             process.umask: objects, keys with STRYKER_OWN_TESTS)
+#   HARDFS_FC_RUNS=10 ...                     smaller property budgets (see test/support/fc.ts)
+#   STRYKER_FORCE=1 ...                       ignore the incremental file (re-run every mutant;
+#                                             static mutants have no per-test coverage, so
+#                                             incremental mode keeps their old result when only
+#                                             tests changed)
+# Each layer keeps its own incremental file and JSON report under reports/, and its survivors
+# are written to reports/mutation/<layer>.survivors.md (scripts/mutation-summary.mjs). Stryker
+# runs under Node 22 (npx node@22); configuration is stryker.config.json, the test selection
+# vitest.stryker.config.ts. A mutant that loops costs the timeout (1.5 x the covering tests'
+# time + timeoutMS), so timeoutMS stays small; one worker by default, as the machine is shared.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 layers=("$@")
@@ -15,13 +27,23 @@ npm run build --silent >/dev/null
 status=0
 for layer in "${layers[@]}"; do
   echo "=== mutating src/${layer}"
+  rm -f reports/mutation/mutation.json
   # A layer under the break threshold exits 1: note it, keep its report, go on with the next.
   npx -y node@22 node_modules/@stryker-mutator/core/bin/stryker.js run \
     --mutate "src/${layer}/**/*.ts,!src/${layer}/index.ts" \
     --incrementalFile "reports/stryker-incremental-${layer}.json" \
     --concurrency "${STRYKER_CONCURRENCY:-1}" \
     --reporters json,clear-text,progress \
+    ${STRYKER_OWN_TESTS:+--testFiles "test/${layer}/**/*.test.ts"} \
     ${STRYKER_FORCE:+--force} || status=1
-  cp reports/mutation/mutation.json "reports/mutation/${layer}.json"
+  if [ -f reports/mutation/mutation.json ]; then
+    cp reports/mutation/mutation.json "reports/mutation/${layer}.json"
+    node scripts/mutation-summary.mjs --write "${layer}"
+  else
+    echo "no report for src/${layer}: Stryker did not finish" >&2
+    rm -f "reports/mutation/${layer}.json"
+    status=1
+  fi
 done
+node scripts/mutation-summary.mjs || true
 exit "$status"

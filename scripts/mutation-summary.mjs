@@ -1,39 +1,85 @@
-// Prints the mutation score of each layer from reports/mutation/<layer>.json (written by
-// scripts/mutate-layers.sh) and the overall score, counted as Stryker counts it:
+// Mutation scores and survivor reports from Stryker's JSON reports (reports/mutation/<layer>.json,
+// written by scripts/mutate-layers.sh), counted as Stryker counts them:
 // (killed + timeout) / (all valid mutants − ignored), "no coverage" counting as survived.
-// --survivors lists every surviving and uncovered mutant with its file, line and replacement.
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
+//   node scripts/mutation-summary.mjs                   each layer's score and the overall one
+//   node scripts/mutation-summary.mjs --survivors [l…]  every surviving mutant on stdout
+//   node scripts/mutation-summary.mjs --write l…        reports/mutation/<l>.survivors.md
+// The survivor report is generated, never written by hand: an equivalent mutant is explained
+// where it is, by a `// Stryker disable next-line <Mutator>: reason` comment in src.
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 
 const dir = new URL('../reports/mutation/', import.meta.url);
-const showSurvivors = process.argv.includes('--survivors');
-const files = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'mutation.json') : [];
-if (files.length === 0) {
+const args = process.argv.slice(2);
+const mode = args[0] === '--survivors' || args[0] === '--write' ? args.shift() : 'scores';
+const available = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.json') && f !== 'mutation.json').map((f) => f.slice(0, -5)) : [];
+const layers = (args.length > 0 ? args : available).sort();
+if (layers.length === 0) {
   console.error('no per-layer reports under reports/mutation/: run scripts/mutate-layers.sh first');
   process.exit(2);
 }
-const total = { detected: 0, undetected: 0 };
-const rows = [];
-for (const file of files.sort()) {
-  const report = JSON.parse(readFileSync(new URL(file, dir), 'utf8'));
-  const counts = { detected: 0, undetected: 0, invalid: 0, ignored: 0 };
-  for (const [path, { mutants }] of Object.entries(report.files)) {
+
+/** Counts and survivors of one layer's report. */
+function readLayer(layer) {
+  const file = new URL(`${layer}.json`, dir);
+  if (!existsSync(file)) {
+    console.error(`no report for ${layer}: run scripts/mutate-layers.sh ${layer}`);
+    process.exit(2);
+  }
+  const report = JSON.parse(readFileSync(file, 'utf8'));
+  const counts = { detected: 0, undetected: 0, ignored: 0, invalid: 0 };
+  const survivors = [];
+  for (const [path, { mutants, source }] of Object.entries(report.files)) {
+    const lines = source.split('\n');
     for (const m of mutants) {
       if (m.status === 'Killed' || m.status === 'Timeout') counts.detected += 1;
       else if (m.status === 'Survived' || m.status === 'NoCoverage') {
         counts.undetected += 1;
-        if (showSurvivors) {
-          console.log(`${m.status.padEnd(10)} ${path}:${m.location.start.line} ${m.mutatorName} ${JSON.stringify(m.replacement ?? '')}`);
-        }
+        const { start, end } = m.location;
+        const original =
+          start.line === end.line ? lines[start.line - 1].slice(start.column - 1, end.column - 1) : `${lines[start.line - 1].slice(start.column - 1)} …`;
+        survivors.push({ path, line: start.line, column: start.column, status: m.status, mutator: m.mutatorName, original, replacement: m.replacement ?? '' });
       } else if (m.status === 'Ignored') counts.ignored += 1;
       else counts.invalid += 1; // CompileError, RuntimeError
     }
   }
-  total.detected += counts.detected;
-  total.undetected += counts.undetected;
-  rows.push({ layer: file.replace(/\.json$/, ''), ...counts });
+  survivors.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.line - b.line || a.column - b.column));
+  return { layer, counts, survivors };
 }
+
 const score = (c) => ((100 * c.detected) / Math.max(1, c.detected + c.undetected)).toFixed(2);
-for (const r of rows) {
-  console.log(`${r.layer.padEnd(14)} ${score(r).padStart(6)}%  killed ${r.detected}, survived ${r.undetected}, ignored ${r.ignored}, invalid ${r.invalid}`);
+const scoreLine = ({ layer, counts: c }) =>
+  `${layer.padEnd(14)} ${score(c).padStart(6)}%  killed ${c.detected}, survived ${c.undetected}, ignored ${c.ignored}, invalid ${c.invalid}`;
+const cell = (text) => `\`${String(text).replace(/\s+/g, ' ').replace(/`/g, "'").slice(0, 120)}\``;
+
+const results = layers.map(readLayer);
+if (mode === '--survivors') {
+  for (const { survivors } of results) {
+    for (const s of survivors) console.log(`${s.status.padEnd(10)} ${s.path}:${s.line}:${s.column} ${s.mutator} ${JSON.stringify(s.original)} -> ${JSON.stringify(s.replacement)}`);
+  }
+} else if (mode === '--write') {
+  for (const result of results) {
+    const rows = result.survivors.map((s) => `| ${s.path}:${s.line}:${s.column} | ${s.mutator} | ${s.status} | ${cell(s.original)} | ${cell(s.replacement)} |`);
+    const text = [
+      `# Surviving mutants: src/${result.layer}`,
+      '',
+      `Generated by scripts/mutation-summary.mjs from reports/mutation/${result.layer}.json.`,
+      '',
+      `Score ${score(result.counts)}%: ${result.counts.detected} killed, ${result.counts.undetected} survived, ${result.counts.ignored} ignored.`,
+      '',
+      '| where | mutator | status | original | replacement |',
+      '| --- | --- | --- | --- | --- |',
+      ...rows,
+      '',
+    ].join('\n');
+    writeFileSync(new URL(`${result.layer}.survivors.md`, dir), text);
+    console.log(`${scoreLine(result)}  -> reports/mutation/${result.layer}.survivors.md`);
+  }
+} else {
+  const total = { detected: 0, undetected: 0 };
+  for (const result of results) {
+    total.detected += result.counts.detected;
+    total.undetected += result.counts.undetected;
+    console.log(scoreLine(result));
+  }
+  console.log(`${'overall'.padEnd(14)} ${score(total).padStart(6)}%  killed ${total.detected}, survived ${total.undetected}`);
 }
-console.log(`${'overall'.padEnd(14)} ${score(total).padStart(6)}%  killed ${total.detected}, survived ${total.undetected}`);

@@ -12,7 +12,7 @@ export const FAST_PATH_MAX_DEPTH = 64;
  * the native serializer (several times faster than a walk in JS) can write it: every object is
  * a plain (or null-prototype) object whose keys, as Object.keys lists them, are in sorted order,
  * every array a plain array, nothing has a toJSON, nothing is boxed, a function, a symbol, a
- * BigInt or a proxy, and the nesting stays within `maxDepth`. Values read back from canonical
+ * BigInt, a non-finite number or a proxy, and the nesting stays within `maxDepth`. Values read back from canonical
  * JSON and changed in place (the usual read-modify-write) pass; anything else — including a
  * cycle, which exceeds any depth — returns false and takes the careful path.
  *
@@ -52,9 +52,13 @@ export function isAlreadyCanonical(value: unknown, maxDepth: number): boolean {
   }
 }
 
-/** Members JSON.stringify writes exactly as stableStringify does, or omits/nulls the same way. */
+/**
+ * Members JSON.stringify writes exactly as stableStringify does, or omits/nulls the same way.
+ * A non-finite number is not: JSON.stringify writes null where stableStringify refuses.
+ */
 function isSimpleMember(value: unknown): boolean {
   const type = typeof value;
+  if (type === 'number') return Number.isFinite(value);
   return type !== 'function' && type !== 'symbol' && type !== 'bigint';
 }
 

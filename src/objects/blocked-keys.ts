@@ -1,7 +1,7 @@
 /**
  * Keys that can reach or rewrite an object's prototype chain when assigned on an ordinary
  * object (`__proto__`), that callers commonly treat as the prototype's (`constructor`,
- * `prototype`), or that are legacy accessor hooks. Stores refuse them; parsers drop them.
+ * `prototype`), or that are legacy accessor hooks. Stores and parseJsonSafe refuse them (a parse may drop them only when asked).
  */
 export const BLOCKED_OBJECT_KEYS: ReadonlySet<string> = new Set([
   '__proto__',

@@ -21,6 +21,7 @@ export function resolveJsonMaxBytes(maxBytes: number | undefined): number {
   return bytes;
 }
 
-export function depthError(maxDepth: number): HardfsError {
-  return new HardfsError('EDEPTH', `nesting is deeper than ${maxDepth} levels`);
+/** EDEPTH; `path` is the value's where a walk of a value (not of a text) found it. */
+export function depthError(maxDepth: number, path?: string): HardfsError {
+  return new HardfsError('EDEPTH', `nesting is deeper than ${maxDepth} levels`, { path });
 }

@@ -3,57 +3,86 @@ import { BLOCKED_OBJECT_KEYS } from './blocked-keys.js';
 import { assertJsonDepthWithin } from './json-depth-scan.js';
 import { jsonErrorOffset } from './json-error-position.js';
 import { resolveJsonMaxBytes, resolveMaxDepth } from './json-limits.js';
+import { formatJsonPath, type JsonPathSegment } from './json-path.js';
+import { describeTextOffset, firstNonFiniteNumberOffset } from './json-text-location.js';
 import { decodeUtf8Text } from './utf8-text.js';
 
-const V8_POSITION = / at position (\d+)/;
+/** Told about a blocked key that was dropped: its name, whether the top-level object held it, and that object's path. */
+export type DroppedKeyListener = (key: string, topLevel: boolean, holder: readonly JsonPathSegment[]) => void;
 
 export interface ParseJsonSafeOptions {
   /** Larger input (in UTF-8 bytes) is ETOOBIG, before any parsing. Default 16 MiB. */
   maxBytes?: number;
   /** Deeper nesting of arrays/objects is EDEPTH, checked before parsing. Default 256. */
   maxDepth?: number;
-  /** What a blocked key (`__proto__`, `constructor` …) does: dropped (default) or EBADNAME. */
-  onBlockedKey?: 'drop' | 'throw';
   /**
-   * Told about every blocked key dropped (with whether it sat in the top-level object), so a
-   * caller that must account for every entry — a migration — can report what it never saw.
+   * What a blocked key (`__proto__`, `constructor` …, at any depth) does. `'throw'`, the
+   * default: the text is refused with EBADNAME, its `path` the key's (`$.a[0].constructor`).
+   * `'drop'`: the key is removed and told to `onDroppedKey`. Nothing is dropped unless asked.
    */
-  onDroppedKey?: (key: string, topLevel: boolean) => void;
+  onBlockedKey?: 'throw' | 'drop';
+  /**
+   * Told about every blocked key dropped, so a caller that must account for every entry — a
+   * migration — can report what it never saw. Giving it asks for `onBlockedKey: 'drop'`.
+   */
+  onDroppedKey?: DroppedKeyListener;
 }
 
 /**
  * JSON.parse with the guarantees a store loading hostile files needs: bounded size, bounded
  * depth (checked without recursion, so 100,000 `[` are EDEPTH, never a RangeError), objects
- * with null prototypes at every depth, blocked keys gone, and malformed input as ECORRUPT with
- * its position. JSON.parse itself does the parsing: a hand-written parser in JS would be
- * several times slower.
+ * with null prototypes at every depth, blocked keys refused (or, if asked, dropped and told),
+ * numbers that overflow to Infinity (`1e400`) refused, and malformed input as ECORRUPT with its
+ * position. Every value it returns passes assertSafeJsonValue. JSON.parse itself does the
+ * parsing: a hand-written parser in JS would be several times slower.
+ *
+ * No error it throws quotes the input: V8's SyntaxError does (its message embeds the text
+ * around the error, which may be a token), so it is neither repeated nor kept as the cause.
  */
 export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafeOptions = {}): unknown {
   const maxBytes = resolveJsonMaxBytes(options.maxBytes);
   const maxDepth = resolveMaxDepth(options.maxDepth);
-  const onBlockedKey: unknown = options.onBlockedKey ?? 'drop';
-  if (onBlockedKey !== 'drop' && onBlockedKey !== 'throw') {
-    throw new TypeError(`onBlockedKey must be "drop" or "throw", got ${String(onBlockedKey)}`);
-  }
+  const onDropped = resolveDroppedKeyListener(options);
+  // Stryker disable next-line StringLiteral: a string's first element is never the number 0xef, so the BOM test is false for strings either way
+  const leadingBytes = typeof input !== 'string' && hasUtf8Bom(input) ? 3 : 0;
   const text = decodeBounded(input, maxBytes);
   assertJsonDepthWithin(text, maxDepth);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    // V8 states the position for some errors only ("… in JSON at position 12"); for the
-    // others ("Unexpected token …", "Unexpected end of JSON input") find it ourselves.
-    const stated = V8_POSITION.exec(message);
-    const position = stated === null ? jsonErrorOffset(text) : Number(stated[1]);
-    const before = text.slice(0, position);
-    const line = before.split('\n').length;
-    const column = position - before.lastIndexOf('\n');
-    throw new HardfsError('ECORRUPT', `malformed JSON at position ${position} (line ${line} column ${column}): ${message}`, {
-      cause: error,
-    });
+    if (!(error instanceof SyntaxError)) throw error;
+    const offset = jsonErrorOffset(text);
+    const early = offset === text.length ? ': the text ends early' : '';
+    throw new HardfsError('ECORRUPT', `malformed JSON at ${describeTextOffset(text, offset, leadingBytes)}${early}`);
   }
-  return detachPrototypes(value, onBlockedKey === 'throw', options.onDroppedKey);
+  if (typeof value === 'object' && value !== null) {
+    // The quick walk stops at the first blocked key or non-finite number; the careful walk then
+    // starts over, keeping the paths that the error or the listener needs. The careful walk
+    // also runs if Object.prototype was given an enumerable property, which for-in would list.
+    if (!prototypeIsClean() || !detachPrototypes(value)) detachCarefully(value, onDropped, text, leadingBytes);
+  } else if (typeof value === 'number' && !Number.isFinite(value)) {
+    throw nonFiniteError(text, leadingBytes);
+  }
+  return value;
+}
+
+/** The listener for dropped keys, or undefined when blocked keys are refused. */
+function resolveDroppedKeyListener(options: ParseJsonSafeOptions): DroppedKeyListener | undefined {
+  const onDropped = options.onDroppedKey;
+  const mode: unknown = options.onBlockedKey ?? (onDropped === undefined ? 'throw' : 'drop');
+  if (mode === 'throw') {
+    if (onDropped !== undefined) throw new TypeError('onDroppedKey needs onBlockedKey: "drop"');
+    return undefined;
+  }
+  if (mode !== 'drop') throw new TypeError(`onBlockedKey must be "throw" or "drop", got ${String(mode)}`);
+  return onDropped ?? ignoreDroppedKey;
+}
+
+function ignoreDroppedKey(): void {}
+
+function hasUtf8Bom(bytes: Uint8Array): boolean {
+  return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
 function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
@@ -73,41 +102,108 @@ function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
 }
 
 /**
- * Gives every parsed object a null prototype and removes blocked keys, with an explicit stack
- * (depth was bounded before parsing). JSON.parse defines `__proto__` as an own data property
- * (it never swaps a prototype), so the value is still inert here; removing it keeps it from
- * being copied into an ordinary object later. Changing the prototype in place measured faster
- * than rebuilding each object with Object.create(null), and far faster than a reviver.
+ * Gives every parsed object a null prototype, with an explicit stack (depth was bounded before
+ * parsing); false, at once, on a blocked key or a non-finite number. JSON.parse defines
+ * `__proto__` as an own data property (it never swaps a prototype), so the value is inert
+ * until copied into an ordinary object. Changing the prototype in place measured faster than
+ * rebuilding each object with Object.create(null), and far faster than a reviver.
  */
-function detachPrototypes(
-  root: unknown,
-  throwOnBlocked: boolean,
-  onDropped: ((key: string, topLevel: boolean) => void) | undefined,
-): unknown {
-  if (typeof root !== 'object' || root === null) return root;
+// Mutants that make this walk answer false more often (a condition forced true, an empty
+// body) are equivalent: false only hands the value to detachCarefully, which does the same
+// work and returns the same value. Those that make it miss a blocked key or a non-finite
+// number are the ones the tests kill.
+// Stryker disable next-line BlockStatement: an empty body answers undefined, which sends every value to the careful walk
+function detachPrototypes(root: object): boolean {
   const stack: object[] = [root];
   while (stack.length > 0) {
     const current = stack.pop() as Record<string, unknown> | unknown[];
     if (Array.isArray(current)) {
-      // Stryker disable next-line EqualityOperator: current[length] is undefined, which is not pushed
+      // Stryker disable next-line EqualityOperator: current[length] is undefined, which is neither pushed nor a number
       for (let i = 0; i < current.length; i += 1) {
         const item = current[i];
-        if (typeof item === 'object' && item !== null) stack.push(item);
+        if (typeof item === 'object') {
+          if (item !== null) stack.push(item);
+        } else if (typeof item === 'number' && !Number.isFinite(item)) {
+          return false;
+        }
       }
+      continue;
+    }
+    // for-in before the prototype changes: it then reads the key list JSON.parse's object shape
+    // caches, which measured faster on many small objects. Object.prototype has no enumerable
+    // property (checked once per parse), so for-in yields own keys only.
+    for (const key in current) {
+      if (BLOCKED_OBJECT_KEYS.has(key)) return false;
+      const item = current[key];
+      if (typeof item === 'object') {
+        if (item !== null) stack.push(item);
+      } else if (typeof item === 'number' && !Number.isFinite(item)) {
+        return false;
+      }
+    }
+    Object.setPrototypeOf(current, null);
+  }
+  return true;
+}
+
+/** Whether for-in over a fresh JSON.parse object yields own keys only (nothing enumerable was added to Object.prototype). */
+// Stryker disable next-line BlockStatement: an empty body answers undefined, which sends every value to the careful walk
+function prototypeIsClean(): boolean {
+  for (const _key in EMPTY) return false;
+  // Stryker disable next-line BooleanLiteral: false only sends every parse down the careful walk, which gives the same value
+  return true;
+}
+const EMPTY = {};
+
+/** An object met by the careful walk, linked to its holder so that its path can be told. */
+interface Visit {
+  readonly value: object;
+  readonly holder: Visit | undefined;
+  readonly key: JsonPathSegment;
+}
+
+function pathOf(visit: Visit): JsonPathSegment[] {
+  const segments: JsonPathSegment[] = [];
+  for (let at: Visit | undefined = visit; at.holder !== undefined; at = at.holder) segments.push(at.key);
+  return segments.reverse();
+}
+
+/**
+ * The walk of detachPrototypes for a value that holds a blocked key or a non-finite number:
+ * the same work, plus EBADNAME (or the drop and the listener) and ECORRUPT with paths.
+ */
+function detachCarefully(root: object, onDropped: DroppedKeyListener | undefined, text: string, leadingBytes: number): void {
+  // Stryker disable next-line StringLiteral: the root's key is never read (pathOf stops at the visit without a holder)
+  const stack: Visit[] = [{ value: root, holder: undefined, key: '' }];
+  while (stack.length > 0) {
+    const visit = stack.pop() as Visit;
+    const current = visit.value as Record<string, unknown> | unknown[];
+    const member = (item: unknown, key: JsonPathSegment): void => {
+      if (typeof item === 'object' && item !== null) stack.push({ value: item, holder: visit, key });
+      else if (typeof item === 'number' && !Number.isFinite(item)) throw nonFiniteError(text, leadingBytes);
+    };
+    if (Array.isArray(current)) {
+      current.forEach(member);
       continue;
     }
     Object.setPrototypeOf(current, null);
     for (const key in current) {
       if (BLOCKED_OBJECT_KEYS.has(key)) {
-        if (throwOnBlocked) throw new HardfsError('EBADNAME', 'JSON contains a blocked object key', { path: key });
-        onDropped?.(key, current === root);
-        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a blocked key is the point
+        if (onDropped === undefined) {
+          throw new HardfsError('EBADNAME', 'JSON holds a blocked object key', { path: formatJsonPath([...pathOf(visit), key]) });
+        }
+        // eslint-disable-next-line @typescript-eslint/no-dynamic-delete -- removing a blocked key is what was asked
         delete current[key];
-        continue;
+        onDropped(key, visit.holder === undefined, pathOf(visit));
+      } else {
+        member(current[key], key);
       }
-      const item = current[key];
-      if (typeof item === 'object' && item !== null) stack.push(item);
     }
   }
-  return root;
+}
+
+/** ECORRUPT at the first literal of the text that overflows (which the walk may not have met first). */
+function nonFiniteError(text: string, leadingBytes: number): HardfsError {
+  const offset = firstNonFiniteNumberOffset(text);
+  return new HardfsError('ECORRUPT', `number out of the finite range at ${describeTextOffset(text, offset, leadingBytes)}`);
 }

@@ -2,6 +2,7 @@ import { types } from 'node:util';
 import { HardfsError } from '../errors.js';
 import { FAST_PATH_MAX_DEPTH, isAlreadyCanonical } from './already-canonical.js';
 import { depthError, resolveMaxDepth } from './json-limits.js';
+import { framePath } from './json-path.js';
 
 export interface StableStringifyOptions {
   /** Deeper nesting of arrays/objects is EDEPTH. Default 256. */
@@ -23,9 +24,12 @@ interface Frame {
 /**
  * JSON.stringify with sorted object keys (so equal values give equal text, whatever order
  * their keys were added in), ECYCLE on a real cycle (a shared, non-cyclic reference is fine),
- * and EDEPTH past the bound. Everything else — toJSON, undefined/functions/symbols dropped in
- * objects and null in arrays, non-finite numbers as null, boxed primitives unboxed, BigInt as
- * a TypeError — follows JSON.stringify.
+ * EDEPTH past the bound, and ECORRUPT for a value JSON cannot carry back: a non-finite number
+ * (JSON.stringify writes null, which reads back as another value) or a BigInt (a TypeError
+ * there). Each error's `path` is the value's (`$.a.b[3]`). Everything else — toJSON,
+ * undefined/functions/symbols dropped in objects and null in arrays, boxed primitives
+ * unboxed — follows JSON.stringify; assertSafeJsonValue refuses those too, for callers that
+ * must not lose anything.
  *
  * The walk keeps its own stack of frames instead of recursing, so no depth bound, however
  * large, can overflow the call stack, whatever the caller's stack already holds. Values
@@ -51,8 +55,8 @@ export function walkStringify(value: unknown, maxDepth: number): string | undefi
     const resolved = toJsonValue(member, memberKey);
     let text: string | undefined;
     if (typeof resolved === 'object' && resolved !== null) {
-      if (ancestors.has(resolved)) throw new HardfsError('ECYCLE', 'cannot serialize a cyclic structure');
-      if (frames.length >= maxDepth) throw depthError(maxDepth);
+      if (ancestors.has(resolved)) throw new HardfsError('ECYCLE', 'cannot serialize a cyclic structure', { path: framePath(frames) });
+      if (frames.length >= maxDepth) throw depthError(maxDepth, framePath(frames));
       ancestors.add(resolved);
       if (Array.isArray(resolved)) {
         frames.push({ holder: resolved, keys: undefined, length: resolved.length, index: 0, parts: [] });
@@ -61,6 +65,10 @@ export function walkStringify(value: unknown, maxDepth: number): string | undefi
         frames.push({ holder: resolved, keys, length: keys.length, index: 0, parts: [] });
       }
     } else {
+      if (typeof resolved === 'bigint') throw new HardfsError('ECORRUPT', 'a BigInt has no JSON form', { path: framePath(frames) });
+      if (typeof resolved === 'number' && !Number.isFinite(resolved)) {
+        throw new HardfsError('ECORRUPT', 'a non-finite number has no JSON form', { path: framePath(frames) });
+      }
       text = primitiveText(resolved);
       const parent = frames[frames.length - 1];
       if (parent === undefined) return text;
@@ -84,6 +92,7 @@ export function walkStringify(value: unknown, maxDepth: number): string | undefi
     }
   }
 }
+
 
 function appendMember(frame: Frame, text: string | undefined): void {
   if (frame.keys === undefined) {
@@ -115,11 +124,10 @@ function primitiveText(value: unknown): string | undefined {
     case 'string':
       return JSON.stringify(value);
     case 'number':
-      return Number.isFinite(value) ? String(value) : 'null';
+      // Finite here: the walk refused the others.
+      return String(value);
     case 'boolean':
       return value ? 'true' : 'false';
-    case 'bigint':
-      throw new TypeError('Do not know how to serialize a BigInt');
     case 'object':
       return 'null';
     // Stryker disable next-line ConditionalExpression: an empty default returns undefined too

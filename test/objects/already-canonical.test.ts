@@ -15,7 +15,7 @@ function nested(depth: number): unknown {
 describe('isAlreadyCanonical', () => {
   it('accepts primitives, sorted plain and null-prototype objects and plain arrays', () => {
     const nullProto = Object.assign(Object.create(null) as object, { a: 1, b: [2, { c: null }] });
-    for (const value of [1, 'x', null, true, undefined, Number.NaN, { a: 1, b: { c: 'd' } }, [1, [2]], nullProto, { toJSON: 'data' }]) {
+    for (const value of [1, 'x', null, true, undefined, { a: 1, b: { c: 'd' } }, [1, [2]], nullProto, { toJSON: 'data' }]) {
       expect(isAlreadyCanonical(value, FAST_PATH_MAX_DEPTH)).toBe(true);
       expect(stableStringify(value)).toBe(JSON.stringify(value));
     }
@@ -45,9 +45,14 @@ describe('isAlreadyCanonical', () => {
     expect(stableStringify(proxy)).toBe('{"a":1}');
   });
 
-  it('refuses a BigInt, so the careful path throws the TypeError', () => {
+  it('refuses a BigInt and a non-finite number, so the careful path refuses them (JSON.stringify would throw or write null)', () => {
     expect(isAlreadyCanonical({ a: 1n }, FAST_PATH_MAX_DEPTH)).toBe(false);
-    expect(() => stableStringify({ a: 1n })).toThrow(TypeError);
+    expect(() => stableStringify({ a: 1n })).toThrow(expect.objectContaining({ code: 'ECORRUPT', path: '$.a' }) as unknown as Error);
+    for (const value of [Number.NaN, [Number.POSITIVE_INFINITY], { a: { b: Number.NEGATIVE_INFINITY } }]) {
+      expect(isAlreadyCanonical(value, FAST_PATH_MAX_DEPTH)).toBe(false);
+      expect(() => stableStringify(value)).toThrow(expect.objectContaining({ code: 'ECORRUPT' }) as unknown as Error);
+    }
+    expect(isAlreadyCanonical([1.5, -0, 1e308], FAST_PATH_MAX_DEPTH)).toBe(true);
   });
 
   it('counts a container as one level and refuses nesting past the bound', () => {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { expectHardfsError } from './expect-hardfs-error.js';
 import { createDict, dictFromEntries } from '../../src/objects/index.js';
 
 describe('createDict', () => {
@@ -21,21 +22,29 @@ describe('createDict', () => {
 });
 
 describe('dictFromEntries', () => {
-  it('keeps ordinary keys in order and drops blocked ones', () => {
+  it('keeps ordinary keys in order, with no prototype', () => {
     const built = dictFromEntries([
       ['a', 1],
-      ['__proto__', 2],
-      ['constructor', 3],
-      ['prototype', 4],
-      ['__defineGetter__', 5],
+      ['toString', 2],
       ['b', 6],
     ]);
     expect(Object.getPrototypeOf(built)).toBeNull();
     expect(Object.entries(built)).toEqual([
       ['a', 1],
+      ['toString', 2],
       ['b', 6],
     ]);
+  });
+
+  it.each(['__proto__', 'constructor', 'prototype', '__defineGetter__'])('refuses the blocked key %s with EBADNAME, dropping nothing silently', (key) => {
+    const error = expectHardfsError(() => dictFromEntries([['a', 1], [key, 2]]), 'EBADNAME');
+    expect(error.path).toBe(key);
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
+  });
+
+  it('refuses a key that is not a string with a TypeError', () => {
+    expect(() => dictFromEntries([[Symbol('s'), 1]] as unknown as Array<[string, number]>)).toThrow(/keys must be strings/);
+    expect(() => dictFromEntries([[7, 1]] as unknown as Array<[string, number]>)).toThrow(TypeError);
   });
 
   it('accepts any iterable of entries; a later duplicate wins', () => {

@@ -77,3 +77,64 @@ export const mutatedJsonText = fc
     if (edit === 'delete') return text.slice(0, i) + text.slice(i + 1);
     return text.slice(0, i) + char + text.slice(i + 1);
   });
+
+/** JSON values from fast-check and from jsonValue. */
+export const anyJson = fc.oneof(fc.jsonValue(), jsonValue);
+
+function defineKey(target: Record<string, unknown>, key: string, value: unknown): void {
+  // defineProperty: a `__proto__` key must stay an own key, not swap the prototype.
+  Object.defineProperty(target, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+/** The same value rebuilt with every object's keys inserted in a shuffled order. */
+export function reorder(value: unknown, seed: number): unknown {
+  if (Array.isArray(value)) return value.map((item, i) => reorder(item, seed + i));
+  if (typeof value === 'object' && value !== null) {
+    const keys = Object.keys(value);
+    const shuffled = keys.map((key, i) => ({ key, rank: ((seed + 1) * 7919 * (i + 3)) % 104729 })).sort((a, b) => a.rank - b.rank);
+    const out: Record<string, unknown> = seed % 2 === 0 ? {} : (Object.create(null) as Record<string, unknown>);
+    for (const { key } of shuffled) defineKey(out, key, reorder((value as Record<string, unknown>)[key], seed + 1));
+    return out;
+  }
+  return value;
+}
+
+export function sortedDeep(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortedDeep);
+  if (typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype) {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) defineKey(out, key, sortedDeep((value as Record<string, unknown>)[key]));
+    return out;
+  }
+  return value;
+}
+
+export function keysEnumerateSorted(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  const keys = Object.keys(value);
+  if (!Array.isArray(value) && keys.join('\0') !== [...keys].sort().join('\0')) return false;
+  return keys.every((key) => keysEnumerateSorted((value as Record<string, unknown>)[key]));
+}
+
+/** Any value, JSON or not: boxed, dated, sparse, non-finite, functions, symbols. */
+export const anything = fc.anything({
+  withBoxedValues: true,
+  withNullPrototype: true,
+  withDate: true,
+  withMap: true,
+  withSet: true,
+  withTypedArray: true,
+  withObjectString: false,
+  withSparseArray: true,
+  values: [
+    fc.constant(undefined),
+    fc.constant(Number.NaN),
+    fc.constant(Number.NEGATIVE_INFINITY),
+    fc.constant(-0),
+    fc.constant(() => 1),
+    fc.constant(Symbol('s')),
+    fc.double(),
+    fc.string({ unit: 'binary' }),
+    fc.string({ unit: fc.integer({ min: 0xd800, max: 0xdfff }).map((code) => String.fromCharCode(code)) }),
+  ],
+});

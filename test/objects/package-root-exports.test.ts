@@ -11,6 +11,8 @@ describe('safe objects and the key codec are exported from the package root', ()
     'createDict',
     'dictFromEntries',
     'parseJsonSafe',
+    'assertSafeJsonValue',
+    'formatJsonPath',
     'stableStringify',
     'DEFAULT_JSON_MAX_BYTES',
     'DEFAULT_JSON_MAX_DEPTH',

@@ -44,6 +44,17 @@ const withBlockedKeys = fc
     return { text: render(root), value: root };
   });
 
+/** Visits every member of a parsed value with the key that holds it (undefined for array items and the root). */
+function everyValue(value: unknown, visit: (member: unknown, key: string | undefined) => void): void {
+  const stack: Array<[unknown, string | undefined]> = [[value, undefined]];
+  while (stack.length > 0) {
+    const [current, key] = stack.pop() as [unknown, string | undefined];
+    visit(current, key);
+    if (Array.isArray(current)) for (const item of current) stack.push([item, undefined]);
+    else if (typeof current === 'object' && current !== null) for (const k of Object.keys(current)) stack.push([(current as Record<string, unknown>)[k], k]);
+  }
+}
+
 function nestedPrototypesAreNull(value: unknown): void {
   everyObject(value, (object) => expect(Object.getPrototypeOf(object)).toBeNull());
 }
@@ -70,10 +81,10 @@ describe('parseJsonSafe properties', () => {
     );
   });
 
-  it('drops blocked keys anywhere (however spelled) and never touches Object.prototype', () => {
+  it("with onBlockedKey: 'drop', drops blocked keys anywhere (however spelled) and never touches Object.prototype", () => {
     fc.assert(
       fc.property(withBlockedKeys, ({ text, value }) => {
-        const parsed = parseJsonSafe(text);
+        const parsed = parseJsonSafe(text, { onBlockedKey: 'drop' });
         everyObject(parsed, (object) => {
           for (const key of BLOCKED) expect(Object.hasOwn(object, key)).toBe(false);
         });
@@ -86,10 +97,19 @@ describe('parseJsonSafe properties', () => {
     );
   });
 
-  it("refuses any blocked key with EBADNAME under onBlockedKey: 'throw'", () => {
+  it('refuses any blocked key by default with EBADNAME, its path ending in the key', () => {
     fc.assert(
       fc.property(withBlockedKeys, ({ text }) => {
-        expect(() => parseJsonSafe(text, { onBlockedKey: 'throw' })).toThrow(expect.objectContaining({ code: 'EBADNAME' }) as unknown as Error);
+        let error: unknown;
+        try {
+          parseJsonSafe(text);
+        } catch (caught) {
+          error = caught;
+        }
+        expect(error).toMatchObject({ code: 'EBADNAME' });
+        const path = (error as { path: string }).path;
+        expect(BLOCKED.some((key) => path.endsWith(`.${key}`))).toBe(true);
+        expect(path.startsWith('$.payload') || path.startsWith('$.')).toBe(true);
       }),
       fcParams(100),
     );
@@ -123,20 +143,24 @@ describe('parseJsonSafe properties', () => {
     );
   });
 
-  it('refuses exactly what JSON.parse refuses, as ECORRUPT', () => {
+  it('refuses what JSON.parse refuses and numbers it turns into Infinity as ECORRUPT, blocked keys as EBADNAME', () => {
     fc.assert(
       fc.property(mutatedJsonText, (text) => {
-        let accepted = true;
+        let expected: 'ok' | 'ECORRUPT' | 'EBADNAME' = 'ok';
         try {
-          JSON.parse(text);
+          const native: unknown = JSON.parse(text);
+          everyValue(native, (member, key) => {
+            if (typeof member === 'number' && !Number.isFinite(member)) expected = 'ECORRUPT';
+            else if (expected === 'ok' && key !== undefined && BLOCKED_OBJECT_KEYS.has(key)) expected = 'EBADNAME';
+          });
         } catch {
-          accepted = false;
+          expected = 'ECORRUPT';
         }
-        if (accepted) {
+        if (expected === 'ok') {
           expect(() => parseJsonSafe(text, { maxDepth: 1000 })).not.toThrow();
         } else {
           expect(() => parseJsonSafe(text, { maxDepth: 1000 })).toThrow(HardfsError);
-          expect(() => parseJsonSafe(text, { maxDepth: 1000 })).toThrow(expect.objectContaining({ code: 'ECORRUPT' }) as unknown as Error);
+          if (expected === 'ECORRUPT') expect(() => parseJsonSafe(text, { maxDepth: 1000 })).toThrow(expect.objectContaining({ code: 'ECORRUPT' }) as unknown as Error);
         }
       }),
       fcParams(500),

@@ -8,21 +8,29 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('parseJsonSafe: prototype pollution', () => {
-  it('{"__proto__":{"polluted":1}} pollutes nothing and comes back without the key', () => {
-    const parsed = parseJsonSafe('{"__proto__":{"polluted":1}}') as Record<string, unknown>;
+describe('parseJsonSafe: blocked keys', () => {
+  it('refuses a blocked key by default with EBADNAME, its path the key\'s, and pollutes nothing', () => {
+    const error = expectHardfsError(() => parseJsonSafe('{"__proto__":{"polluted":1}}'), 'EBADNAME');
+    expect(error.path).toBe('$.__proto__');
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
-    expect(Object.getPrototypeOf(parsed)).toBeNull();
-    expect(Object.getOwnPropertyNames(parsed)).toEqual([]);
-    expect(parsed['polluted']).toBeUndefined();
     expect(Object.getOwnPropertyNames(Object.prototype).sort()).toEqual(prototypeNames);
   });
 
-  it('drops every blocked key at every depth, also when spelled with escapes', () => {
+  it.each([
+    ['{"a":[{"constructor":1}]}', '$.a[0].constructor'],
+    ['[1,{"b":{"prototype":{}}}]', '$[1].b.prototype'],
+    ['{"odd key":{"\\u005f_proto__":1}}', '$["odd key"].__proto__'],
+    ['{"a":{"__lookupSetter__":null}}', '$.a.__lookupSetter__'],
+  ])('%s is EBADNAME at %s, at any depth and however spelled', (text, path) => {
+    expect(expectHardfsError(() => parseJsonSafe(text), 'EBADNAME').path).toBe(path);
+    expect(expectHardfsError(() => parseJsonSafe(text, { onBlockedKey: 'throw' }), 'EBADNAME').path).toBe(path);
+  });
+
+  it("drops blocked keys only when asked (onBlockedKey: 'drop'), at every depth, also when spelled with escapes", () => {
     const text =
       '{"constructor":{"prototype":{"polluted":2}},"a":{"__proto__":{"x":1},"b":[{"\\u005f_proto__":{"polluted":3},"ok":1}]},' +
       '"__defineGetter__":1,"__defineSetter__":1,"__lookupGetter__":1,"__lookupSetter__":1,"prototype":1}';
-    const parsed = parseJsonSafe(text) as Record<string, Record<string, unknown>>;
+    const parsed = parseJsonSafe(text, { onBlockedKey: 'drop' }) as Record<string, Record<string, unknown>>;
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
     expect(Object.keys(parsed)).toEqual(['a']);
     const a = parsed['a'] as Record<string, unknown>;
@@ -32,10 +40,22 @@ describe('parseJsonSafe: prototype pollution', () => {
     expect(Object.getPrototypeOf(item)).toBeNull();
   });
 
-  it("onBlockedKey: 'throw' refuses with EBADNAME naming the key", () => {
-    const error = expectHardfsError(() => parseJsonSafe('{"a":[{"constructor":1}]}', { onBlockedKey: 'throw' }), 'EBADNAME');
-    expect(error.path).toBe('constructor');
-    expect(parseJsonSafe('{"a":1}', { onBlockedKey: 'throw' })).toEqual(Object.assign(Object.create(null) as object, { a: 1 }));
+  it('tells onDroppedKey every key dropped, whether it was top-level, and the path of its holder', () => {
+    const dropped: Array<[string, boolean, string]> = [];
+    const parsed = parseJsonSafe('{"__proto__":1,"a":{"constructor":2,"b":[{"prototype":3}]}}', {
+      onDroppedKey: (key, topLevel, holder) => dropped.push([key, topLevel, JSON.stringify(holder)]),
+    });
+    expect(dropped.sort()).toEqual([
+      ['__proto__', true, '[]'],
+      ['constructor', false, '["a"]'],
+      ['prototype', false, '["a","b",0]'],
+    ]);
+    expect(JSON.stringify(parsed)).toBe('{"a":{"b":[{}]}}');
+  });
+
+  it('giving onDroppedKey asks for the drop; asking to throw as well is a TypeError', () => {
+    expect(parseJsonSafe('{"a":1,"constructor":1}', { onDroppedKey: () => undefined })).toEqual(Object.assign(Object.create(null) as object, { a: 1 }));
+    expect(() => parseJsonSafe('1', { onBlockedKey: 'throw', onDroppedKey: () => undefined })).toThrow(TypeError);
   });
 
   it('keeps ordinary keys that merely resemble blocked ones, and Object.prototype names', () => {
@@ -126,16 +146,43 @@ describe('parseJsonSafe: ECORRUPT', () => {
     ['[1,]', 3],
     ['"\\x"', 2],
     ['\uFEFF1', 0],
-    ['{"a":1,\n"b":tru}', 15],
-  ] as const)('%j is ECORRUPT at position %i', (text, position) => {
+    ['{"a":1,"b":2} x', 14],
+  ] as const)('%j is ECORRUPT at byte %i, with no cause', (text, position) => {
     const error = expectHardfsError(() => parseJsonSafe(text), 'ECORRUPT');
-    expect(error.message).toContain(`position ${position} `);
-    expect(error.cause).toBeInstanceOf(SyntaxError);
+    expect(error.message).toContain(`malformed JSON at byte ${position} `);
+    expect(error.cause).toBeUndefined();
   });
 
   it('gives the line and column too', () => {
     const error = expectHardfsError(() => parseJsonSafe('{\n  "a": 1,\n  "b": ?\n}'), 'ECORRUPT');
-    expect(error.message).toContain('position 19 (line 3 column 8)');
+    expect(error.message).toContain('byte 19 (line 3, column 8)');
+    expect(expectHardfsError(() => parseJsonSafe('{\n  "a": 1,\n  "b" 2\n}'), 'ECORRUPT').message).toContain('byte 18 (line 3, column 7)');
+  });
+
+  it('counts bytes as UTF-8, and columns in characters', () => {
+    const error = expectHardfsError(() => parseJsonSafe('["é😀", x]'), 'ECORRUPT');
+    expect(error.message).toContain('byte 11 (line 1, column 9)');
+  });
+
+  it('counts the BOM of byte input, which the decoder drops', () => {
+    const error = expectHardfsError(() => parseJsonSafe(Buffer.from('\uFEFF[1,x]')), 'ECORRUPT');
+    expect(error.message).toContain('byte 6 (line 1, column 4)');
+    expect(expectHardfsError(() => parseJsonSafe(Buffer.from('[1,x]')), 'ECORRUPT').message).toContain('byte 3 (line 1, column 4)');
+  });
+
+  it('counts only a real BOM as leading bytes, not characters that share two of its bytes', () => {
+    // U+FEC0 is EF BB 80, U+F3FF is EF 8F BF, U+0EFF is E0 BB BF: each differs from the BOM in one byte.
+    for (const char of ['\uFEC0', '\uF3FF', '\u0EFF']) {
+      const error = expectHardfsError(() => parseJsonSafe(Buffer.from(`"${char}" x`)), 'ECORRUPT');
+      expect(error.message).toContain('byte 6 (line 1, column 5)');
+    }
+  });
+
+  it('says when the text ends early, and only then', () => {
+    expect(expectHardfsError(() => parseJsonSafe('[1,2'), 'ECORRUPT').message).toContain('ends early');
+    const inside = expectHardfsError(() => parseJsonSafe('[1,2}'), 'ECORRUPT').message;
+    expect(inside).not.toContain('ends early');
+    expect(inside).toMatch(/column 5\)$/);
   });
 
   it('refuses invalid UTF-8 in byte input with the offset of the first bad byte', () => {
@@ -148,6 +195,53 @@ describe('parseJsonSafe: ECORRUPT', () => {
   it('accepts a UTF-8 byte order mark in byte input, as editors write one', () => {
     expect(parseJsonSafe(Buffer.from([0xef, 0xbb, 0xbf, 0x31]))).toBe(1);
   });
+
+  it('passes on an error of JSON.parse that is not a syntax error', () => {
+    const failure = new RangeError('out of memory');
+    const parse = vi.spyOn(JSON, 'parse').mockImplementation(() => {
+      throw failure;
+    });
+    expect(() => parseJsonSafe('1')).toThrow(failure);
+    expect(parse).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('parseJsonSafe: an enumerable property added to Object.prototype', () => {
+  it('is never walked into, changed or taken for a key of the parsed objects', () => {
+    const evil = { x: 1 };
+    Object.defineProperty(Object.prototype, 'evil', { value: evil, enumerable: true, configurable: true, writable: true });
+    try {
+      const parsed = parseJsonSafe('{"a":{"b":[{"c":1}]}}') as Record<string, Record<string, unknown>>;
+      expect(Object.getPrototypeOf(evil)).toBe(Object.prototype);
+      expect(Object.keys(parsed)).toEqual(['a']);
+      expect(Object.getPrototypeOf(parsed['a'])).toBeNull();
+      expect(JSON.stringify(parsed)).toBe('{"a":{"b":[{"c":1}]}}');
+    } finally {
+      delete (Object.prototype as Record<string, unknown>)['evil'];
+    }
+  });
+});
+
+describe('parseJsonSafe: numbers JSON cannot carry back', () => {
+  it.each([
+    ['1e400', 0],
+    ['-1e400', 0],
+    ['[1, 2e308]', 4],
+    ['{"a":{"b":[0,1E+999]}}', 13],
+    ['{"s":"1e400","n":[1e400]}', 18],
+  ])('%s is ECORRUPT at byte %i', (text, position) => {
+    const error = expectHardfsError(() => parseJsonSafe(text), 'ECORRUPT');
+    expect(error.message).toContain(`finite range at byte ${position} `);
+    expectHardfsError(() => parseJsonSafe(Buffer.from(text), { onBlockedKey: 'drop' }), 'ECORRUPT');
+  });
+
+  it('is refused before a blocked key can be dropped, whichever comes first', () => {
+    expectHardfsError(() => parseJsonSafe('{"constructor":1,"a":[1e999]}', { onBlockedKey: 'drop' }), 'ECORRUPT');
+  });
+
+  it('keeps numbers that only lose precision or underflow to zero', () => {
+    expect(parseJsonSafe('[1e-400, 1.7976931348623157e308, 123456789012345678901234567890]')).toEqual([0, Number.MAX_VALUE, 1.2345678901234568e29]);
+  });
 });
 
 describe('parseJsonSafe: options', () => {
@@ -157,7 +251,7 @@ describe('parseJsonSafe: options', () => {
     expect(() => parseJsonSafe('1', { maxDepth: Number.NaN })).toThrow(TypeError);
     expect(() => parseJsonSafe('1', { maxBytes: -1 })).toThrow(TypeError);
     expect(() => parseJsonSafe('1', { maxBytes: Number.POSITIVE_INFINITY })).toThrow(TypeError);
-    expect(() => parseJsonSafe('1', { onBlockedKey: 'keep' as 'drop' })).toThrow(TypeError);
+    expect(() => parseJsonSafe('1', { onBlockedKey: 'keep' as 'drop' })).toThrow(/onBlockedKey .*got keep/);
     expect(() => parseJsonSafe(42 as unknown as string)).toThrow(TypeError);
   });
 

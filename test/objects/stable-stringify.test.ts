@@ -87,8 +87,13 @@ describe('stableStringify: JSON.stringify semantics', () => {
     expect(stableStringify({ [Symbol('key')]: 1 })).toBe('{}');
   });
 
-  it('writes non-finite numbers as null and -0 as 0', () => {
-    expect(stableStringify([Number.NaN, Number.POSITIVE_INFINITY, -0, 1e21])).toBe('[null,null,0,1e+21]');
+  it('writes -0 as 0 and large numbers in exponent form', () => {
+    expect(stableStringify([-0, 1e21, 5e-324])).toBe('[0,1e+21,5e-324]');
+  });
+
+  it('keeps null in objects and arrays, as JSON.stringify does', () => {
+    expect(stableStringify({ b: null, a: [null, { c: null }] })).toBe('{"a":[null,{"c":null}],"b":null}');
+    expect(stableStringify(null)).toBe('null');
   });
 
   it('honours toJSON with the property key, on objects, functions and BigInt', () => {
@@ -115,12 +120,6 @@ describe('stableStringify: JSON.stringify semantics', () => {
     }
   });
 
-  it('throws TypeError for BigInt, boxed or not, like JSON.stringify', () => {
-    expect(() => stableStringify({ a: 1n })).toThrow(TypeError);
-    expect(() => stableStringify([Object(1n)])).toThrow(TypeError);
-    expect(() => JSON.stringify([Object(1n)])).toThrow(TypeError);
-  });
-
   it('unboxes boxed primitives by internal slot, also from another realm', () => {
     const boxed = [Object(1), Object('s'), Object(false)];
     expect(stableStringify(boxed)).toBe('[1,"s",false]');
@@ -141,12 +140,38 @@ describe('stableStringify: JSON.stringify semantics', () => {
     expect(stableStringify([1, , 3])).toBe('[1,null,3]');
     expect(stableStringify(new Array(2))).toBe('[null,null]');
   });
+});
 
-  it('a thrown HardfsError carries no path', () => {
+describe('stableStringify: values JSON cannot carry back', () => {
+  it.each([
+    ['NaN', { a: { b: [1, 2, 3, Number.NaN] } }, '$.a.b[3]'],
+    ['Infinity', { a: Number.POSITIVE_INFINITY }, '$.a'],
+    ['-Infinity at the root', Number.NEGATIVE_INFINITY, '$'],
+    ['a boxed Infinity', [Object(Number.POSITIVE_INFINITY) as unknown], '$[0]'],
+    ['Infinity from toJSON', { t: { toJSON: () => Number.POSITIVE_INFINITY } }, '$.t'],
+    ['Infinity under an odd key', { 'odd key': [Number.NaN] }, '$["odd key"][0]'],
+  ])('a non-finite number is ECORRUPT naming its path, not null: %s', (_name, value, path) => {
+    const error = expectHardfsError(() => stableStringify(value), 'ECORRUPT');
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('non-finite number');
+  });
+
+  it('a BigInt, boxed or not, is ECORRUPT naming its path (JSON.stringify throws a TypeError)', () => {
+    expect(expectHardfsError(() => stableStringify({ a: 1n }), 'ECORRUPT').path).toBe('$.a');
+    expect(expectHardfsError(() => stableStringify([Object(1n)]), 'ECORRUPT').message).toContain('BigInt');
+    expect(() => JSON.stringify([Object(1n)])).toThrow(TypeError);
+  });
+
+  it('a cycle is ECYCLE at the member that closes it', () => {
     const list: unknown[] = [];
-    list.push(list);
+    list.push(1, { again: list });
     const error = expectHardfsError(() => stableStringify(list), 'ECYCLE');
     expect(error).toBeInstanceOf(HardfsError);
-    expect(error.path).toBeUndefined();
+    expect(error.path).toBe('$[1].again');
+    expect(error.message).toContain('cyclic');
+  });
+
+  it('EDEPTH names the member past the bound', () => {
+    expect(expectHardfsError(() => stableStringify({ a: [[1]] }, { maxDepth: 2 }), 'EDEPTH').path).toBe('$.a[0]');
   });
 });
