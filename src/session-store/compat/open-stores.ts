@@ -32,7 +32,7 @@ export function lockCall(lock: LockOptions): LockCallOptions {
 
 function storeOptions(): SessionStoreOptions {
   // `sync: true` fills the cache at open, so the synchronous reads that follow need no async read first.
-  return { ...compatConfig().storeOptions, sync: true } as SessionStoreOptions;
+  return { ...compatConfig().storeOptions, sync: true };
 }
 
 function openFor(path: string): Promise<SessionStore> {
