@@ -33,7 +33,7 @@ const FILESYSTEMS = {
 const SUITES = {
   attack: { paths: ['test/attack/'] },
   crash: { paths: ['test/crash/'] },
-  'change-log': { paths: ['test/io/change-log'] },
+  'change-log': { paths: ['test/change-log'] },
   lock: { paths: ['test/locks/'] },
   store: { paths: ['test/session-store/', 'test/store/'] },
   'store-limits': { paths: ['test/store-limits/'], matrixOnly: true },
@@ -93,6 +93,9 @@ function imageRoot() {
   return tmpdir();
 }
 const work = mkdtempSync(join(imageRoot(), 'hardfs-fs-matrix-'));
+// Searchable by everyone (not listable): the second local user of the attack tests must reach
+// the mounts' tmp directories, as it reaches /tmp.
+chmodSync(work, 0o711);
 const mounted = [];
 let interrupted = false;
 
@@ -110,6 +113,7 @@ function mount(name) {
     execFileSync('mount', ['-o', 'loop,discard', image, point]);
   }
   mounted.push(point);
+  chmodSync(point, 0o755); // a fresh ext4/xfs/btrfs root is 0755 already; say it for all
   // A /tmp-like directory on it: world-writable and sticky, so the second local user of the
   // attack tests can work there as it does in /tmp.
   const temp = join(point, 'tmp');
