@@ -39,6 +39,8 @@ export {
   type PrunableStore,
   type RetentionArchiveOptions,
   type RetentionRule,
+  type RetentionPlan,
+  type TimestampOf,
   type PlannedRemoval,
   type RemovalReason,
 } from './retention.js';
