@@ -331,15 +331,15 @@ export class Store<E extends StoreEntry = StoreEntry> {
   }
 
   /**
-   * The entry to write (after the normalizeEntry hook) and its canonical JSON. Serialized first:
-   * that refuses cycles (ECYCLE) and excess depth (EDEPTH) before the value check walks it.
+   * The entry to write (after the normalizeEntry hook) and its canonical JSON. Checked first by
+   * the one JSON rule (blocked keys, what JSON cannot carry, cycles, depth), then serialized.
    */
   #prepareWrite(entry: E, key: string): { entry: E; json: string } {
     const hook = this.#options.normalizeEntry;
     const next = hook === undefined ? entry : (hook(entry, key) as E);
     if (!isPlainObject(next)) throw new TypeError(`entry for ${JSON.stringify(key)} must be a plain JSON object`);
+    assertStorableEntry(next, key, this.#options.maxEntryDepth);
     const json = serializeEntry(next, this.#options.maxEntryDepth);
-    assertStorableEntry(next, key);
     return { entry: next, json };
   }
 
