@@ -62,7 +62,9 @@ export function readlinkAt(walk: Walk): string {
   return target;
 }
 
+/** Options of SafeDir#mkdir. */
 export interface MkdirOptions {
+
   /** Create missing parents too; an existing directory is then not an error. Default false. */
   recursive?: boolean;
   /** Mode of each directory created, exact whatever the umask. Default 0o700. */

@@ -24,7 +24,9 @@ export function rmdirAt(walk: Walk): void {
   walk.check();
 }
 
+/** Options of SafeDir#rm, as node's `fs.rm`. */
 export interface RmOptions {
+
   /** Remove a directory and everything under it. Default false. */
   recursive?: boolean;
   /** A missing path is not an error. Default false. */
