@@ -444,7 +444,14 @@ export class ChangeLog {
   }
 }
 
-/** Opens (creating if needed) the change log `name` in the pinned directory `dir`. */
+/**
+ * Opens (creating if needed) the change log `name` in the pinned directory `dir`. A symlink,
+ * FIFO, socket, hard-linked or corrupt file at the name is replaced by a fresh log (reported
+ * through `onReplace`), never followed or written through; a directory there is EINSECURE. A
+ * `name` that is not one path component is EBADNAME; bad options are a TypeError (`mode` must
+ * keep owner read and write). Defaults: `rotateBytes` 1 MiB, `maxReadBytes` 4 MiB, `mode` 0o600.
+ */
+
 export async function openChangeLog(dir: SafeDir, name: string, options: ChangeLogOptions = {}): Promise<ChangeLog> {
   assertSingleComponent(name, 'change log name');
   const log = new ChangeLog(dir, name, resolveOptions(options));

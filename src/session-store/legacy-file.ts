@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, readSync, type Stats } from '../sys/syscalls.js';
 import type { FileHandle } from 'node:fs/promises';
 import { HardfsError, errnoCode, formatJsonPath, isHardfsError, parseJsonSafe, type SafeDir } from '../index.js';
 import { isPlainEntry, normalizeStoreKey, type SessionEntry } from './entry-record.js';
@@ -49,19 +50,62 @@ export async function readLegacyFile(parent: SafeDir, layout: StoreLayout, maxBy
   }
   try {
     const stats = await handle.stat();
-    if (!isTrustedOwner(stats)) {
-      return { kind: 'left-alone', leftAlone: notOwned(layout.storePath, stats.uid) };
-    }
-    if (stats.nlink > 1) {
-      return {
-        kind: 'left-alone',
-        leftAlone: { path: layout.storePath, reason: `hard-linked (${stats.nlink} links): the same file is reachable under other names` },
-      };
-    }
-    if (stats.size > maxBytes) throw tooBig(layout.storePath, `is ${stats.size} bytes`, maxBytes);
+    const judged = judgeLegacyStats(stats, layout, maxBytes);
+    if (judged !== undefined) return judged;
     return { kind: 'read', bytes: await readBounded(handle, stats.size, maxBytes, layout.storePath) };
   } finally {
     await handle.close();
+  }
+}
+
+/**
+ * readLegacyFile, synchronously (a synchronous read of a store whose migration is pending): the
+ * same descriptor-judged checks, by the same code; the bytes are read with readSync.
+ */
+export function readLegacyFileSync(parent: SafeDir, layout: StoreLayout, maxBytes: number): LegacyRead {
+  let fd: number;
+  try {
+    fd = parent.openFileSync(layout.legacyName);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { kind: 'absent' };
+    if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
+      const foreign = foreignAtSync(parent, layout.legacyName, layout.storePath);
+      if (foreign !== undefined) return { kind: 'left-alone', leftAlone: foreign };
+    }
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    const judged = judgeLegacyStats(stats, layout, maxBytes);
+    if (judged !== undefined) return judged;
+    return { kind: 'read', bytes: readBoundedSync(fd, stats.size, maxBytes, layout.storePath) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the descriptor's stats say about the legacy file: left alone, too big, or undefined (read it). */
+function judgeLegacyStats(stats: Stats, layout: StoreLayout, maxBytes: number): LegacyRead | undefined {
+  if (!isTrustedOwner(stats)) {
+    return { kind: 'left-alone', leftAlone: notOwned(layout.storePath, stats.uid) };
+  }
+  if (stats.nlink > 1) {
+    return {
+      kind: 'left-alone',
+      leftAlone: { path: layout.storePath, reason: `hard-linked (${stats.nlink} links): the same file is reachable under other names` },
+    };
+  }
+  if (stats.size > maxBytes) throw tooBig(layout.storePath, `is ${stats.size} bytes`, maxBytes);
+  return undefined;
+}
+
+function foreignAtSync(parent: SafeDir, name: string, path: string): LeftAlone | undefined {
+  try {
+    const stats = parent.lstatSync(name);
+    return isTrustedOwner(stats) ? undefined : notOwned(path, stats.uid);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
   }
 }
 
@@ -101,6 +145,25 @@ async function readBounded(handle: FileHandle, size: number, maxBytes: number, p
       buffer = grown;
     }
     const { bytesRead } = await handle.read(buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+  return buffer.subarray(0, length);
+}
+
+function readBoundedSync(fd: number, size: number, maxBytes: number, path: string): Buffer {
+  // As readBounded: one byte of headroom tells "the size fstat gave" from "grew since".
+  let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
     if (bytesRead === 0) break;
     length += bytesRead;
   }

@@ -87,14 +87,14 @@ export async function openStoreChangeLog(dir: SafeDir, logger: StoreLogger): Pro
 
 async function migrateLegacyName(dir: SafeDir, logger: StoreLogger): Promise<void> {
   try {
-    const legacy = await dir.stat(LEGACY_CHANGES_FILE);
+    const legacy = await dir.lstat(LEGACY_CHANGES_FILE);
     if (!legacy.isFile()) return;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return;
     throw error;
   }
   try {
-    await dir.stat(CHANGES_FILE);
+    await dir.lstat(CHANGES_FILE);
     return; // both: the new name wins; the old one is left for the older processes using it
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;

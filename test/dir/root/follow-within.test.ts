@@ -100,7 +100,7 @@ describe.each(MODES)('symlinks: follow-within (%s resolution)', (resolution) => 
 describe.each(MODES)('symlinks: refuse (%s resolution, the default)', (resolution) => {
   const tempDir = useTempDirs();
 
-  it('a symlink anywhere on the walk is ESYMLINK, at the end of a read too; stat reports it as a link', async () => {
+  it('a symlink anywhere on the walk is ESYMLINK, at the end of a read and a stat too; lstat reports it as a link', async () => {
     const base = await tempDir();
     mkdirSync(join(base, 'real'));
     writeFileSync(join(base, 'real', 'f'), 'x');
@@ -112,8 +112,9 @@ describe.each(MODES)('symlinks: refuse (%s resolution, the default)', (resolutio
     await rejectsWith(dir.readFile('file-link'), 'ESYMLINK');
     await rejectsWith(dir.readdir('dir-link'), 'ESYMLINK');
     await rejectsWith(dir.chmod('file-link', 0o600), 'ESYMLINK');
-    // Nothing is followed under refuse: stat of a link is the link's own stat.
-    expect((await dir.stat('file-link')).isSymbolicLink()).toBe(true);
+    // Nothing is followed under refuse: stat of a final link is ESYMLINK; lstat reports the link.
+    expect((await rejectsWith(dir.stat('file-link'), 'ESYMLINK')).path).toBe(join(base, 'file-link'));
+    expect((await dir.lstat('file-link')).isSymbolicLink()).toBe(true);
     await dir.close();
   });
 });
