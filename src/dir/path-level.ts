@@ -42,7 +42,9 @@ function splitFilePath(filePath: string): { dir: string; name: string } {
  * exact whatever the umask). The parent must be a real directory (a symlink there is ESYMLINK,
  * except one owned by root, as `/var/run` or macOS `/tmp`; a file is ENOTDIR) that passes the
  * policy (EINSECURE). A path naming a directory (empty, ending in a separator, `.` or `..`)
- * is EBADNAME. A symlink at the file's own name is replaced, never written through.
+ * is EBADNAME. A symlink at the file's own name is replaced, never written through (under the
+ * default `symlinks: 'refuse'`; `follow-within` replaces the in-root file it names).
+
  *
  * @example
  * ```ts
