@@ -462,7 +462,9 @@ export class SafeDir {
    * ```ts
    * import { pipeline } from 'node:stream/promises';
    *
-   * await pipeline(response.body, dir.createWriteStream('downloads/archive.tar', { mkdirs: true }));
+   * await pipeline(source, dir.createWriteStream('downloads/archive.tar', { mkdirs: true }));
+   * // resolved: the file is complete and durable; rejected: the target is untouched
+
    * ```
    */
   createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
