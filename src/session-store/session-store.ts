@@ -195,7 +195,8 @@ async function prepareParent(layout: StoreLayout, resolved: ResolvedStoreOptions
   }
 }
 
-function sessionNormalizer(
+/** @internal The session normalizer (the user hook, then the session entry check), shared with openSessionStoreSync. */
+export function sessionNormalizer(
   user: SessionStoreOptions['normalizeEntry'],
 ): NonNullable<SessionStoreOptions['normalizeEntry']> {
   return (entry, key) => {

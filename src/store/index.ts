@@ -1,6 +1,7 @@
 // Public API of hardfs/store. Re-exports only.
 export {
   openStore,
+  openStoreSync,
   Store,
   type OpenStoreOptions,
   type EntryMutator,
