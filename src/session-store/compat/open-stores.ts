@@ -5,7 +5,7 @@ import * as sessionStoreApi from '../index.js';
 import type { SessionEntry } from '../entry-record.js';
 import type { SessionStoreOptions } from '../options.js';
 import { storeLayout } from '../layout.js';
-import { SessionStore } from '../session-store.js';
+import type { SessionStore } from '../session-store.js';
 import { compatConfig } from './config.js';
 
 /**
@@ -148,7 +148,11 @@ export function syncRead<E extends SessionEntry, T>(storePath: string, use: (sto
   try {
     return use(store);
   } catch (error) {
-    if (store instanceof SessionStore && isHardfsError(error, 'ECLOSED')) forget(resolve(storePath), store);
+    if (store !== undefined && isHardfsError(error, 'ECLOSED')) {
+      const path = resolve(storePath);
+      const known = readable.get(path);
+      if (known !== undefined && (known as unknown) === store) forget(path, known);
+    }
     throw error;
   }
 }
