@@ -30,9 +30,10 @@ function normalizeKey(key: string): string {
  * Every entry, as a plain mutable object (`{}` when the store does not exist; nothing is
  * created). The gateway's `{ skipCache }` is accepted and needs no effect: every read here is
  * already revalidated against the change log. Synchronous: a store this process has not opened
- * yet needs a synchronous open (SyncReadUnavailableError where there is none: open it first
- * with any async call). Each call copies every entry (structuredClone), so it costs time in
- * proportion to the store size. Refuses what opening the store and loadAllSync refuse.
+ * yet is opened synchronously and read-only (openSessionStoreSync); a legacy `sessions.json`
+ * not migrated yet is read as it is (the first write migrates it). Each call copies every entry
+ * (structuredClone), so it costs time in proportion to the store size. Refuses what opening the
+ * store and loadAllSync refuse (ECORRUPT for a corrupt legacy file, ETOOBIG …).
  *
  * @example
  * ```ts
