@@ -119,3 +119,18 @@ export async function outcome(action: () => Promise<unknown>): Promise<string> {
     return (error as { code?: string }).code ?? String(error);
   }
 }
+
+/**
+ * Runs `run` synchronously with process.platform reading `platform`, then restores it: the
+ * platform branches of pure helpers, exercised on this Linux machine (the filesystem is real).
+ */
+export function onPlatform<T>(platform: NodeJS.Platform, run: () => T): T {
+  const original = Object.getOwnPropertyDescriptor(process, 'platform');
+  if (original === undefined) throw new Error('process.platform has no descriptor');
+  Object.defineProperty(process, 'platform', { ...original, value: platform });
+  try {
+    return run();
+  } finally {
+    Object.defineProperty(process, 'platform', original);
+  }
+}

@@ -4,7 +4,7 @@ import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, sym
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { assertRealDir, type DirPolicy, ensureRealDir } from '../../src/index.js';
-import { modeOf, outcome, rejectsNative, rejectsWith, snapshot } from './harness.js';
+import { descriptorsInto, modeOf, outcome, rejectsNative, rejectsWith, snapshot } from './harness.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 describe('assertRealDir', () => {
@@ -275,5 +275,35 @@ describe('ensureRealDir({ mode }) and the directory policy', () => {
       }
     }
     expect(results[0]).toBe(results[1]);
+  });
+});
+
+describe('ensureRealDir', () => {
+  const tempDir = useTempDirs();
+
+  it('a path outside the root is refused naming the root', async () => {
+    const base = await tempDir();
+    const outside = await tempDir();
+    const error = await rejectsWith(ensureRealDir(join(outside, 'x'), { root: base }), 'EESCAPE');
+    expect(error.message).toContain(`root ${base}`);
+    expect(error.path).toBe(join(outside, 'x'));
+  });
+
+  it('leaves no descriptor open on the directories it created, with and without a root', async () => {
+    const base = await tempDir();
+    expect(await ensureRealDir(join(base, 'a', 'b'))).toBe(join(base, 'a', 'b'));
+    expect(descriptorsInto(base)).toEqual([]);
+    expect(await ensureRealDir(join(base, 'r', 's'), { root: base })).toBe(join(base, 'r', 's'));
+    expect(descriptorsInto(base)).toEqual([]);
+    expect(await ensureRealDir(join(base, 'one'))).toBe(join(base, 'one'));
+    expect(descriptorsInto(base)).toEqual([]);
+  });
+
+  it('a lookup error other than ENOENT is thrown as is, nothing is created', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'file'), 'x');
+    const error = await rejectsNative(ensureRealDir(join(base, 'file', 'sub')), 'ENOTDIR');
+    expect(error.syscall).toBe('lstat');
+    expect(readdirSync(base)).toEqual(['file']);
   });
 });

@@ -95,3 +95,44 @@ describe('assertSingleComponent', () => {
     expect(() => assertSingleComponent(5 as unknown as string)).toThrow(HardfsError);
   });
 });
+
+describe('assertSingleComponent: each refusal is EBADNAME and says which argument and what was wrong', () => {
+  it('names the argument "name" unless told otherwise', async () => {
+    const message = (name: unknown, what?: string): string => {
+      try {
+        assertSingleComponent(name as string, what);
+      } catch (error) {
+        expect(error).toBeInstanceOf(HardfsError);
+        expect((error as HardfsError).code).toBe('EBADNAME');
+        return (error as HardfsError).message;
+      }
+      return 'accepted';
+    };
+    expect(message(7)).toContain('name must be a string');
+    expect(message('')).toContain('name must not be empty');
+    expect(message('.')).toContain('name must not be "." or ".."');
+    expect(message('..')).toContain('name must not be "." or ".."');
+    expect(message('a/b')).toContain('name must be a single path component');
+    expect(message('a\\b')).toContain('name must be a single path component');
+    expect(message('a\0b')).toContain('name must be a single path component');
+    expect(message(7, 'lock name')).toContain('lock name must be a string');
+    expect(message('', 'lock name')).toContain('lock name must not be empty');
+    expect(message('..', 'lock name')).toContain('lock name must not be "." or ".."');
+    expect(message('x/y', 'lock name')).toContain('lock name must be a single path component');
+    expect(message('...')).toBe('accepted');
+    expect(isSingleComponent('..')).toBe(false);
+    expect(isSingleComponent('...')).toBe(true);
+  });
+
+  it('a "." or ".." refusal carries the name as its path, as the SafeDir methods show', async () => {
+    for (const name of ['.', '..']) {
+      let thrown: unknown;
+      try {
+        assertSingleComponent(name);
+      } catch (error) {
+        thrown = error;
+      }
+      expect((thrown as HardfsError).path).toBe(name);
+    }
+  });
+});
