@@ -81,7 +81,8 @@ export interface LoadAllOptions {
  * any depth, ECYCLE, EDEPTH past `maxEntryDepth`. A write error with `possiblyApplied: true`
  * ({@link isPossiblyApplied}) may have taken effect; any other write error means it did not.
  * Reads refuse ETOOBIG when the entries total more than `maxTotalEntryBytes`. A file that is
- * not a valid entry is moved to `.quarantine/` (told to the logger) and reads as absent.
+ * not a valid entry is moved to `.quarantine/` (told to the logger) and reads as absent. A
+ * store opened by openStoreSync is read-only: its writes and verify are EUNSUPPORTED.
  */
 export class Store<E extends StoreEntry = StoreEntry> {
   readonly #path: string;
