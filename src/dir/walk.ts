@@ -41,6 +41,7 @@ export class Walk {
   readonly #rawPath: string;
   #trailingSlash = false;
   #dotEnding = false;
+  #followedLast = false;
 
   constructor(core: RootCore, path: string, options: WalkOptions = {}, what = 'path') {
     this.core = core;
@@ -195,7 +196,16 @@ export class Walk {
     } catch (error) {
       throw this.tag(error);
     }
+    this.#followedLast = true;
     return true;
+  }
+
+  /**
+   * True once a symlink at the last component was followed (follow-within): the target is no
+   * longer the caller's own name, which rmdir must not act on (`rmdir("link/")` is ENOTDIR).
+   */
+  get followedLast(): boolean {
+    return this.#followedLast;
   }
 
   /** Opens the target as a directory (for readdir, openRoot, mkdir -p ends …), following per policy. */

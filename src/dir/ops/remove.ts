@@ -20,6 +20,9 @@ export function unlinkAt(walk: Walk): void {
 
 export function rmdirAt(walk: Walk): void {
   const name = walk.requireName();
+  // `rmdir("link/")`: the walk followed the link to settle the slash, but rmdir(2) never follows
+  // its last component; Linux answers ENOTDIR and removes nothing, neither link nor target.
+  if (walk.followedLast) throw systemError('ENOTDIR', 'not a directory', 'rmdir', walk.callerPath);
   rmdirSync(walk.core.resolver.pathIn(walk.dir, name));
   walk.check();
 }
