@@ -9,9 +9,6 @@ import { useTempDirs } from '../../support/tmp.js';
 
 const tempDir = useTempDirs();
 
-
-const isRoot = process.getuid?.() === 0;
-
 /** True if `promise` settles before the event loop's next check phase (no thread-pool round trip). */
 async function settlesWithinATurn(promise: Promise<unknown>): Promise<boolean> {
   let settled = false;
@@ -22,7 +19,6 @@ async function settlesWithinATurn(promise: Promise<unknown>): Promise<boolean> {
   await nextTurn();
   return settled;
 }
-
 
 async function withGates<T>(run: (gates: PoolGates) => Promise<T>): Promise<T> {
   const gates = new PoolGates(await tempDir());
