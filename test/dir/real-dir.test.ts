@@ -3,7 +3,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { assertRealDir, type DirPolicy, ensureRealDir } from '../../src/index.js';
+import { assertRealDir, type DirPolicy, ensureRealDir, writeFileAtomic } from '../../src/index.js';
 import { descriptorsInto, modeOf, outcome, rejectsNative, rejectsWith, snapshot } from './harness.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
@@ -305,5 +305,24 @@ describe('ensureRealDir', () => {
     const error = await rejectsNative(ensureRealDir(join(base, 'file', 'sub')), 'ENOTDIR');
     expect(error.syscall).toBe('lstat');
     expect(readdirSync(base)).toEqual(['file']);
+  });
+});
+
+describe('ensureRealDir without a root', () => {
+  const tempDir = useTempDirs();
+
+  it('refuses a symlink planted at the deepest existing ancestor and creates nothing through it', async () => {
+    const base = await tempDir();
+    const outside = await tempDir();
+    symlinkSync(outside, join(base, 'planted'));
+    await rejectsWith(ensureRealDir(join(base, 'planted', 'a', 'b')), 'ESYMLINK');
+    expect(readdirSync(outside)).toEqual([]);
+    // A real ancestor still works, and the components it creates are real directories.
+    expect(await ensureRealDir(join(base, 'real', 'a'))).toBe(join(base, 'real', 'a'));
+    await writeFileAtomic(join(base, 'made', 'deep', 'f'), 'x', { mkdirs: true });
+    expect(readdirSync(join(base, 'made', 'deep'))).toEqual(['f']);
+    writeFileSync(join(base, 'file'), 'x');
+    // A file on the way is the kernel's ENOTDIR (from the lstat that looks for the anchor).
+    expect((await caught(ensureRealDir(join(base, 'file', 'sub')))).code).toBe('ENOTDIR');
   });
 });

@@ -1,7 +1,6 @@
 // Opening a root: a symlink at the last component is ESYMLINK, except one owned by root when
 // the process is not root (macOS /tmp, Linux /var/run: outside the threat model); the same rule
-// for the path-level helpers; ensureRealDir without `root` refuses a symlink at the deepest
-// existing ancestor (issue 10, item 6); auto's fallback to verify warns once.
+// for the path-level helpers; auto's fallback to verify warns once.
 import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -62,21 +61,6 @@ describe('opening a root', () => {
       expect(existsSync(join(target, 'f-user-owned'))).toBe(false);
     },
   );
-
-  it('ensureRealDir refuses a symlink planted at the deepest existing ancestor and creates nothing through it', async () => {
-    const base = await tempDir();
-    const outside = await tempDir();
-    symlinkSync(outside, join(base, 'planted'));
-    await rejectsWith(ensureRealDir(join(base, 'planted', 'a', 'b')), 'ESYMLINK');
-    expect(readdirSync(outside)).toEqual([]);
-    // A real ancestor still works, and the components it creates are real directories.
-    expect(await ensureRealDir(join(base, 'real', 'a'))).toBe(join(base, 'real', 'a'));
-    await writeFileAtomic(join(base, 'made', 'deep', 'f'), 'x', { mkdirs: true });
-    expect(readdirSync(join(base, 'made', 'deep'))).toEqual(['f']);
-    writeFileSync(join(base, 'file'), 'x');
-    // A file on the way is the kernel's ENOTDIR (from the lstat that looks for the anchor).
-    expect((await caught(ensureRealDir(join(base, 'file', 'sub')))).code).toBe('ENOTDIR');
-  });
 
   it("resolution: 'descriptor' refuses without descriptor resolution (EUNSUPPORTED); auto falls back with one warning", async () => {
     const base = await tempDir();
