@@ -379,11 +379,14 @@ export class ChangeLog {
     return log.users === 0 ? log.handle.close().catch(() => undefined) : Promise.resolve();
   }
 
-  async #classifyRefused(): Promise<'directory' | 'hard-link' | 'not-a-file'> {
+  async #classifyRefused(): Promise<'directory' | 'hard-link' | 'not-a-file' | 'replaced'> {
     try {
       const stats = await this.#dir.lstat(this.#name);
       if (stats.isDirectory()) return 'directory';
       if (stats.isFile() && stats.nlink > 1) return 'hard-link';
+      // A plain file with one link is at the name now: what the root refused (a file another
+      // opener's rotation had just replaced, with no link left) is gone. Open again.
+      if (stats.isFile()) return 'replaced';
     } catch {
       // Gone or changed again: replacing it by rename is still right.
     }
@@ -405,6 +408,7 @@ export class ChangeLog {
           // The root refuses a directory, a FIFO, a socket and a file with several links alike;
           // what is there decides what to do (the lstat classifies, it grants nothing).
           const found = await this.#classifyRefused();
+          if (found === 'replaced') continue;
           if (found === 'directory') {
             // rename(2) cannot replace a directory by a file; the owner of the name (the store)
             // moves it aside and opens again.
@@ -424,6 +428,12 @@ export class ChangeLog {
       // A hard link to a file elsewhere would carry our records into another file (another
       // store's log): appended to only when this name is the file's one link.
       const stats = fstatSync(handle.fd);
+      if (stats.isFile() && stats.nlink === 0) {
+        // Replaced between our open and this fstat by another opener's rotation (two first
+        // opens both create the log): not a planted link, nothing to replace. Open the new one.
+        await handle.close();
+        continue;
+      }
       if (!stats.isFile() || stats.nlink !== 1) {
         await handle.close();
         this.#options.onReplace(stats.isFile() ? 'hard-link' : 'not-a-file');
