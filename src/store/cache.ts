@@ -121,9 +121,6 @@ export class CoherentCache<E extends StoreEntry> {
     const read = this.#changes.readSync(cached?.cursor);
     const locks = this.#locks();
     const listing = locks === undefined ? [] : this.#listSync(locks);
-    if (listing.some((name) => intentIdOf(name) !== undefined)) {
-      if (cached !== undefined) return cached.view;
-    }
     const locked = new Set<string>();
     for (const name of listing) {
       const file = lockedEntryFile(name);
@@ -135,8 +132,8 @@ export class CoherentCache<E extends StoreEntry> {
     const names = full ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named, ...cached.inFlight, ...locked, ...this.#suspect];
     if (full) this.#suspect.clear();
     for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
-    // The same check as #makeWhole, without waiting: a commit that must be waited for means
-    // answering from the older view.
+    // The same check as #makeWhole, without waiting: a multi-key commit under way is read as
+    // its outcome (see #applyPendingSync).
     const after = this.#changes.readSync(read.cursor);
     if (after.reset && cached !== undefined) return cached.view;
     const pending = new Map<string, Set<string> | undefined>();
@@ -147,7 +144,8 @@ export class CoherentCache<E extends StoreEntry> {
     };
     for (const name of listing) {
       const id = intentIdOf(name);
-      if (id !== undefined) note(id, []);
+      // Its files are not known from here (its intent lists them, if it is still there).
+      if (id !== undefined) note(id, undefined);
     }
     for (const record of after.reset ? [] : after.records) {
       const parsed = parseChangeRecord(record);
@@ -157,13 +155,11 @@ export class CoherentCache<E extends StoreEntry> {
       const txn = record?.record.txn;
       if (txn !== undefined && locked.has(name)) note(txn, record?.record.with);
     }
-    if (pending.size > 0) {
-      // The view before that commit, when there is one; on a first read there is none, and the
-      // files may hold part of it: the commit's outcome is taken from its intent instead.
-      if (cached !== undefined) return cached.view;
-      for (const [id, names] of pending) {
-        for (const name of this.#applyPendingSync(id, names, loaded, locks)) locked.add(name);
-      }
+    for (const [id, names] of pending) {
+      const read = this.#applyPendingSync(id, names, loaded, locks, full);
+      // Finished meanwhile, its files unknown, and only some files read: the view before it.
+      if (read === undefined) return (cached as CacheState<E>).view;
+      for (const name of read) locked.add(name);
     }
     const view = this.#build(loaded, full ? undefined : cached.view);
     this.#assertWithinTotal(view);
@@ -173,19 +169,21 @@ export class CoherentCache<E extends StoreEntry> {
   }
 
   /**
-   * A multi-key commit met by a first synchronous read, resolved without waiting and without
-   * writing: while its intent exists the commit is past its point of no return, so each of its
-   * files reads as recovery will leave it — the staged record where the roll-forward rule
-   * (stagedWins, the one recovery applies) says it replaces the entry, the entry file otherwise
-   * (renamed already). With the intent gone the commit is whole on disk: its files are read
-   * again. Returns the files it read (the next refresh re-reads them from the entries).
+   * A multi-key commit met by a synchronous read, resolved without waiting and without writing:
+   * while its intent exists the commit is past its point of no return, so each of its files
+   * reads as recovery will leave it — the staged record where the roll-forward rule (stagedWins,
+   * the one recovery applies) says it replaces the entry, the entry file otherwise (renamed
+   * already). With the intent gone the commit is whole on disk: its files are read again (every
+   * file, on a full read, when they are not known). Returns the files it read (the next refresh
+   * re-reads them from the entries); undefined when its files are unknown and the read is partial.
    */
   #applyPendingSync(
     id: string,
     named: ReadonlySet<string> | undefined,
     loaded: Map<string, LoadedRecord<E> | undefined>,
     locks: SafeDir | undefined,
-  ): string[] {
+    full: boolean,
+  ): string[] | undefined {
     let bytes: Buffer | undefined;
     try {
       bytes = locks?.readFileSync(intentFileName(id), { maxBytes: MAX_INTENT_BYTES });
@@ -193,6 +191,7 @@ export class CoherentCache<E extends StoreEntry> {
       if (!(error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
     }
     if (bytes === undefined) {
+      if (named === undefined && !full) return undefined;
       const names = named === undefined ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named];
       if (named === undefined) for (const name of [...loaded.keys()]) if (!names.includes(name)) loaded.delete(name);
       for (const name of names) loaded.set(name, this.#files.readSync<E>(name));

@@ -107,8 +107,8 @@ describe('openStoreSync', () => {
     const marker = { id: ID, files };
 
     /** a and b at rev 1; the commit sets a=2 and (b=2 or deletes b); `renamed` of its files already renamed. */
-    async function pending(renamed: number, deleteB = false): Promise<string> {
-      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+    async function pending(renamed: number, deleteB = false, existing?: string): Promise<string> {
+      const dir = existing ?? (await storeWith({ a: { n: 1 }, b: { n: 1 } }));
       const texts = [serializeRecord('a', 2, '{"n":2}', marker), deleteB ? serializeTombstone('b', 2, marker) : serializeRecord('b', 2, '{"n":2}', marker)];
       const intent = files.map((file, index) => ({ file, staged: stagedFileName(ID, index), from: 1, rev: 2, del: deleteB && index === 1 }));
       files.forEach((file, index) => {
@@ -134,6 +134,23 @@ describe('openStoreSync', () => {
         await writer.close();
       });
     }
+
+    it('met after a first read, it reads as its outcome too (a writer that died does not pin the old view), and later commits show', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      await pending(1, false, dir);
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      const other = openStoreSync<Entry>(dir, quiet);
+      expect({ ...other?.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      await other?.close();
+      // A writable open completes it; a commit of c after that is seen, with a and b as committed.
+      const writer = await openStore<Entry>(dir, quiet);
+      await writer.update('c', () => ({ n: 3 }));
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 3 } });
+      await writer.close();
+      await reader.close();
+    });
 
     it('a pending delete reads as deleted (the staged tombstone), the other key as written', async () => {
       const dir = await pending(1, true);
