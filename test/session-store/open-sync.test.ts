@@ -34,11 +34,12 @@ describe('openSessionStoreSync', () => {
     await writer.update('agent:main', () => ({ sessionId: 's', updatedAt: 7 }));
     await writer.close();
     const reader = openSessionStoreSync(storePath, quiet);
-    expect(reader?.getUpdatedAtSync(' Agent:Main ')).toBe(7);
-    expect({ ...reader?.loadAllSync() }).toEqual({ 'agent:main': { sessionId: 's', updatedAt: 7 } });
-    const refused = await caught(reader?.update('agent:main', () => ({ updatedAt: 8 })));
+    if (reader === undefined) throw new Error('expected a store');
+    expect(reader.getUpdatedAtSync(' Agent:Main ')).toBe(7);
+    expect({ ...reader.loadAllSync() }).toEqual({ 'agent:main': { sessionId: 's', updatedAt: 7 } });
+    const refused = await caught(reader.update('agent:main', () => ({ updatedAt: 8 })));
     expect(refused.code).toBe('EUNSUPPORTED');
-    await reader?.close();
+    await reader.close();
   });
 
   it('a symlinked parent or sessions.d is ESYMLINK, synchronously', async () => {
