@@ -1,4 +1,4 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { HardfsError, isHardfsError, type ChangeLog, type ChangeLogCursor, type ChangeLogRead, type SafeDir } from '../index.js';
 import type { StoreEntry } from './entry-record.js';
 import { isQuarantinable, type EntryFiles, type LoadedRecord } from './entry-files.js';
@@ -109,11 +109,11 @@ export class CoherentCache<E extends StoreEntry> {
   }
 
   /**
-   * The view, synchronously: the change log is read with readSync, names are listed with
-   * readdirSync (by path, accepted only while the path still names the pinned directory — the
-   * names are then only ever opened through the pinned handle), files with readFileSync. Needs
-   * no thread pool. A synchronous read cannot wait: when it meets a multi-key commit under way
-   * it answers from the view it had (the state before that commit), and the next read catches up.
+   * The view, synchronously: the change log is read with readSync, names are listed with the
+   * pinned handle's readdirSync (while its path still names it), files with readFileSync. Needs
+   * no thread pool. A synchronous read cannot wait: a multi-key commit under way is read as its
+   * outcome, from its intent (#applyPendingSync), never half; a commit that finished during
+   * the read and whose files cannot be known makes a partial read answer from the view it had.
    */
   currentSync(): StoreView<E> {
     if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
@@ -216,8 +216,9 @@ export class CoherentCache<E extends StoreEntry> {
     return new StoreView(base);
   }
 
+  // The names are listed through the pinned handle (SafeDir#readdirSync); the path must still
+  // name that directory, so that a store whose directory was replaced says so (ECLOSED).
   #listSync(dir: SafeDir): string[] {
-    const names = readdirSync(dir.path);
     const now = statSync(dir.path, { bigint: true });
     const pinned = dir.identity;
     if (now.ino !== pinned.ino || now.dev !== pinned.dev) {
@@ -225,7 +226,7 @@ export class CoherentCache<E extends StoreEntry> {
         path: dir.path,
       });
     }
-    return names;
+    return dir.readdirSync();
   }
 
   async #refresh(): Promise<StoreView<E>> {
