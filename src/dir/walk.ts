@@ -83,6 +83,11 @@ export class Walk {
     return this.#trailingSlash;
   }
 
+  /** True for `name/.` (and `name/./`): the caller named "." inside `name`, not `name` itself. */
+  get endsInDot(): boolean {
+    return this.#dotEnding;
+  }
+
   /** Marks an error as about this walk's path (the face names the caller's path in it). */
   tag(error: unknown): unknown {
     if (typeof error === 'object' && error !== null && !(CALLER_PATH in error)) {

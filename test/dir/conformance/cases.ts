@@ -206,7 +206,6 @@ export function lexicalClass(payload: string): 'EBADNAME' | 'EESCAPE' | 'inside'
  * Empty means every ported case passes.
  */
 export const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
-  ['property|dot-slash-terminated|*|*', 'CF-3c/CF-14 names ending in "." act where node refuses (rename("a", "a/./") succeeds, node EBUSY; mkdir("a/.") creates a, node ENOENT)'],
   ['attack|walk readlink race', 'CF-12 the walk reports EINVAL when a swapped entry stops being a link between lstat and readlink'],
 ]);
 
