@@ -22,10 +22,38 @@ export const HARDFS_ERROR_CODES = [
   'EUNSUPPORTED', // the operation or guarantee asked for is not available on this platform
 ] as const;
 
+/**
+ * The `code` of a HardfsError, one meaning each:
+ * - `ESYMLINK`: a symlink where a real file or directory is required, or one the policy
+ *   refuses to follow.
+ * - `ENOTDIR`: a non-directory where a directory is required.
+ * - `EINSECURE`: an object hardfs will not trust: another owner, group/other-writable without
+ *   the sticky bit, not a regular file (FIFO, socket, device, directory), more than one link.
+ * - `EESCAPE`: a path (absolute, `..` above the root, a symlink leading out) or a pinned
+ *   directory resolved outside where it was meant to be.
+ * - `EBADNAME`: not a usable relative path or name (empty, NUL, the root itself), a blocked
+ *   key, an invalid stem.
+ * - `ETOOBIG`: a size bound (`maxBytes` …) was exceeded.
+ * - `ECORRUPT`: malformed data (JSON, lock records, store files).
+ * - `ECYCLE`: a cyclic structure given to a serializer.
+ * - `EDEPTH`: nesting deeper than the configured bound.
+ * - `ELOCKED`: a lock could not be acquired before its timeout.
+ * - `ECLOSED`: a handle (root, store, log) used after close().
+ * - `ELOCKLOST`: a lock held by this process was removed or taken over while held: the
+ *   section was not exclusive.
+ * - `ELOOP`: more than 40 symlinks followed while resolving one path (`follow-within`).
+ * - `EUNSUPPORTED`: the operation or guarantee asked for is not available on this platform.
+ *
+ * Native errors (ENOENT, EACCES, ENOSPC, EEXIST …) are not HardfsErrors: they keep node's
+ * `code` and `syscall`, with the caller's path.
+ */
 export type HardfsErrorCode = (typeof HARDFS_ERROR_CODES)[number];
 
+/** What the HardfsError constructor takes besides the code and the message. */
 export interface HardfsErrorOptions {
+  /** The caller's path the refusal is about; appended to the message. */
   path?: string | undefined;
+  /** The underlying error (a native one, a parse error), kept as `error.cause`. */
   cause?: unknown;
   /** The operation that refused (`readFile`, `openDir` …). */
   op?: string | undefined;
@@ -61,7 +89,12 @@ export class HardfsError extends Error {
   /** @internal The cross-copy brand. */
   readonly [BRAND] = true;
 
+  /**
+   * Makes a refusal whose message is `<code>: <message>` followed by `: <path>` when a path is
+   * given. Meant for hardfs itself and for layers built on it that refuse in its vocabulary.
+   */
   constructor(code: HardfsErrorCode, message: string, options: HardfsErrorOptions = {}) {
+
     super(
       options.path === undefined ? `${code}: ${message}` : `${code}: ${message}: ${options.path}`,
       options.cause === undefined ? undefined : { cause: options.cause },

@@ -37,25 +37,56 @@ export interface ChangeLogOptions {
   onReplace?: (reason: ChangeLogReplaceReason) => void;
 }
 
+/**
+ * Why ChangeLogOptions.onReplace was called: the name held a file without a log header
+ * (`corrupt`), a symlink, a directory or other non-regular file (`not-a-file`), or a file with
+ * more than one link (`hard-link`). The object is replaced, never followed or written through.
+ */
 export type ChangeLogReplaceReason = 'corrupt' | 'symlink' | 'not-a-file' | 'hard-link';
 
 /** Where a reader stands in the log. Plain data: keep it and pass it to the next read. */
 export interface ChangeLogCursor {
+  /** The random generation of the log file the offset is in (a new one at every rotation). */
   readonly generation: string;
+  /** Byte offset in that generation up to which records have been returned. */
   readonly offset: number;
   /** The offset was taken in the middle of a record being appended: skip to the next line. */
   readonly partial: boolean;
 }
 
+/**
+ * Why a read is a reset: no cursor yet (`start`), the cursor is from another generation
+ * (`rotated`), more unread bytes than `maxReadBytes` (`backlog`), or a cursor that does not fit
+ * the log (an offset past its end or inside its header: `corrupt`).
+
+ */
 export type ChangeLogResetReason = 'start' | 'rotated' | 'backlog' | 'corrupt';
 
+/**
+ * What ChangeLog#read returns: the records appended since the cursor, or a reset. Either way,
+ * pass `cursor` to the next read.
+ */
 export type ChangeLogRead =
-  | { readonly reset: false; readonly records: string[]; readonly cursor: ChangeLogCursor }
+  | {
+      /** false: `records` are all that was appended since the cursor. */
+      readonly reset: false;
+      /** The complete records appended since the cursor, oldest first. */
+      readonly records: string[];
+      /** Where the next read starts. */
+      readonly cursor: ChangeLogCursor;
+    }
   /**
    * Rebuild from the source of truth now. The cursor was taken before this call returned, so
    * anything appended after it is seen by the next read: rebuild after receiving it, not before.
    */
-  | { readonly reset: true; readonly reason: ChangeLogResetReason; readonly cursor: ChangeLogCursor };
+  | {
+      /** true: what was appended since the cursor is not known; rebuild from the source of truth. */
+      readonly reset: true;
+      /** Why the log could not say what changed. */
+      readonly reason: ChangeLogResetReason;
+      /** Where the next read starts (the end of the log when the reset was decided). */
+      readonly cursor: ChangeLogCursor;
+    };
 
 /** The largest record accepted by append (UTF-8 bytes, without the newline). */
 export const MAX_CHANGE_RECORD_BYTES = 64 * 1024;
@@ -81,6 +112,22 @@ interface ResolvedOptions {
   onReplace: (reason: ChangeLogReplaceReason) => void;
 }
 
+/**
+ * An append-only log of one-line change records in a pinned directory, shared by every process
+ * that opens the same name (see openChangeLog). Its content is a hint, never data: a reader
+ * that gets a `reset` rebuilds from the source of truth. Every method of a closed log is
+ * ECLOSED.
+ *
+ * @example
+ * ```ts
+ * const log = await openChangeLog(dir, 'changes.log');
+ * await log.append(JSON.stringify({ key: 'session-1' }));
+ * let cursor: ChangeLogCursor | undefined;
+ * const read = await log.read(cursor);
+ * if (read.reset) await rebuildCache(); else for (const record of read.records) refresh(JSON.parse(record));
+ * cursor = read.cursor;
+ * ```
+ */
 export class ChangeLog {
   readonly #dir: SafeDir;
   readonly #name: string;
@@ -241,7 +288,7 @@ export class ChangeLog {
     if (log.dropped) return;
     let named: Stats;
     try {
-      named = await this.#dir.stat(this.#name);
+      named = await this.#dir.lstat(this.#name);
     } catch {
       return; // gone or unreadable: the next operation reopens (and recreates) it
     }
@@ -249,11 +296,14 @@ export class ChangeLog {
     if (named.ino === mine.ino && named.dev === mine.dev) await this.rotate();
   }
 
+  /** The caller's path of the log file (the root's path and the name), for messages. */
   get path(): string {
     return `${this.#dir.path}/${this.#name}`;
   }
 
+  /** Releases the log's descriptor; the root stays open. Idempotent. */
   async close(): Promise<void> {
+
     if (this.#closed) return;
     this.#closed = true;
     const opening = this.#opening;
@@ -329,11 +379,14 @@ export class ChangeLog {
     return log.users === 0 ? log.handle.close().catch(() => undefined) : Promise.resolve();
   }
 
-  async #classifyRefused(): Promise<'directory' | 'hard-link' | 'not-a-file'> {
+  async #classifyRefused(): Promise<'directory' | 'hard-link' | 'not-a-file' | 'replaced'> {
     try {
       const stats = await this.#dir.lstat(this.#name);
       if (stats.isDirectory()) return 'directory';
       if (stats.isFile() && stats.nlink > 1) return 'hard-link';
+      // A plain file with one link is at the name now: what the root refused (a file another
+      // opener's rotation had just replaced, with no link left) is gone. Open again.
+      if (stats.isFile()) return 'replaced';
     } catch {
       // Gone or changed again: replacing it by rename is still right.
     }
@@ -355,6 +408,7 @@ export class ChangeLog {
           // The root refuses a directory, a FIFO, a socket and a file with several links alike;
           // what is there decides what to do (the lstat classifies, it grants nothing).
           const found = await this.#classifyRefused();
+          if (found === 'replaced') continue;
           if (found === 'directory') {
             // rename(2) cannot replace a directory by a file; the owner of the name (the store)
             // moves it aside and opens again.
@@ -374,6 +428,12 @@ export class ChangeLog {
       // A hard link to a file elsewhere would carry our records into another file (another
       // store's log): appended to only when this name is the file's one link.
       const stats = fstatSync(handle.fd);
+      if (stats.isFile() && stats.nlink === 0) {
+        // Replaced between our open and this fstat by another opener's rotation (two first
+        // opens both create the log): not a planted link, nothing to replace. Open the new one.
+        await handle.close();
+        continue;
+      }
       if (!stats.isFile() || stats.nlink !== 1) {
         await handle.close();
         this.#options.onReplace(stats.isFile() ? 'hard-link' : 'not-a-file');
@@ -394,13 +454,30 @@ export class ChangeLog {
   }
 }
 
-/** Opens (creating if needed) the change log `name` in the pinned directory `dir`. */
+/**
+ * Opens (creating if needed) the change log `name` in the pinned directory `dir`. A symlink,
+ * FIFO, socket, hard-linked or corrupt file at the name is replaced by a fresh log (reported
+ * through `onReplace`), never followed or written through; a directory there is EINSECURE. A
+ * `name` that is not one path component is EBADNAME; bad options are a TypeError (`mode` must
+ * keep owner read and write). Defaults: `rotateBytes` 1 MiB, `maxReadBytes` 4 MiB, `mode` 0o600.
+ */
+
 export async function openChangeLog(dir: SafeDir, name: string, options: ChangeLogOptions = {}): Promise<ChangeLog> {
   assertSingleComponent(name, 'change log name');
   const log = new ChangeLog(dir, name, resolveOptions(options));
   // Open now so that a problem with the directory or the name surfaces here, not at first use.
   await log.read();
   return log;
+}
+
+/**
+ * The change log `name` in `dir`, for synchronous reading only (readSync), creating nothing:
+ * a log that does not exist yet reads as a reset until a writer creates it. The first
+ * asynchronous call (append, read) opens it as openChangeLog does, creating it if missing.
+ */
+export function openChangeLogSync(dir: SafeDir, name: string, options: ChangeLogOptions = {}): ChangeLog {
+  assertSingleComponent(name, 'change log name');
+  return new ChangeLog(dir, name, resolveOptions(options));
 }
 
 function resolveOptions(options: ChangeLogOptions): ResolvedOptions {

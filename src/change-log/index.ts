@@ -2,6 +2,7 @@
 export {
   ChangeLog,
   openChangeLog,
+  openChangeLogSync,
   MAX_CHANGE_RECORD_BYTES,
   type ChangeLogOptions,
   type ChangeLogCursor,

@@ -79,7 +79,7 @@ export async function fixFileMode(dir: SafeDir, name: string, judged: Stats, uid
 export async function removeStaleTemp(dir: SafeDir, name: string, judged: Stats, mode: FixMode): Promise<FixOutcome> {
   if (!mode.apply) return wouldFix('remove it');
   try {
-    const now = await dir.stat(name);
+    const now = await dir.lstat(name);
     if (now.ino !== judged.ino || now.dev !== judged.dev) return notFixed('file was replaced during the audit; run it again');
     await dir.unlink(name);
     return { fixable: true, fixed: true, action: 'removed' };

@@ -141,7 +141,7 @@ async function walkDirectory(walk: Walk, place: Place, siblings: ReadonlySet<str
     walk.checked += 1;
     let stats: Stats;
     try {
-      stats = await place.dir.stat(entry.name);
+      stats = await place.dir.lstat(entry.name);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') {
         // A name that is not valid UTF-8 comes back from readdir with U+FFFD and cannot be named

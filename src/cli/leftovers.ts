@@ -1,4 +1,5 @@
 import type { Stats } from 'node:fs';
+import { hostname } from 'node:os';
 import { parseJsonSafe, type SafeDir } from '../index.js';
 import { STALE_AFTER_MS, formatAge } from './age.js';
 import type { FindingKind, Severity } from './findings.js';
@@ -40,7 +41,8 @@ async function lockHolder(dir: SafeDir, name: string): Promise<string> {
     const record = parseJsonSafe(await dir.readFile(name, { maxBytes: 4096 }), { maxBytes: 4096, maxDepth: 4 });
     if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
       const { pid, host } = record as Record<string, unknown>;
-      if (typeof pid === 'number' && typeof host === 'string') return `, holder pid ${pid} on ${JSON.stringify(host)}`;
+      // The host is file content: compared, never quoted.
+      if (isPid(pid) && typeof host === 'string') return `, holder pid ${pid} on ${host === hostname() ? 'this host' : 'another host'}`;
     }
     return ', no valid owner record';
   } catch {
@@ -100,10 +102,15 @@ async function legacyHolder(dir: SafeDir, name: string): Promise<string> {
     const record = parseJsonSafe(await dir.readFile(name, { maxBytes: 4096 }), { maxBytes: 4096, maxDepth: 4 });
     if (typeof record === 'object' && record !== null && !Array.isArray(record)) {
       const { pid } = record as Record<string, unknown>;
-      if (typeof pid === 'number') return `, holder pid ${pid}`;
+      if (isPid(pid)) return `, holder pid ${pid}`;
     }
     return ', no valid owner record';
   } catch {
     return ', owner record unreadable';
   }
+}
+
+/** A pid as a lock record holds one: a positive safe integer (anything else is not shown). */
+function isPid(value: unknown): value is number {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value > 0;
 }

@@ -93,7 +93,7 @@ async function openStoreDir(parent: SafeDir, layout: StoreLayout): Promise<SafeD
     if (errnoCode(error) !== 'ENOENT') throw error;
   }
   try {
-    await parent.stat(layout.legacyName);
+    await parent.lstat(layout.legacyName);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') {
       throw Object.assign(new Error(`ENOENT: no session store (neither ${layout.dirName} nor ${layout.legacyName})`), {

@@ -287,7 +287,7 @@ async function compareSnapshot(verifier: Verifier, directory: string): Promise<b
 
 async function statOrUndefined(dir: SafeDir, name: string): Promise<Stats | undefined> {
   try {
-    return await dir.stat(name);
+    return await dir.lstat(name);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;

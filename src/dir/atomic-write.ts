@@ -15,6 +15,7 @@ import {
   writeSync,
 } from '../sys/syscalls.js';
 
+/** How an atomic write creates, syncs and publishes the file (SafeDir#writeFile, writeFileAtomic). */
 export interface AtomicWriteOptions {
   /**
    * Final mode of the file, set on the descriptor before it becomes visible, exact whatever the
@@ -38,7 +39,9 @@ export interface AtomicWriteOptions {
   syncDirectory?: boolean;
 }
 
+/** Data a write accepts: a string (utf8 unless an `encoding` says otherwise) or bytes; anything else is a TypeError. */
 export type WriteData = string | Uint8Array;
+
 
 /** How the atomic write reaches names inside one directory (descriptor-anchored or verified). */
 export interface DirectoryAccess {

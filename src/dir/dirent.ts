@@ -6,6 +6,7 @@ import type { Dirent } from '../sys/syscalls.js';
  * readdir reports them: a symlink is a symlink, never followed.
  */
 export class SafeDirent {
+  /** The entry's name (one path component). */
   readonly name: string;
   /** The caller's path of the directory that holds the entry. */
   readonly parentPath: string;
@@ -23,25 +24,33 @@ export class SafeDirent {
     return this.parentPath;
   }
 
+  /** True for a regular file. */
   isFile(): boolean {
     return this.#kind === FILE;
   }
+  /** True for a directory (a symlink to one is a symlink). */
   isDirectory(): boolean {
     return this.#kind === DIRECTORY;
   }
+  /** True for a symlink (never followed). */
   isSymbolicLink(): boolean {
     return this.#kind === SYMLINK;
   }
+  /** True for a FIFO (named pipe). */
   isFIFO(): boolean {
     return this.#kind === FIFO;
   }
+  /** True for a Unix socket. */
   isSocket(): boolean {
     return this.#kind === SOCKET;
   }
+  /** True for a block device. */
   isBlockDevice(): boolean {
     return this.#kind === BLOCK;
   }
+  /** True for a character device. */
   isCharacterDevice(): boolean {
+
     return this.#kind === CHAR;
   }
 }

@@ -1,4 +1,5 @@
 export { assertRealDir, ensureRealDir, type EnsureRealDirOptions } from './real-dir.js';
+export { openDirSync } from './open-dir-sync.js';
 export {
   openDir,
   SafeDir,

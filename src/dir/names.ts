@@ -23,7 +23,9 @@ export function assertSingleComponent(name: string, what = 'name'): void {
   }
 }
 
+/** True when `name` passes assertSingleComponent (a non-empty single component, not `.`/`..`, no separator or NUL); never throws. */
 export function isSingleComponent(name: string): boolean {
+
   try {
     assertSingleComponent(name);
     return true;

@@ -6,6 +6,7 @@ import { openDir, type OpenDirOptions } from './safe-dir.js';
 import type { AtomicWriteOptions, WriteData } from './atomic-write.js';
 import type { ReadOptions } from './read-regular-file.js';
 
+/** Options of the path-level writeFileAtomic: the write's own, plus how its parent is opened as a root. */
 export interface PathWriteOptions extends AtomicWriteOptions, OpenDirOptions {
   /**
    * Create missing parent directories first (ensureRealDir: one at a time, exact mode 0o700,
@@ -13,6 +14,7 @@ export interface PathWriteOptions extends AtomicWriteOptions, OpenDirOptions {
    */
   mkdirs?: boolean;
 }
+/** Options of readFileNoFollow: the read bound, plus how its parent is opened as a root. */
 export type PathReadOptions = ReadOptions & OpenDirOptions;
 
 function splitFilePath(filePath: string): { dir: string; name: string } {
@@ -35,9 +37,14 @@ function splitFilePath(filePath: string): { dir: string; name: string } {
 }
 
 /**
- * Atomic, durable write of one file, through a root pinned on its parent for this call. The
- * parent must be a real directory (a symlink there is ESYMLINK, except one owned by root, as
- * `/var/run` or macOS `/tmp`) that passes the policy.
+ * Atomic, durable write of one file, through a root pinned on its parent for this call (the
+ * protocol of SafeDir#writeFile: temp file, fsync, rename, directory fsync; default mode 0o600,
+ * exact whatever the umask). The parent must be a real directory (a symlink there is ESYMLINK,
+ * except one owned by root, as `/var/run` or macOS `/tmp`; a file is ENOTDIR) that passes the
+ * policy (EINSECURE). A path naming a directory (empty, ending in a separator, `.` or `..`)
+ * is EBADNAME. A symlink at the file's own name is replaced, never written through (under the
+ * default `symlinks: 'refuse'`; `follow-within` replaces the in-root file it names).
+
  *
  * @example
  * ```ts
@@ -67,7 +74,20 @@ export async function writeFileAtomic(filePath: string, data: WriteData, options
   }
 }
 
-/** Reads a regular file without following a symlink at its name, bounded by maxBytes (default 64 MiB). */
+/**
+ * Reads a regular file without following a symlink at its name (ESYMLINK), bounded by
+ * `maxBytes` (default 64 MiB, ETOOBIG); a FIFO, socket, device or directory is EINSECURE. The
+ * parent is opened as a root for this call, with openDir's checks (ESYMLINK, ENOTDIR,
+ * EINSECURE); a path naming a directory is EBADNAME.
+ *
+ * @example
+ * ```ts
+ * import { readFileNoFollow } from 'hardfs';
+ *
+ * const token = (await readFileNoFollow('/run/secrets/token', { maxBytes: 4096 })).toString('utf8').trim();
+ * ```
+ */
+
 export async function readFileNoFollow(filePath: string, options: PathReadOptions = {}): Promise<Buffer> {
   const { dir: dirPath, name } = splitFilePath(filePath);
   const { maxBytes, ...dirOptions } = options;

@@ -4,9 +4,12 @@ import { OPEN_READ_FLAGS } from '../sys/flags.js';
 import { mapOpenError } from '../sys/open-errors.js';
 import { inlineOps, opsFor, threadPoolOps, type FdOps } from '../sys/fd-ops.js';
 
+/** The read bound used when `maxBytes` is not given: 64 MiB. */
 export const DEFAULT_MAX_READ_BYTES = 64 * 1024 * 1024;
 
+/** The size bound of a whole-file read; a negative or non-integer `maxBytes` is a TypeError. */
 export interface ReadOptions {
+
   /** Refuse files larger than this many bytes (ETOOBIG). Default 64 MiB. */
   maxBytes?: number;
 }

@@ -16,7 +16,9 @@ export async function assertRealDir(path: string, policy: DirPolicy = {}): Promi
   checkDirStats(await lstat(absolute), absolute, policy);
 }
 
+/** Options of ensureRealDir: the policy each directory must pass, the mode of those created, an anchor. */
 export interface EnsureRealDirOptions extends DirPolicy {
+
   /** Mode for each directory created, exact whatever the umask. Default 0o700. */
   mode?: number;
   /**

@@ -15,7 +15,12 @@ export type Resolution = 'descriptor' | 'verify';
 /** `auto` (default): descriptor where it works, verify otherwise (with a one-time warning). */
 export type ResolutionRequest = Resolution | 'auto';
 
+/**
+ * The environment variable read when `resolution` is not passed to openDir: `auto`,
+ * `descriptor` or `verify` (anything else is a TypeError at openDir).
+ */
 export const RESOLUTION_ENV = 'HARDFS_RESOLUTION';
+
 
 /** The warning code `auto` emits (once per process) when it falls back to verify resolution. */
 export const VERIFY_FALLBACK_WARNING = 'HARDFS_VERIFY_RESOLUTION';

@@ -40,7 +40,7 @@ import { releaseOnCollect, forgetOnClose } from './finalizer.js';
 import { copyModeFlags, readSourceFully } from './ops/copy.js';
 import { accessAt, assertMode, chmodAt, chownAt, existsAt, lchownAt, lstatAt, lstatAtAsync, statAt, statAtAsync, utimesAt, type StatOptions, type TimeLike } from './ops/meta.js';
 import { linkAt, mkdirAt, readlinkAt, renameAt, renameNoReplaceAt, symlinkAt, type MkdirOptions } from './ops/names.js';
-import { assertRegularFd, createReadStreamAt, readFileAt, readFileAtSync, type ReadStreamOptions } from './ops/read.js';
+import { assertRegularFd, createReadStreamAt, openRegularFd, readFileAt, readFileAtSync, type ReadStreamOptions } from './ops/read.js';
 import { rmAt, rmdirAt, unlinkAt, type RmOptions } from './ops/remove.js';
 import {
   accessOf,
@@ -69,6 +69,7 @@ export type { ReadStreamOptions } from './ops/read.js';
 export type { WriteStreamOptions } from './ops/write.js';
 export { SafeDirent } from './dirent.js';
 
+/** Options of openDir: the policy the directory must pass, how names resolve, I/O, symlinks. */
 export interface OpenDirOptions extends DirPolicy {
   /**
    * `auto` (default): descriptor resolution where it works, else verify (with a one-time
@@ -86,6 +87,7 @@ export interface OpenDirOptions extends DirPolicy {
   symlinks?: SymlinkPolicy;
 }
 
+/** Where a root's syscalls run (OpenDirOptions.io); any other value is a TypeError at openDir. */
 export type IoMode = 'hybrid' | 'async';
 
 function resolveIoMode(explicit: IoMode | undefined): IoMode {
@@ -104,6 +106,7 @@ function resolveSymlinks(value: unknown): SymlinkPolicy {
   return value;
 }
 
+/** Options of SafeDir#openSubdir: the policy the subdirectory must pass, and whether to create it. */
 export interface OpenSubdirOptions extends DirPolicy {
   /** Create the directory if it is missing (never through a symlink). Default false. */
   create?: boolean;
@@ -111,18 +114,27 @@ export interface OpenSubdirOptions extends DirPolicy {
   mode?: number;
 }
 
+/**
+ * Options of SafeDir#openRoot. The policy fields default to this root's; a `mode` outside
+ * 0..0o7777 is a TypeError.
+ */
 export interface OpenRootOptions extends OpenSubdirOptions {
   /** The sub-root's symlink policy. Default: this root's. */
   symlinks?: SymlinkPolicy;
 }
 
+/** An entry's type as SafeDir#entries reports it (`other`: FIFO, socket, device). */
 export type DirEntryType = 'file' | 'directory' | 'symlink' | 'other';
 
+/** One entry of SafeDir#entries. */
 export interface DirEntry {
+  /** The entry's name (one path component). */
   name: string;
+  /** Its type as readdir reports it: a symlink is `symlink`, never followed. */
   type: DirEntryType;
 }
 
+/** Options of SafeDir#openFile. */
 export interface OpenFileOptions {
   /** Open for reading and writing instead of read-only. Default false. */
   write?: boolean;
@@ -133,6 +145,7 @@ export interface OpenFileOptions {
   append?: boolean;
 }
 
+/** Options of SafeDir#createFileExclusive (and, without `fsync`, its Sync twin). */
 export interface CreateFileOptions {
   /** Mode of the new file, exact whatever the umask (see exactMode). Default 0o600. */
   mode?: number;
@@ -146,16 +159,19 @@ export interface CreateFileOptions {
   fsync?: boolean;
 }
 
+/** Options of SafeDir#rename and renameNoReplace. */
 export interface RenameOptions {
   /** Move into another root instead of within this one (`to` is then relative to it). */
   targetDir?: SafeDir;
 }
 
+/** Options of SafeDir#readFile / readFileSync: the size bound and the encoding. */
 export interface ReadFileOptions extends ReadOptions {
   /** Decode to a string with this encoding; a Buffer without. */
   encoding?: BufferEncoding | null | undefined;
 }
 
+/** Options of SafeDir#writeFile, writeFileAtomic and writeFileSync (a string is the encoding). */
 export interface WriteFileOptions extends AtomicWriteOptions {
   /** Encoding of string data. Default utf8. */
   encoding?: BufferEncoding;
@@ -163,17 +179,21 @@ export interface WriteFileOptions extends AtomicWriteOptions {
   mkdirs?: boolean;
 }
 
+/** Options of SafeDir#appendFile (a string is the encoding). */
 export interface AppendFileOptions {
   /** Mode of the file if it is created, exact whatever the umask. Default 0o600. */
   mode?: number;
+  /** Encoding of string data. Default utf8. */
   encoding?: BufferEncoding;
 }
 
+/** Options of SafeDir#readdir. */
 export interface ReaddirOptions {
   /** Return SafeDirent objects (name, parentPath, isFile() …) instead of names. Default false. */
   withFileTypes?: boolean;
 }
 
+/** Options of SafeDir#copyFile (a number is the `mode`). */
 export interface CopyFileOptions {
   /** `fs.constants.COPYFILE_EXCL`: fail with EEXIST if the destination exists. */
   mode?: number;
@@ -278,7 +298,9 @@ export class SafeDir {
     return this.#core.symlinks;
   }
 
+  /** True once close() has been called: every operation is then ECLOSED. */
   get closed(): boolean {
+
     return this.#closed;
   }
 
@@ -377,7 +399,16 @@ export class SafeDir {
     });
   }
 
-  /** The explicit name of writeFile (atomic, durable); see writeFile. */
+  /**
+   * The explicit name of writeFile: atomic and durable, the same options and refusals (a path
+   * naming the root itself is EBADNAME, one ending in `/` is EINSECURE, a symlink on the way is
+   * ESYMLINK under `refuse`).
+   *
+   * @example
+   * ```ts
+   * await dir.writeFileAtomic('config.json', JSON.stringify(config, null, 2), { mode: 0o640 });
+   * ```
+   */
   async writeFileAtomic(path: string, data: WriteData, options: WriteFileOptions = {}): Promise<void> {
     return this.writeFile(path, data, options);
   }
@@ -401,6 +432,12 @@ export class SafeDir {
    * Appends to a file, creating it with exactly `mode` (default 0o600) if missing. The file
    * must be a regular file with exactly one link (`EINSECURE`: a planted hard link to a file
    * outside the root is never written through); a symlink is `ESYMLINK` under `refuse`.
+   * Not atomic with respect to readers (as node's appendFile); each call is one write.
+   *
+   * @example
+   * ```ts
+   * await dir.appendFile('logs/audit.log', `${new Date().toISOString()} login ${user}\n`);
+   * ```
    */
   async appendFile(path: string, data: WriteData, options: AppendFileOptions | BufferEncoding = {}): Promise<void> {
     const opts = typeof options === 'string' ? { encoding: options } : options;
@@ -418,7 +455,17 @@ export class SafeDir {
 
   /**
    * An atomic write stream: committed (fsync, rename, directory fsync) before `finish`;
-   * an error or `destroy()` first removes the temp file and leaves the target untouched.
+   * an error or `destroy()` first removes the temp file and leaves the target untouched. The
+   * path is walked (and refused: EESCAPE, ESYMLINK, EBADNAME) before this returns.
+   *
+   * @example
+   * ```ts
+   * import { pipeline } from 'node:stream/promises';
+   *
+   * await pipeline(source, dir.createWriteStream('downloads/archive.tar', { mkdirs: true }));
+   * // resolved: the file is complete and durable; rejected: the target is untouched
+
+   * ```
    */
   createWriteStream(path: string, options: WriteStreamOptions = {}): Writable {
     assertModeOption(options.mode);
@@ -436,7 +483,19 @@ export class SafeDir {
    * Opens a file as node's `fs.promises.open` does, with flags restricted to node's strings and
    * O_NOFOLLOW|O_NONBLOCK always added. Writable opens (`r+`, `w`, `a` …) require a regular file
    * with exactly one link (`EINSECURE`), checked before anything is truncated; a file created
-   * gets exactly `mode` (default 0o600). The caller owns the returned handle.
+   * gets exactly `mode` (default 0o600). The caller owns the returned handle. Unknown flags are
+   * a TypeError; `wx`/`ax` on an existing name (a dangling symlink included) are EEXIST.
+   *
+   * @example
+   * ```ts
+   * const handle = await dir.open('data/journal.bin', 'a+');
+   * try {
+   *   await handle.write(record);
+   *   await handle.sync();
+   * } finally {
+   *   await handle.close();
+   * }
+   * ```
    */
   async open(path: string, flags: OpenFlags = 'r', mode = 0o600): Promise<FileHandle> {
     if (!Object.hasOwn(OPEN_FLAG_TABLE, flags)) {
@@ -470,6 +529,17 @@ export class SafeDir {
         walk.release();
       }
     });
+  }
+
+  /**
+   * openFile, synchronously (the same flags and checks): returns a raw descriptor, which the
+   * caller owns and closes (fs.closeSync). For synchronous readers that must judge the file on
+   * its descriptor (fstat) before reading it.
+   */
+  openFileSync(path: string, options: OpenFileOptions = {}): number {
+    const flags = options.append ? OPEN_READ_APPEND_FLAGS : options.write ? OPEN_READ_WRITE_FLAGS : OPEN_READ_FLAGS;
+    const writable = options.append === true || options.write === true;
+    return this.#opSync('openFileSync', (record) => this.#withWalk(path, record, (walk) => openRegularFd(walk, flags, writable)));
   }
 
   /**
@@ -598,7 +668,14 @@ export class SafeDir {
   /**
    * Renames `from` to `to` (relative paths; `to` in `options.targetDir` if given). Neither last
    * component is followed; an existing target is replaced. On Windows, EPERM/EBUSY/EACCES from a
-   * file held open elsewhere are retried for up to 2 s (SECURITY.md).
+   * file held open elsewhere are retried for up to 2 s (SECURITY.md). A path naming the root
+   * itself is EBADNAME; errors name the caller's path.
+   *
+   * @example
+   * ```ts
+   * await dir.rename('incoming/report.pdf', 'archive/report.pdf');
+   * await dir.rename('draft.json', 'published.json', { targetDir: publicDir });
+   * ```
    */
   async rename(from: string, to: string, options: RenameOptions = {}): Promise<void> {
     const target = options.targetDir ?? this;
@@ -736,7 +813,13 @@ export class SafeDir {
   /**
    * Creates a directory with exactly `mode` (default 0o700) whatever the umask, never through a
    * symlink. `recursive` creates missing parents and returns the first directory created (the
-   * caller's path) or undefined, like node.
+   * caller's path) or undefined, like node. Without `recursive` an existing name is EEXIST; a
+   * file on the way is ENOTDIR; a mode outside 0..0o7777 is a TypeError.
+   *
+   * @example
+   * ```ts
+   * const first = await dir.mkdir('cache/thumbnails/256', { recursive: true, mode: 0o750 });
+   * ```
    */
   async mkdir(path: string, options: MkdirOptions & { recursive: true }): Promise<string | undefined>;
   async mkdir(path: string, options?: MkdirOptions): Promise<undefined>;
@@ -758,8 +841,15 @@ export class SafeDir {
 
   /**
    * stat, following per policy: under `follow-within` a symlink at the last component is
-   * followed within the root; under `refuse` nothing is followed, so a symlink is reported as
-   * one (as lstat). Without a path: the root itself.
+   * followed within the root (`EESCAPE` if it leads outside); under `refuse` it is `ESYMLINK`
+   * (the caller's path), as for every operation that would have to follow it. Use `lstat` for
+   * the name itself. Without a path: the root itself.
+   *
+   * @example
+   * ```ts
+   * const { size, mtimeMs } = await dir.stat('state/agents/a.json');
+   * const { ino } = await dir.stat('state', { bigint: true });
+   * ```
    */
   stat(path?: string, options?: StatOptions & { bigint?: false }): Promise<Stats>;
   stat(path: string | undefined, options: StatOptions & { bigint: true }): Promise<BigIntStats>;
@@ -849,6 +939,13 @@ export class SafeDir {
   /**
    * Entry names of a directory (default: the root), no `.`/`..`, unsorted; with
    * `withFileTypes`, SafeDirent objects (types as readdir reports them; symlinks not followed).
+   * A path that is not a directory is ENOTDIR; a symlink to one is ESYMLINK under `refuse`.
+   *
+   * @example
+   * ```ts
+   * const names = await dir.readdir('sessions');
+   * const subdirs = (await dir.readdir('.', { withFileTypes: true })).filter((entry) => entry.isDirectory());
+   * ```
    */
   readdir(path?: string, options?: ReaddirOptions & { withFileTypes?: false }): Promise<string[]>;
   readdir(path: string | undefined, options: ReaddirOptions & { withFileTypes: true }): Promise<SafeDirent[]>;
@@ -868,6 +965,26 @@ export class SafeDir {
         const dirents = listed.map((dirent) => new SafeDirent(dirent.name, parent, direntKind(dirent)));
         walk.check();
         return dirents;
+      } finally {
+        walk.release();
+      }
+    });
+  }
+
+  /** readdir, synchronously (the same walk and checks), as node's `fs.readdirSync`. */
+  readdirSync(path?: string, options?: ReaddirOptions & { withFileTypes?: false }): string[];
+  readdirSync(path: string | undefined, options: ReaddirOptions & { withFileTypes: true }): SafeDirent[];
+  readdirSync(path = '.', options: ReaddirOptions = {}): string[] | SafeDirent[] {
+    return this.#opSync('readdirSync', (record) => {
+      const walk = this.#walk(path, record);
+      try {
+        walk.enterTarget();
+        const kernelPath = this.#core.resolver.pathOf(walk.dir);
+        const listed = options.withFileTypes
+          ? readdirSync(kernelPath, { withFileTypes: true }).map((dirent) => new SafeDirent(dirent.name, walk.dir.path, direntKind(dirent)))
+          : readdirSync(kernelPath);
+        walk.check();
+        return listed;
       } finally {
         walk.release();
       }
@@ -915,35 +1032,52 @@ export class SafeDir {
   /**
    * Opens a directory inside this root as a new root (its own descriptor and policy check; the
    * walk follows per this root's policy). `create` makes it (exact `mode`, default 0o700) if
-   * missing, never through a symlink. The caller closes it.
+   * missing, never through a symlink. The caller closes it. Refused like openDir: a file is
+   * ENOTDIR, a symlink at the name ESYMLINK under `refuse`, a directory failing the policy
+   * EINSECURE.
+   *
+   * @example
+   * ```ts
+   * await using agent = await dir.openRoot(`agents/${agentId}`, { create: true });
+   * await agent.writeFile('state.json', JSON.stringify(state));
+   * ```
    */
-  async openRoot(path: string, options: OpenRootOptions = {}): Promise<SafeDir> {
-    const mode = options.mode ?? 0o700;
-    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
-      throw new TypeError(`mode must be an integer between 0 and 0o7777, got ${String(options.mode)}`);
-    }
+  async openRoot(
+path: string, options: OpenRootOptions = {}): Promise<SafeDir> {
+    const mode = rootMode(options);
+    return this.#op('openRoot', (record) => this.#openRootNow(path, options, mode, record));
+  }
+
+  /**
+   * openRoot, synchronously (the same walk, checks and creation): for synchronous readers that
+   * need a sub-root, such as a store opened by openStoreSync.
+   */
+  openRootSync(path: string, options: OpenRootOptions = {}): SafeDir {
+    const mode = rootMode(options);
+    return this.#opSync('openRootSync', (record) => this.#openRootNow(path, options, mode, record));
+  }
+
+  #openRootNow(path: string, options: OpenRootOptions, mode: number, record: Recorded): SafeDir {
     const policy = mergePolicy(this.#policy, options);
     const symlinks = options.symlinks === undefined ? this.#core.symlinks : resolveSymlinks(options.symlinks);
-    return this.#op('openRoot', (record) => {
-      const walk = this.#walk(path, record);
-      try {
-        if (options.create && walk.name !== undefined) {
-          assertModeAllowed(mode, walk.displayPath, policy);
-          try {
-            mkdirAt(walk, mode, false, undefined);
-          } catch (error) {
-            // Already there: entering it below says what it is (ENOTDIR, ESYMLINK …).
-            if (errnoCode(error) !== 'EEXIST' || isHardfsError(error)) throw error;
-          }
+    const walk = this.#walk(path, record);
+    try {
+      if (options.create && walk.name !== undefined) {
+        assertModeAllowed(mode, walk.displayPath, policy);
+        try {
+          mkdirAt(walk, mode, false, undefined);
+        } catch (error) {
+          // Already there: entering it below says what it is (ENOTDIR, ESYMLINK …).
+          if (errnoCode(error) !== 'EEXIST' || isHardfsError(error)) throw error;
         }
-        walk.enterTarget();
-        walk.check();
-        const pinned = this.#pinNode(walk, policy);
-        return new SafeDir(PIN_TOKEN, { pinned, policy, inline: this.#inline, symlinks });
-      } finally {
-        walk.release();
       }
-    });
+      walk.enterTarget();
+      walk.check();
+      const pinned = this.#pinNode(walk, policy);
+      return new SafeDir(PIN_TOKEN, { pinned, policy, inline: this.#inline, symlinks });
+    } finally {
+      walk.release();
+    }
   }
 
   /**
@@ -1245,6 +1379,14 @@ async function openChecked(walk: Walk, spec: (typeof OPEN_FLAG_TABLE)[OpenFlags]
   return handle;
 }
 
+function rootMode(options: OpenRootOptions): number {
+  const mode = options.mode ?? 0o700;
+  if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) {
+    throw new TypeError(`mode must be an integer between 0 and 0o7777, got ${String(options.mode)}`);
+  }
+  return mode;
+}
+
 function mergePolicy(base: DirPolicy, override: DirPolicy): DirPolicy {
   const merged: DirPolicy = { ...base };
   if (override.allowOtherOwner !== undefined) merged.allowOtherOwner = override.allowOtherOwner;
@@ -1276,15 +1418,20 @@ function policyOf(options: DirPolicy): DirPolicy {
  */
 export async function openDir(path: string, options: OpenDirOptions = {}): Promise<SafeDir> {
   await Promise.resolve();
-  return openDirNow(path, options);
+  return pinRoot(path, options, 'openDir');
 }
 
-function openDirNow(path: string, options: OpenDirOptions): SafeDir {
+/**
+ * @internal The one implementation of opening a root, shared by openDir and openDirSync (which
+ * differ only in how they return): argument checks, O_DIRECTORY|O_NOFOLLOW open, the policy on
+ * the descriptor, the root-owned-link rule, the resolution choice and its /proc proof.
+ */
+export function pinRoot(path: string, options: OpenDirOptions, op: 'openDir' | 'openDirSync'): SafeDir {
   if (typeof path !== 'string' || path.length === 0) {
-    throw new HardfsError('EBADNAME', 'directory path must be a non-empty string', { op: 'openDir' });
+    throw new HardfsError('EBADNAME', 'directory path must be a non-empty string', { op });
   }
   if (path.includes('\0')) {
-    throw new HardfsError('EBADNAME', 'directory path contains NUL', { path: path.replaceAll('\0', '\\0'), op: 'openDir' });
+    throw new HardfsError('EBADNAME', 'directory path contains NUL', { path: path.replaceAll('\0', '\\0'), op });
   }
   // resolve() also drops a trailing slash, which would otherwise make the kernel follow a
   // final symlink despite O_NOFOLLOW.
@@ -1297,7 +1444,7 @@ function openDirNow(path: string, options: OpenDirOptions): SafeDir {
     const pinned = pinDirectory(absolute, policy, request);
     return new SafeDir(PIN_TOKEN, { pinned, policy, inline, symlinks });
   } catch (error) {
-    if (isHardfsError(error)) error.op ??= 'openDir';
+    if (isHardfsError(error)) error.op ??= op;
     throw error;
   }
 }

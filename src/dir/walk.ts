@@ -41,6 +41,7 @@ export class Walk {
   readonly #rawPath: string;
   #trailingSlash = false;
   #dotEnding = false;
+  #followedLast = false;
 
   constructor(core: RootCore, path: string, options: WalkOptions = {}, what = 'path') {
     this.core = core;
@@ -80,6 +81,11 @@ export class Walk {
   /** True for `name/`: the target must be a directory (file operations refuse it). */
   get namesDirectory(): boolean {
     return this.#trailingSlash;
+  }
+
+  /** True for `name/.` (and `name/./`): the caller named "." inside `name`, not `name` itself. */
+  get endsInDot(): boolean {
+    return this.#dotEnding;
   }
 
   /** Marks an error as about this walk's path (the face names the caller's path in it). */
@@ -195,7 +201,16 @@ export class Walk {
     } catch (error) {
       throw this.tag(error);
     }
+    this.#followedLast = true;
     return true;
+  }
+
+  /**
+   * True once a symlink at the last component was followed (follow-within): the target is no
+   * longer the caller's own name, which rmdir must not act on (`rmdir("link/")` is ENOTDIR).
+   */
+  get followedLast(): boolean {
+    return this.#followedLast;
   }
 
   /** Opens the target as a directory (for readdir, openRoot, mkdir -p ends …), following per policy. */

@@ -14,6 +14,14 @@ const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
  * never `.`/`..`, never hidden, never ending in `.`, never a Windows device name, never
  * Unicode a filesystem could re-normalize, and at most MAX_STEM_LENGTH bytes (longer stems
  * become a prefix, `~`, and a SHA-256 digest; the store keeps the full key inside the file).
+ * EBADNAME for an empty key, a non-string or one with a lone surrogate (not well-formed UTF-16).
+ *
+ * @example
+ * ```ts
+ * encodeKey('agent:main'); // 'agent%3Amain'
+ * encodeKey('Agent'); // '%41gent': distinct from 'agent' even on a case-insensitive filesystem
+ * decodeKey('%41gent'); // 'Agent'
+ * ```
  */
 export function encodeKey(key: string): string {
   if (typeof key !== 'string' || key.length === 0) {

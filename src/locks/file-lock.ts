@@ -21,6 +21,7 @@ export interface FileLock {
   readonly path: string;
   /** The random token in the owner record: ownership is decided by it, never by pid. */
   readonly token: string;
+  /** True once release() has been called (whether or not the lock was still held). */
   readonly released: boolean;
   /**
    * Removes the lock file if it still holds this lock's record. Rejects with ELOCKLOST if it does
@@ -141,7 +142,7 @@ function timeoutError(path: string, verdict: Verdict | undefined, identity: Proc
   // Stryker disable next-line LogicalOperator,StringLiteral: equivalent, the verdict given is always defined and never 'absent'
   if (verdict !== undefined && verdict.state !== 'absent') {
     const record = verdict.snapshot.record;
-    holder = describeOwner(record);
+    holder = describeOwner(record, identity.host);
     if (record !== undefined && record.pid === identity.pid && record.host === identity.host) {
       holder += ' — this very process: file locks are not reentrant';
     }
@@ -233,7 +234,20 @@ export async function acquireFileLockWithSeams(
  * nothing happened), and with the signal's reason if `signal` aborts. Not reentrant. Keep `dir`
  * open while the lock is held. A record that cannot be judged — garbage, an impossible pid, an
  * mtime in the future — is judged by age (lock-inspection.ts) and never makes this throw
- * anything but these.
+ * anything but these. A `name` that is not one path component, or one reserved for takeover
+ * bookkeeping, is EBADNAME; `staleMs`/`timeoutMs` that are not positive finite numbers are a
+ * TypeError.
+ *
+ * @example
+ * ```ts
+ * await using dir = await openDir('/var/lib/app');
+ * const lock = await acquireFileLock(dir, 'migrate.lock', { timeoutMs: 30_000 });
+ * try {
+ *   await migrate(dir);
+ * } finally {
+ *   await lock.release(); // ELOCKLOST if it was taken over meanwhile
+ * }
+ * ```
  */
 export function acquireFileLock(dir: SafeDir, name: string, options?: FileLockOptions): Promise<FileLock> {
   return acquireFileLockWithSeams(dir, name, options, {});
@@ -243,9 +257,20 @@ export function acquireFileLock(dir: SafeDir, name: string, options?: FileLockOp
  * Runs `fn` while holding the lock and releases it afterwards, whatever `fn` does. If `fn` throws,
  * its error is what the caller sees (a failing release cannot add to it); if `fn` succeeds but the
  * lock turns out to have been lost while held, the release's ELOCKLOST is thrown instead of the
- * result, because the section did not run exclusively.
+ * result, because the section did not run exclusively. Refuses as acquireFileLock does
+ * (ELOCKED after `timeoutMs`, EBADNAME, ESYMLINK / EINSECURE at the name).
+ *
+ * @example
+ * ```ts
+ * const next = await withFileLock(dir, 'counter.lock', async () => {
+ *   const current = Number(await dir.readFile('counter', 'utf8'));
+ *   await dir.writeFile('counter', String(current + 1));
+ *   return current + 1;
+ * });
+ * ```
  */
 export async function withFileLock<T>(
+
   dir: SafeDir,
   name: string,
   fn: (lock: FileLock) => T | PromiseLike<T>,

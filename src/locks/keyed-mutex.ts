@@ -1,5 +1,6 @@
 import { HardfsError } from '../errors.js';
 
+/** Options of KeyedMutex#runExclusive; a negative or NaN `timeoutMs` is a TypeError. */
 export interface RunExclusiveOptions {
   /**
    * Give up with HardfsError('ELOCKED') if `fn` has not started within this many milliseconds
@@ -40,6 +41,16 @@ function validate(options: unknown): { timeoutMs: number; signal: AbortSignal | 
  * To bound a whole wait that continues after the queue (the store: the in-process queue, then
  * the key's lock file), compute one deadline, pass what is left of it as `timeoutMs` here and
  * what is left when `fn` starts to the next wait.
+ *
+ * @example
+ * ```ts
+ * const mutex = new KeyedMutex();
+ * // Two updates of the same session never interleave; other sessions are not held up.
+ * await Promise.all([
+ *   mutex.runExclusive('session-1', () => bump('session-1')),
+ *   mutex.runExclusive('session-1', () => bump('session-1'), { timeoutMs: 5_000 }),
+ * ]);
+ * ```
  */
 export class KeyedMutex<K = string> {
   readonly #waiters = new Map<K, Waiter[]>();
@@ -51,8 +62,20 @@ export class KeyedMutex<K = string> {
    * runExclusive for the same key from inside `fn` waits for itself (until its timeout).
    *
    * Rejects with HardfsError('ELOCKED') if `fn` has not started within `timeoutMs`, and with the
-   * signal's reason if `signal` aborts first; `fn` then never runs.
+   * signal's reason if `signal` aborts first; `fn` then never runs. A non-function `fn` is a
+   * TypeError.
+   *
+   * @example
+   * ```ts
+   * const saved = await mutex.runExclusive(key, async () => {
+   *   const entry = await load(key);
+   *   entry.count += 1;
+   *   await save(key, entry);
+   *   return entry;
+   * }, { timeoutMs: 2_000 });
+   * ```
    */
+
   async runExclusive<T>(key: K, fn: () => T | PromiseLike<T>, options?: RunExclusiveOptions): Promise<T> {
     if (typeof fn !== 'function') throw new TypeError('fn must be a function');
     const { timeoutMs, signal } = validate(options);

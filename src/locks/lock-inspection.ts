@@ -72,7 +72,7 @@ export async function readLockSnapshot(dir: SafeDir, name: string, reportAs: str
   const displayPath = join(dir.path, reportAs);
   let stats: Stats;
   try {
-    stats = await dir.stat(name);
+    stats = await dir.lstat(name);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
@@ -87,14 +87,14 @@ export async function readLockSnapshot(dir: SafeDir, name: string, reportAs: str
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
     if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
-      const again = await dir.stat(name).catch(() => undefined);
+      const again = await dir.lstat(name).catch(() => undefined);
       if (again !== undefined && !again.isFile()) throw foreignObjectError(again, displayPath, error);
     }
     // ENXIO is what open(2) answers for a UNIX socket (and a device without a driver): one was
     // swapped in after the lstat. Whatever is at the name by now, it was not a lock file when
     // we opened it: a typed refusal, never the native error.
     if (errnoCode(error) === 'ENXIO') {
-      const again = await dir.stat(name).catch(() => undefined);
+      const again = await dir.lstat(name).catch(() => undefined);
       if (again !== undefined && !again.isFile()) throw foreignObjectError(again, displayPath, error);
       throw new HardfsError('EINSECURE', 'a socket or device occupied the lock name when it was opened; it is not a lock file', {
         path: displayPath,

@@ -1,3 +1,4 @@
+/** Options of acquireFileLock and withFileLock. */
 export interface FileLockOptions {
   /**
    * A lock whose heartbeat (the lock file's mtime) is older than this many milliseconds is
@@ -22,8 +23,11 @@ export interface ResolvedLockOptions {
   heartbeatMs: number;
 }
 
+/** FileLockOptions.staleMs when not given: 10 000 ms. */
 export const DEFAULT_STALE_MS = 10_000;
+/** FileLockOptions.timeoutMs when not given: 10 000 ms. */
 export const DEFAULT_TIMEOUT_MS = 10_000;
+
 
 /**
  * A holder writes its record right after creating the file, so an unreadable record older than

@@ -44,7 +44,7 @@ export async function removeIfSameFile(dir: SafeDir, name: string, fd: number): 
   const mine = fstatSync(fd);
   let named: Stats;
   try {
-    named = await dir.stat(name);
+    named = await dir.lstat(name);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
     throw error;

@@ -65,7 +65,8 @@ export function parseOwnerRecord(bytes: Uint8Array | string): OwnerRecord | unde
   let value: unknown;
   try {
     // The safe parser: a crafted record cannot reach a prototype or nest without bound.
-    value = parseJsonSafe(text, { maxBytes: MAX_RECORD_BYTES, maxDepth: 4 });
+    // Blocked keys are dropped like any other unknown field: only the known fields are read.
+    value = parseJsonSafe(text, { maxBytes: MAX_RECORD_BYTES, maxDepth: 4, onBlockedKey: 'drop' });
     // Stryker disable next-line BlockStatement: an empty catch leaves value undefined, which the object check below refuses as well
   } catch {
     return undefined;
@@ -84,10 +85,15 @@ export function parseOwnerRecord(bytes: Uint8Array | string): OwnerRecord | unde
   return record;
 }
 
-/** "pid 123 on host build-7 since 2024-…": how a holder is named in errors. */
-export function describeOwner(record: OwnerRecord | undefined): string {
+/**
+ * "pid 123 on this host since 2024-…": how a holder is named in errors. The host name is file
+ * content (anyone who can write the lock directory can put any string there), so it is never
+ * quoted: the record's host is only compared with `localHost`. The pid is a validated positive
+ * integer and the time a date made from a finite number.
+ */
+export function describeOwner(record: OwnerRecord | undefined, localHost: string): string {
   if (record === undefined) return 'an unreadable or incomplete lock record (a holder may be writing it, or died doing so)';
   const since = new Date(record.time);
   const when = Number.isNaN(since.getTime()) ? '' : ` since ${since.toISOString()}`;
-  return `pid ${record.pid} on host ${JSON.stringify(record.host)}${when}`;
+  return `pid ${record.pid} on ${record.host === localHost ? 'this host' : 'another host'}${when}`;
 }

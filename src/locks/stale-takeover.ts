@@ -176,7 +176,7 @@ export async function removeIfStillStale(
 }
 
 async function putBack(dir: SafeDir, aside: string, name: string): Promise<void> {
-  const stats = await dir.stat(aside);
+  const stats = await dir.lstat(aside);
   try {
     if (stats.isDirectory()) {
       // link(2) refuses directories. rename onto a name taken by a file fails (ENOTDIR), so a

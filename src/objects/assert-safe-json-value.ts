@@ -4,6 +4,7 @@ import { BLOCKED_OBJECT_KEYS } from './blocked-keys.js';
 import { depthError, resolveMaxDepth } from './json-limits.js';
 import { framePath } from './json-path.js';
 
+/** Options of {@link assertSafeJsonValue}. */
 export interface SafeJsonValueOptions {
   /** Deeper nesting of arrays/objects is EDEPTH, counted as parseJsonSafe counts it. Default 256. */
   maxDepth?: number;

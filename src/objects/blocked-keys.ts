@@ -13,6 +13,10 @@ export const BLOCKED_OBJECT_KEYS: ReadonlySet<string> = new Set([
   '__lookupSetter__',
 ]);
 
+/**
+ * Whether `key` is one of {@link BLOCKED_OBJECT_KEYS}: false for any symbol or number, which
+ * the set never holds. Never throws.
+ */
 export function isBlockedObjectKey(key: PropertyKey): boolean {
   // Stryker disable next-line ConditionalExpression: the set holds strings only, so has() is false for anything else
   return typeof key === 'string' && BLOCKED_OBJECT_KEYS.has(key);

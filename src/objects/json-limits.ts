@@ -1,6 +1,8 @@
 import { HardfsError } from '../errors.js';
 
+/** The default `maxBytes` of parseJsonSafe (and of the readers built on it): 16 MiB of UTF-8. */
 export const DEFAULT_JSON_MAX_BYTES = 16 * 1024 * 1024;
+/** The default `maxDepth` of parseJsonSafe, stableStringify and assertSafeJsonValue: 256 levels. */
 export const DEFAULT_JSON_MAX_DEPTH = 256;
 
 // Both the parser and the serializer walk with explicit stacks, so a large bound costs heap,

@@ -10,6 +10,10 @@ import { decodeUtf8Text } from './utf8-text.js';
 /** Told about a blocked key that was dropped: its name, whether the top-level object held it, and that object's path. */
 export type DroppedKeyListener = (key: string, topLevel: boolean, holder: readonly JsonPathSegment[]) => void;
 
+/**
+ * Options of {@link parseJsonSafe}. A bound that is not a non-negative (`maxBytes`) or positive
+ * (`maxDepth`) safe integer, or an unknown `onBlockedKey`, is a TypeError.
+ */
 export interface ParseJsonSafeOptions {
   /** Larger input (in UTF-8 bytes) is ETOOBIG, before any parsing. Default 16 MiB. */
   maxBytes?: number;
@@ -38,6 +42,23 @@ export interface ParseJsonSafeOptions {
  *
  * No error it throws quotes the input: V8's SyntaxError does (its message embeds the text
  * around the error, which may be a token), so it is neither repeated nor kept as the cause.
+ *
+ * Refusals, each a HardfsError: ETOOBIG over `maxBytes` (default 16 MiB), EDEPTH past
+ * `maxDepth` (default 256), EBADNAME for a blocked key (unless `onBlockedKey: 'drop'`),
+ * ECORRUPT for malformed JSON, invalid UTF-8 (bytes; a leading BOM is dropped) or a number
+ * that overflows. Input other than a string or a Uint8Array, or a bad option, is a TypeError.
+ *
+ * @example
+ * ```ts
+ * import { readFile } from 'node:fs/promises';
+ * import { parseJsonSafe } from 'hardfs';
+ *
+ * const config = parseJsonSafe(await readFile('config.json'), { maxBytes: 1024 * 1024 });
+ * parseJsonSafe('{"__proto__": {"admin": true}}'); // throws HardfsError, code 'EBADNAME'
+ * parseJsonSafe('{"a": 1, "constructor": 2}', {
+ *   onDroppedKey: (key) => console.warn(`dropped ${key}`),
+ * }); // { a: 1 }, with a null prototype
+ * ```
  */
 export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafeOptions = {}): unknown {
   const maxBytes = resolveJsonMaxBytes(options.maxBytes);

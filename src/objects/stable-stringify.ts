@@ -4,6 +4,7 @@ import { FAST_PATH_MAX_DEPTH, isAlreadyCanonical } from './already-canonical.js'
 import { depthError, resolveMaxDepth } from './json-limits.js';
 import { framePath } from './json-path.js';
 
+/** Options of {@link stableStringify}. A `maxDepth` that is not a positive safe integer is a TypeError. */
 export interface StableStringifyOptions {
   /** Deeper nesting of arrays/objects is EDEPTH. Default 256. */
   maxDepth?: number;

@@ -6,6 +6,7 @@ import { notOwned } from './legacy-file.js';
 /** Backups kept by default: the newest few, older ones pruned after each migration. */
 export const DEFAULT_KEEP_BACKUPS = 5;
 
+/** How many backups of migrated legacy files a migration keeps (the rest are removed after it). */
 export interface BackupRetention {
   /** Keep at most this many backups (the newest). Default 5; Infinity keeps all. */
   keepBackups?: number;
@@ -55,7 +56,7 @@ export async function listBackups(parent: SafeDir, layout: StoreLayout): Promise
     if (time === undefined) continue;
     let stats;
     try {
-      stats = await parent.stat(entry.name);
+      stats = await parent.lstat(entry.name);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') continue;
       throw error;

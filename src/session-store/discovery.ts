@@ -9,7 +9,9 @@ import {
 } from '../index.js';
 import type { SessionStoreLogger } from './options.js';
 
+/** One agent's session store found by {@link listAgentSessionDirs}. */
 export interface AgentSessionDir {
+  /** The agent directory's name. */
   agentId: string;
   /** Absolute path of the agent's sessions directory. */
   sessionsDir: string;
@@ -17,6 +19,7 @@ export interface AgentSessionDir {
   storePath: string;
 }
 
+/** Options of {@link listAgentSessionDirs}. */
 export interface ListAgentSessionDirsOptions {
   /**
    * Store path template with an `{agentId}` component, e.g.
@@ -27,6 +30,7 @@ export interface ListAgentSessionDirsOptions {
   storePathTemplate?: string;
   /** Called for every candidate refused (symlink, not a directory, outside the state dir …). */
   onSkipped?: (path: string, reason: string) => void;
+  /** Also told (`warn`) of every candidate refused. Default: none. */
   logger?: SessionStoreLogger;
 }
 
@@ -35,7 +39,9 @@ const AGENT_PLACEHOLDER = '{agentId}';
 /**
  * Finds every agent's session store under a state directory. Agent and sessions directories
  * that are symlinks are refused (never followed), and each result is checked to be inside the
- * state directory by real path.
+ * state directory by real path. Resolves to them sorted by agent id; an absent agents
+ * directory gives `[]`. EBADNAME for a template without exactly one whole-component
+ * `{agentId}` or naming no file below it; what openDir refuses for the agents directory.
  */
 export async function listAgentSessionDirs(
   stateDir: string,

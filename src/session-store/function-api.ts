@@ -47,6 +47,23 @@ function callOptions(options: SessionStoreOptions | undefined): LockCallOptions 
   return call;
 }
 
+/**
+ * Every entry of the store at `storePath` (`<dir>/sessions.json`; the directory is
+ * `<dir>/sessions.d/`), through the path's long-lived SessionStore (opened, and a legacy file
+ * migrated, on first use; `options` count at that open, lock options at every call). The
+ * result is the frozen, null-prototype entries record shared until the next commit (nothing
+ * copied); for a mutable copy, `(await openSessionStore(path)).loadAll({ copy: true })`, which
+ * costs one serialize-and-parse of every entry. Refuses what openSessionStore and
+ * SessionStore#loadAll refuse (ETOOBIG past `maxTotalEntryBytes` …).
+ *
+ * @example
+ * ```ts
+ * import { loadSessionStore } from 'hardfs/session-store';
+ *
+ * const sessions = await loadSessionStore('/state/agents/main/sessions/sessions.json');
+ * for (const [key, entry] of Object.entries(sessions)) console.log(key, entry.updatedAt);
+ * ```
+ */
 export async function loadSessionStore<E extends SessionEntry = SessionEntry>(
   storePath: string,
   options?: SessionStoreOptions,
@@ -54,6 +71,31 @@ export async function loadSessionStore<E extends SessionEntry = SessionEntry>(
   return withStore(storePath, options, (store) => store.loadAll() as Promise<Readonly<Record<string, E>>>);
 }
 
+/**
+ * All-or-nothing update of several entries (SessionStore#updateMany): the mutator gets a record
+ * of the whole store (entries copied when read); assigning, `delete record[key]` or assigning
+ * `DELETE` changes it, and only changed keys are written, in one commit. Resolves to what the
+ * mutator returns. It may run again when another process committed a key it read. Refuses what
+ * Store#updateMany refuses: ELOCKED past `lockTimeoutMs` (per call) or after
+ * `maxUpdateRetries`, the entry refusals (TypeError, EBADNAME, ECYCLE, EDEPTH, ETOOBIG); an
+ * error with `possiblyApplied: true` may have been committed.
+ *
+ * @example
+ * ```ts
+ * import { updateSessionStore } from 'hardfs/session-store';
+ *
+ * const removed = await updateSessionStore(storePath, (record) => {
+ *   let count = 0;
+ *   for (const key of Object.keys(record)) {
+ *     if ((record[key]?.updatedAt ?? 0) < Date.now() - 30 * 86_400_000) {
+ *       delete record[key];
+ *       count += 1;
+ *     }
+ *   }
+ *   return count;
+ * });
+ * ```
+ */
 export async function updateSessionStore<R, E extends SessionEntry = SessionEntry>(
   storePath: string,
   mutator: (store: SessionRecord<E>) => R | Promise<R>,
@@ -62,6 +104,21 @@ export async function updateSessionStore<R, E extends SessionEntry = SessionEntr
   return withStore(storePath, options, (store) => (store as unknown as SessionStore<E>).updateMany(mutator, callOptions(options)));
 }
 
+/**
+ * Read-modify-write of one entry (SessionStore#update): the mutator gets a fresh copy of the
+ * entry (or undefined) and returns the new one, `undefined` to keep it, or `DELETE` to remove
+ * it. Resolves to the stored entry (undefined when there is none). Refuses what Store#update
+ * refuses: EBADNAME for a bad key, ELOCKED past `lockTimeoutMs` (per call), the entry refusals;
+ * an error with `possiblyApplied: true` may have been committed.
+ *
+ * @example
+ * ```ts
+ * import { updateSessionStoreEntry, DELETE } from 'hardfs/session-store';
+ *
+ * await updateSessionStoreEntry(storePath, 'agent:main', (entry) => ({ ...entry, updatedAt: Date.now() }));
+ * await updateSessionStoreEntry(storePath, 'agent:old', () => DELETE);
+ * ```
+ */
 export async function updateSessionStoreEntry<E extends SessionEntry = SessionEntry>(
   storePath: string,
   key: string,
@@ -71,6 +128,19 @@ export async function updateSessionStoreEntry<E extends SessionEntry = SessionEn
   return withStore(storePath, options, (store) => (store as unknown as SessionStore<E>).update(key, mutator, callOptions(options)));
 }
 
+/**
+ * The `updatedAt` of one entry, read from its own file (O(1) in the store size): undefined when
+ * the key has no entry or its `updatedAt` is not a number. EBADNAME for a bad key; what
+ * openSessionStore refuses on first use.
+ *
+ * @example
+ * ```ts
+ * import { readSessionUpdatedAt } from 'hardfs/session-store';
+ *
+ * const at = await readSessionUpdatedAt(storePath, 'agent:main');
+ * if (at !== undefined && Date.now() - at > 60_000) console.log('idle for a minute');
+ * ```
+ */
 export async function readSessionUpdatedAt(
   storePath: string,
   key: string,

@@ -1,13 +1,17 @@
 // Public API of hardfs/session-store. Re-exports only.
 export { openSessionStore, SessionStore, DELETE, type EntryMutator, type StoreMutator, type SessionRecord } from './session-store.js';
+export { openSessionStoreSync, readLegacySessionsSync, type LegacySessionsRead } from './open-sync.js';
 export type { SessionEntry, EntryRecord } from './entry-record.js';
 export { defaultNormalizeKey, type SessionStoreOptions, type SessionStoreLogger } from './options.js';
 export {
   migrateSessionStoreToDirectory,
   type MigrationOptions,
   type MigrationResult,
+  type MigrationPhase,
   type SkippedLegacyEntry,
+  type LeftAlone,
 } from './migration.js';
+export type { BackupRetention } from './backups.js';
 export { listAgentSessionDirs, type AgentSessionDir, type ListAgentSessionDirsOptions } from './discovery.js';
 export {
   loadSessionStore,

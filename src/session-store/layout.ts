@@ -3,6 +3,7 @@ import { HardfsError, assertSingleComponent } from '../index.js';
 
 /** Names beside a session store directory (DESIGN.md, "Store — contract"): the legacy vocabulary. */
 export const STORE_DIR_SUFFIX = '.d';
+/** Suffix of a migration's staging directory beside the store (`sessions.d.migrating`): removed or finished by the next run. */
 export const STAGING_SUFFIX = '.d.migrating';
 export const BACKUP_INFIX = '.bak.';
 // The names inside the store directory belong to hardfs/store; re-exported for existing importers.
@@ -11,6 +12,7 @@ export { isEntryFileName, isSafeEntryFileName } from '../store/layout.js';
 /** @deprecated The change log is `.changes` now (CHANGES_FILE); `.stamp` is LEGACY_CHANGES_FILE. */
 export { CHANGES_FILE as STAMP_FILE } from '../store/layout.js';
 
+/** The names a session store uses beside its legacy path (see {@link storeLayout}). */
 export interface StoreLayout {
   /** Absolute legacy path, e.g. /state/agents/a/sessions/sessions.json. */
   storePath: string;
@@ -26,6 +28,12 @@ export interface StoreLayout {
   migrationLockName: string;
 }
 
+/**
+ * The layout named by a legacy store path: `/s/sessions.json` gives the directory
+ * `/s/sessions.d`, staging `/s/sessions.d.migrating` and lock `/s/.sessions.migrate.lock`.
+ * Touches nothing. EBADNAME for an empty path or a file name that is not one usable component
+ * or has an empty stem (`.json`).
+ */
 export function storeLayout(storePath: string): StoreLayout {
   if (typeof storePath !== 'string' || storePath.length === 0) {
     throw new HardfsError('EBADNAME', 'store path must be a non-empty string');

@@ -1,5 +1,6 @@
+import { closeSync, fstatSync, readSync, type Stats } from '../sys/syscalls.js';
 import type { FileHandle } from 'node:fs/promises';
-import { HardfsError, errnoCode, isBlockedObjectKey, isHardfsError, parseJsonSafe, type SafeDir } from '../index.js';
+import { HardfsError, errnoCode, formatJsonPath, isHardfsError, parseJsonSafe, type SafeDir } from '../index.js';
 import { isPlainEntry, normalizeStoreKey, type SessionEntry } from './entry-record.js';
 import type { StoreLayout } from './layout.js';
 import { isTrustedOwner, type LeftAlone } from './ownership.js';
@@ -12,8 +13,11 @@ import type { ResolvedStoreOptions } from './options.js';
  */
 export const DEFAULT_MAX_LEGACY_BYTES = 128 * 1024 * 1024;
 
+/** A legacy entry a migration did not write, and why. */
 export interface SkippedLegacyEntry {
+  /** Its key as written in the legacy file (before normalization). */
   key: string;
+  /** Why: null, not an object, a bad or blocked key, an older case variant, older than the directory's. */
   reason: string;
 }
 
@@ -46,26 +50,69 @@ export async function readLegacyFile(parent: SafeDir, layout: StoreLayout, maxBy
   }
   try {
     const stats = await handle.stat();
-    if (!isTrustedOwner(stats)) {
-      return { kind: 'left-alone', leftAlone: notOwned(layout.storePath, stats.uid) };
-    }
-    if (stats.nlink > 1) {
-      return {
-        kind: 'left-alone',
-        leftAlone: { path: layout.storePath, reason: `hard-linked (${stats.nlink} links): the same file is reachable under other names` },
-      };
-    }
-    if (stats.size > maxBytes) throw tooBig(layout.storePath, `is ${stats.size} bytes`, maxBytes);
+    const judged = judgeLegacyStats(stats, layout, maxBytes);
+    if (judged !== undefined) return judged;
     return { kind: 'read', bytes: await readBounded(handle, stats.size, maxBytes, layout.storePath) };
   } finally {
     await handle.close();
   }
 }
 
+/**
+ * readLegacyFile, synchronously (a synchronous read of a store whose migration is pending): the
+ * same descriptor-judged checks, by the same code; the bytes are read with readSync.
+ */
+export function readLegacyFileSync(parent: SafeDir, layout: StoreLayout, maxBytes: number): LegacyRead {
+  let fd: number;
+  try {
+    fd = parent.openFileSync(layout.legacyName);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { kind: 'absent' };
+    if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
+      const foreign = foreignAtSync(parent, layout.legacyName, layout.storePath);
+      if (foreign !== undefined) return { kind: 'left-alone', leftAlone: foreign };
+    }
+    throw error;
+  }
+  try {
+    const stats = fstatSync(fd);
+    const judged = judgeLegacyStats(stats, layout, maxBytes);
+    if (judged !== undefined) return judged;
+    return { kind: 'read', bytes: readBoundedSync(fd, stats.size, maxBytes, layout.storePath) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** What the descriptor's stats say about the legacy file: left alone, too big, or undefined (read it). */
+function judgeLegacyStats(stats: Stats, layout: StoreLayout, maxBytes: number): LegacyRead | undefined {
+  if (!isTrustedOwner(stats)) {
+    return { kind: 'left-alone', leftAlone: notOwned(layout.storePath, stats.uid) };
+  }
+  if (stats.nlink > 1) {
+    return {
+      kind: 'left-alone',
+      leftAlone: { path: layout.storePath, reason: `hard-linked (${stats.nlink} links): the same file is reachable under other names` },
+    };
+  }
+  if (stats.size > maxBytes) throw tooBig(layout.storePath, `is ${stats.size} bytes`, maxBytes);
+  return undefined;
+}
+
+function foreignAtSync(parent: SafeDir, name: string, path: string): LeftAlone | undefined {
+  try {
+    const stats = parent.lstatSync(name);
+    return isTrustedOwner(stats) ? undefined : notOwned(path, stats.uid);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 /** The legacy file (or another name beside the store) when it is not trusted; undefined when it is ours or gone. */
 export async function foreignAt(parent: SafeDir, name: string, path: string): Promise<LeftAlone | undefined> {
   try {
-    const stats = await parent.stat(name);
+    const stats = await parent.lstat(name);
     return isTrustedOwner(stats) ? undefined : notOwned(path, stats.uid);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return undefined;
@@ -105,6 +152,25 @@ async function readBounded(handle: FileHandle, size: number, maxBytes: number, p
   return buffer.subarray(0, length);
 }
 
+function readBoundedSync(fd: number, size: number, maxBytes: number, path: string): Buffer {
+  // As readBounded: one byte of headroom tells "the size fstat gave" from "grew since".
+  let buffer = Buffer.allocUnsafe(Math.min(size, maxBytes) + 1);
+  let length = 0;
+  for (;;) {
+    if (length === buffer.length) {
+      if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+      const grown = Buffer.allocUnsafe(Math.min(buffer.length * 2, maxBytes + 1));
+      buffer.copy(grown, 0, 0, length);
+      buffer = grown;
+    }
+    const bytesRead = readSync(fd, buffer, length, buffer.length - length, length);
+    if (bytesRead === 0) break;
+    length += bytesRead;
+  }
+  if (length > maxBytes) throw tooBig(path, 'grew while read', maxBytes);
+  return buffer.subarray(0, length);
+}
+
 export interface LegacyPlan {
   entries: Map<string, SessionEntry>;
   skipped: SkippedLegacyEntry[];
@@ -132,24 +198,30 @@ export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: R
   if (empty !== undefined) return { entries: new Map(), skipped: [], empty };
   let parsed: unknown;
   const droppedTopLevel: string[] = [];
-  const dropped = { nested: false };
+  // Entry (top-level key) → the first blocked key path found inside it, as `.a.b[1].constructor`.
+  const withBlockedInside = new Map<string, string>();
   try {
     parsed = parseJsonSafe(bytes, {
       maxBytes: bytes.length,
       maxDepth: options.maxEntryDepth + 1,
-      onDroppedKey: (key, topLevel) => {
-        if (topLevel) droppedTopLevel.push(key);
-        else dropped.nested = true;
+      onBlockedKey: 'drop',
+      onDroppedKey: (key, topLevel, holder) => {
+        if (topLevel) {
+          droppedTopLevel.push(key);
+          return;
+        }
+        const entryKey = String(holder[0]);
+        if (!withBlockedInside.has(entryKey)) withBlockedInside.set(entryKey, formatJsonPath([...holder.slice(1), key]).slice(1));
       },
     });
   } catch (error) {
     // Unparseable legacy JSON is never "migrated" into an empty store: refuse, touch nothing.
-    // The parser's message gives the position and never quotes the file's bytes.
-    // Only the position is kept: the parser's own text may quote the file's bytes.
-    const detail = isHardfsError(error)
-      ? (/malformed JSON at position \d+ \(line \d+ column \d+\)/.exec(error.message)?.[0] ?? error.message.replace(/^[A-Z]+: /, ''))
-      : 'unreadable';
-    throw new HardfsError('ECORRUPT', `legacy store is not valid JSON (${detail}); left untouched`, {
+    // So is a number that overflows to Infinity (`1e400`): no JSON writer produces one, so the
+    // file is not what a writer left, and guessing which entry to drop would be a silent loss.
+    // parseJsonSafe's messages give a position and never quote the file's bytes.
+    const detail = isHardfsError(error) ? error.message.slice(`${error.code}: `.length) : 'unreadable';
+    const what = isHardfsError(error, 'ECORRUPT') && detail.startsWith('number out of the finite range') ? 'cannot be migrated' : 'is not valid JSON';
+    throw new HardfsError('ECORRUPT', `legacy store ${what} (${detail}); left untouched`, {
       path: layout.storePath,
       cause: error,
     });
@@ -157,7 +229,6 @@ export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: R
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new HardfsError('ECORRUPT', 'legacy store is not a JSON object; left untouched', { path: layout.storePath });
   }
-  const withBlockedInside = dropped.nested ? keysHoldingBlockedKeys(bytes) : new Map<string, string>();
   const entries = new Map<string, SessionEntry>();
   const rawKeyOf = new Map<string, string>();
   // Entries under a blocked key never reach us (the safe parser drops them): report them so
@@ -181,12 +252,6 @@ export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: R
       skipped.push({ key: rawKey, reason: `holds a blocked object key at ${blockedPath}` });
       continue;
     }
-    const updatedAt = (value as { updatedAt?: unknown }).updatedAt;
-    if (typeof updatedAt === 'number' && !Number.isFinite(updatedAt)) {
-      // 1e400 parses as Infinity, which no JSON writer can store back.
-      skipped.push({ key: rawKey, reason: 'updatedAt is not a finite number' });
-      continue;
-    }
     const existing = entries.get(key);
     if (existing !== undefined) {
       // Case variants of one key: the newest updatedAt wins (a missing or non-numeric one counts
@@ -206,39 +271,4 @@ export function planLegacyEntries(bytes: Buffer, layout: StoreLayout, options: R
 export function updatedAtOf(entry: SessionEntry): number {
   const value = (entry as { updatedAt?: unknown }).updatedAt;
   return typeof value === 'number' && Number.isFinite(value) ? value : Number.NEGATIVE_INFINITY;
-}
-
-/**
- * Top-level keys whose entries hold a blocked key (`__proto__`, `constructor` …) at some depth,
- * with the first such key path. Only called when the safe parser reported a nested drop; plain
- * JSON.parse is safe here (it defines own data properties, it never assigns through a
- * prototype) and its depth is already bounded by the safe parse that preceded it.
- */
-function keysHoldingBlockedKeys(bytes: Buffer): Map<string, string> {
-  const found = new Map<string, string>();
-  const raw = JSON.parse(bytes.toString('utf8').replace(/^\uFEFF/, '')) as Record<string, unknown>;
-  for (const key of Object.keys(raw)) {
-    if (isBlockedObjectKey(key)) continue;
-    const path = blockedKeyPath(raw[key], '');
-    if (path !== undefined) found.set(key, path);
-  }
-  return found;
-}
-
-function blockedKeyPath(value: unknown, at: string): string | undefined {
-  if (typeof value !== 'object' || value === null) return undefined;
-  if (Array.isArray(value)) {
-    for (const [index, item] of value.entries()) {
-      const path = blockedKeyPath(item, `${at}[${index}]`);
-      if (path !== undefined) return path;
-    }
-    return undefined;
-  }
-  for (const key of Object.keys(value)) {
-    const path = `${at}.${key}`;
-    if (isBlockedObjectKey(key)) return path;
-    const inner = blockedKeyPath((value as Record<string, unknown>)[key], path);
-    if (inner !== undefined) return inner;
-  }
-  return undefined;
 }

@@ -139,7 +139,7 @@ async function judge(parent: SafeDir, name: string, path: string, staleMs: numbe
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { kind: 'gone' };
     if (isHardfsError(error, 'ESYMLINK') || isHardfsError(error, 'EINSECURE')) {
-      const stats = await parent.stat(name).catch(() => undefined);
+      const stats = await parent.lstat(name).catch(() => undefined);
       if (stats === undefined) return { kind: 'gone' };
       if (!isTrustedOwner(stats)) return { kind: 'foreign', leftAlone: notOwned(path, stats.uid) };
     }
@@ -194,7 +194,7 @@ function processIsGone(pid: number): boolean {
 
 async function removeIfSame(parent: SafeDir, name: string, ino: number): Promise<void> {
   try {
-    const now = await parent.stat(name);
+    const now = await parent.lstat(name);
     if (now.ino === ino) await parent.unlink(name);
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;

@@ -1,6 +1,7 @@
 import { HardfsError, errnoCode, withFileLock, openDir, type SafeDir } from '../index.js';
 import { entryFileName, serializeEntry, serializeRecord, type SessionEntry } from './entry-record.js';
 import { openStore } from '../store/index.js';
+import { assertStorableEntry } from '../store/entry-record.js';
 import { LOCKS_DIR, storeLayout, type StoreLayout } from './layout.js';
 import { resolveStoreOptions, type ResolvedStoreOptions, type SessionStoreOptions } from './options.js';
 import { openStoreChangeLog } from './change-records.js';
@@ -20,6 +21,7 @@ import type { LeftAlone } from './ownership.js';
 export type { SkippedLegacyEntry } from './legacy-file.js';
 export type { LeftAlone } from './ownership.js';
 
+/** What {@link migrateSessionStoreToDirectory} did (or, with `dryRun`, would do). */
 export interface MigrationResult {
   /** True when the legacy file was moved to its backup (its entries are in the directory). */
   migrated: boolean;
@@ -45,6 +47,7 @@ export interface MigrationResult {
 /** Where a migration is, for a caller that must say what an interruption left behind. */
 export type MigrationPhase = 'reading' | 'staging' | 'published' | 'merging' | 'merged' | 'backed-up';
 
+/** Options of {@link migrateSessionStoreToDirectory}: the store's, backup retention, and these. */
 export interface MigrationOptions extends SessionStoreOptions, BackupRetention {
   /** Plan and report only; write and rename nothing (and take no lock a legacy writer would see). */
   dryRun?: boolean;
@@ -84,6 +87,25 @@ function notMigrated(reason: string, extra: Partial<MigrationResult> = {}): Migr
  * directory planted by another user in a shared parent is reported (`leftAlone`, and the
  * logger) and left alone. The legacy writer's lock (`sessions.json.lock`) is held from the read
  * to the backup, so a gateway still writing the file cannot lose an update in between.
+ *
+ * No legacy file is no error: `migrated: false` with a `reason`. Refuses (HardfsError):
+ * EBADNAME for a bad store path; ECORRUPT for a legacy file that is not a JSON object (left
+ * untouched); ETOOBIG past `maxLegacyBytes` (default 128 MiB); ELOCKED when the migration lock
+ * or the legacy writer's lock stays held past `migrationTimeoutMs`; ESYMLINK or ENOTDIR for a
+ * store directory that is a symlink or not a directory; ESYMLINK or EINSECURE for a legacy
+ * file of the store's owner that is a symlink or not a regular file; what writing the entries
+ * refuses (see Store). A bad option is a TypeError, before anything is touched.
+ *
+ * @example
+ * ```ts
+ * import { migrateSessionStoreToDirectory } from 'hardfs/session-store';
+ *
+ * const plan = await migrateSessionStoreToDirectory(storePath, { dryRun: true });
+ * console.log(`${plan.entries} entries, ${plan.skipped.length} skipped`);
+ * const result = await migrateSessionStoreToDirectory(storePath, { keepBackups: 3 });
+ * if (result.migrated) console.log(`legacy file kept at ${result.backupPath}`);
+ * for (const { path, reason } of result.leftAlone) console.warn(`left alone: ${path}: ${reason}`);
+ * ```
  */
 export async function migrateSessionStoreToDirectory(
   storePath: string,
@@ -254,6 +276,9 @@ async function stageAndRename(
     for (const [key, legacy] of plan.entries) {
       // The write hook runs on every write, this one included (the merge's commit runs it too).
       const entry = options.normalizeEntry === undefined ? legacy : (options.normalizeEntry(legacy, key) as SessionEntry);
+      // The store's one rule for what it writes, as on every other write (the hook may add what
+      // the parser never let in).
+      assertStorableEntry(entry, key, options.maxEntryDepth);
       const text = serializeRecord(key, 1, serializeEntry(entry, options.maxEntryDepth));
       // Every file is fsynced; the staging directory is fsynced once below, before the rename
       // that publishes it.
@@ -349,7 +374,7 @@ async function mergeIntoDirectory(
 
 async function exists(dir: SafeDir, name: string): Promise<boolean> {
   try {
-    await dir.stat(name);
+    await dir.lstat(name);
     return true;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return false;
@@ -360,7 +385,7 @@ async function exists(dir: SafeDir, name: string): Promise<boolean> {
 async function isDirectory(dir: SafeDir, name: string): Promise<boolean> {
   let stats;
   try {
-    stats = await dir.stat(name);
+    stats = await dir.lstat(name);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return false;
     throw error;

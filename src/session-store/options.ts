@@ -5,8 +5,13 @@ import {
   type StoreOptions,
 } from '../store/options.js';
 
+/** Where the session store's warnings go: the general store's {@link StoreLogger}. */
 export type SessionStoreLogger = StoreLogger;
 
+/**
+ * Options of openSessionStore and the function API: every {@link StoreOptions} field (same
+ * defaults), with the session defaults below. A bad option is a TypeError.
+ */
 export interface SessionStoreOptions extends StoreOptions {
   /** Fill the cache at open, for synchronous reads from the first call (see hardfs/store's openStore). */
   sync?: boolean;
@@ -26,6 +31,7 @@ export interface ResolvedStoreOptions extends ResolvedGeneralOptions {
   createParents: boolean;
 }
 
+/** The session store's default `normalizeKey`: trims and lower-cases, as the legacy store did. */
 export const defaultNormalizeKey = (key: string): string => key.trim().toLowerCase();
 
 export function resolveStoreOptions(options: SessionStoreOptions = {}): ResolvedStoreOptions {

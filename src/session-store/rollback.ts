@@ -28,7 +28,7 @@ function legacyText(entries: Readonly<Record<string, unknown>>, maxDepth: number
 
 async function assertDirectoryStore(parent: SafeDir, layout: StoreLayout): Promise<void> {
   try {
-    const stats = await parent.stat(layout.dirName);
+    const stats = await parent.lstat(layout.dirName);
     if (!stats.isDirectory()) throw new HardfsError('ENOTDIR', 'the store directory is not a directory', { path: `${parent.path}/${layout.dirName}` });
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') {

@@ -1,10 +1,11 @@
-import { readdirSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { HardfsError, isHardfsError, type ChangeLog, type ChangeLogCursor, type ChangeLogRead, type SafeDir } from '../index.js';
 import type { StoreEntry } from './entry-record.js';
 import { isQuarantinable, type EntryFiles, type LoadedRecord } from './entry-files.js';
 import type { CommitLayer } from './commit.js';
 import { parseChangeRecord } from './change-records.js';
-import { SNAPSHOT_FILE, intentIdOf, isEntryFileName, lockedEntryFile } from './layout.js';
+import { SNAPSHOT_FILE, intentFileName, intentIdOf, isEntryFileName, lockedEntryFile } from './layout.js';
+import { MAX_INTENT_BYTES, parseIntent, stagedWins } from './commit.js';
 import type { ResolvedStoreOptions } from './options.js';
 import { parseSnapshotBody, readSnapshotFile, readSnapshotHeader, writeSnapshotFile } from './snapshot-file.js';
 import { StoreView, type StoredEntry } from './view.js';
@@ -39,10 +40,11 @@ const MAX_PASSES = 16;
  */
 export class CoherentCache<E extends StoreEntry> {
   readonly #dir: SafeDir;
-  readonly #locks: SafeDir;
+  /** `.locks/`; a read-only store (openStoreSync) looks it up on each synchronous read until it exists. */
+  readonly #locks: () => SafeDir | undefined;
   readonly #files: EntryFiles;
   readonly #changes: ChangeLog;
-  readonly #commit: CommitLayer;
+  readonly #commit: () => CommitLayer;
   readonly #options: ResolvedStoreOptions;
   readonly #prepare: (entry: E, key: string) => E;
   #state: CacheState<E> | undefined;
@@ -57,10 +59,10 @@ export class CoherentCache<E extends StoreEntry> {
 
   constructor(
     dir: SafeDir,
-    locks: SafeDir,
+    locks: () => SafeDir | undefined,
     files: EntryFiles,
     changes: ChangeLog,
-    commit: CommitLayer,
+    commit: () => CommitLayer,
     options: ResolvedStoreOptions,
     prepare: (entry: E, key: string) => E,
   ) {
@@ -71,6 +73,12 @@ export class CoherentCache<E extends StoreEntry> {
     this.#commit = commit;
     this.#options = options;
     this.#prepare = prepare;
+  }
+
+  #requireLocks(): SafeDir {
+    const locks = this.#locks();
+    if (locks === undefined) throw new HardfsError('EUNSUPPORTED', 'the store has no .locks directory (opened read-only)', { path: this.#dir.path });
+    return locks;
   }
 
   #isClosed(): boolean {
@@ -101,20 +109,18 @@ export class CoherentCache<E extends StoreEntry> {
   }
 
   /**
-   * The view, synchronously: the change log is read with readSync, names are listed with
-   * readdirSync (by path, accepted only while the path still names the pinned directory — the
-   * names are then only ever opened through the pinned handle), files with readFileSync. Needs
-   * no thread pool. A synchronous read cannot wait: when it meets a multi-key commit under way
-   * it answers from the view it had (the state before that commit), and the next read catches up.
+   * The view, synchronously: the change log is read with readSync, names are listed with the
+   * pinned handle's readdirSync (while its path still names it), files with readFileSync. Needs
+   * no thread pool. A synchronous read cannot wait: a multi-key commit under way is read as its
+   * outcome, from its intent (#applyPendingSync), never half; a commit that finished during
+   * the read and whose files cannot be known makes a partial read answer from the view it had.
    */
   currentSync(): StoreView<E> {
     if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
     const cached = this.#state;
     const read = this.#changes.readSync(cached?.cursor);
-    const listing = this.#listSync(this.#locks);
-    if (listing.some((name) => intentIdOf(name) !== undefined)) {
-      if (cached !== undefined) return cached.view;
-    }
+    const locks = this.#locks();
+    const listing = locks === undefined ? [] : this.#listSync(locks);
     const locked = new Set<string>();
     for (const name of listing) {
       const file = lockedEntryFile(name);
@@ -126,23 +132,79 @@ export class CoherentCache<E extends StoreEntry> {
     const names = full ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named, ...cached.inFlight, ...locked, ...this.#suspect];
     if (full) this.#suspect.clear();
     for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
-    // The same check as #makeWhole, without waiting: a commit that must be waited for means
-    // answering from the older view.
+    // The same check as #makeWhole, without waiting: a multi-key commit under way is read as
+    // its outcome (see #applyPendingSync).
     const after = this.#changes.readSync(read.cursor);
-    if (after.reset) return cached?.view ?? this.#build(loaded, undefined);
-    for (const record of after.records) {
+    if (after.reset && cached !== undefined) return cached.view;
+    const pending = new Map<string, Set<string> | undefined>();
+    const note = (id: string, names: readonly string[] | undefined): void => {
+      const known = pending.has(id) ? pending.get(id) : new Set<string>();
+      if (known === undefined || names === undefined) pending.set(id, undefined);
+      else pending.set(id, new Set([...known, ...names]));
+    };
+    for (const name of listing) {
+      const id = intentIdOf(name);
+      // Its files are not known from here (its intent lists them, if it is still there).
+      if (id !== undefined) note(id, undefined);
+    }
+    for (const record of after.reset ? [] : after.records) {
       const parsed = parseChangeRecord(record);
-      if (parsed?.txn !== undefined && cached !== undefined) return cached.view;
+      if (parsed?.txn !== undefined) note(parsed.txn, parsed.files);
     }
     for (const [name, record] of loaded) {
       const txn = record?.record.txn;
-      if (txn !== undefined && locked.has(name) && cached !== undefined) return cached.view;
+      if (txn !== undefined && locked.has(name)) note(txn, record?.record.with);
+    }
+    for (const [id, names] of pending) {
+      const read = this.#applyPendingSync(id, names, loaded, locks, full);
+      // Finished meanwhile, its files unknown, and only some files read: the view before it.
+      if (read === undefined) return (cached as CacheState<E>).view;
+      for (const name of read) locked.add(name);
     }
     const view = this.#build(loaded, full ? undefined : cached.view);
     this.#assertWithinTotal(view);
     if (!full) this.#suspect.clear();
     this.#state = { cursor: read.cursor, view, inFlight: locked };
     return view;
+  }
+
+  /**
+   * A multi-key commit met by a synchronous read, resolved without waiting and without writing:
+   * while its intent exists the commit is past its point of no return, so each of its files
+   * reads as recovery will leave it — the staged record where the roll-forward rule (stagedWins,
+   * the one recovery applies) says it replaces the entry, the entry file otherwise (renamed
+   * already). With the intent gone the commit is whole on disk: its files are read again (every
+   * file, on a full read, when they are not known). Returns the files it read (the next refresh
+   * re-reads them from the entries); undefined when its files are unknown and the read is partial.
+   */
+  #applyPendingSync(
+    id: string,
+    named: ReadonlySet<string> | undefined,
+    loaded: Map<string, LoadedRecord<E> | undefined>,
+    locks: SafeDir | undefined,
+    full: boolean,
+  ): string[] | undefined {
+    let bytes: Buffer | undefined;
+    try {
+      bytes = locks?.readFileSync(intentFileName(id), { maxBytes: MAX_INTENT_BYTES });
+    } catch (error) {
+      if (!(error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
+    }
+    if (bytes === undefined) {
+      if (named === undefined && !full) return undefined;
+      const names = named === undefined ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named];
+      if (named === undefined) for (const name of [...loaded.keys()]) if (!names.includes(name)) loaded.delete(name);
+      for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
+      return names;
+    }
+    const intent = parseIntent(bytes, id, `${locks?.path ?? ''}/${intentFileName(id)}`);
+    for (const file of intent) {
+      const staged = this.#files.readStagedSync<E>(file.staged, file.file);
+      const current = loaded.has(file.file) ? loaded.get(file.file) : this.#files.readSync<E>(file.file);
+      if (staged === undefined) loaded.set(file.file, this.#files.readSync<E>(file.file));
+      else loaded.set(file.file, stagedWins(current, file, id) ? staged : current);
+    }
+    return intent.map((file) => file.file);
   }
 
   #build(loaded: ReadonlyMap<string, LoadedRecord<E> | undefined>, onto: StoreView<E> | undefined): StoreView<E> {
@@ -154,8 +216,9 @@ export class CoherentCache<E extends StoreEntry> {
     return new StoreView(base);
   }
 
+  // The names are listed through the pinned handle (SafeDir#readdirSync); the path must still
+  // name that directory, so that a store whose directory was replaced says so (ECLOSED).
   #listSync(dir: SafeDir): string[] {
-    const names = readdirSync(dir.path);
     const now = statSync(dir.path, { bigint: true });
     const pinned = dir.identity;
     if (now.ino !== pinned.ino || now.dev !== pinned.dev) {
@@ -163,7 +226,7 @@ export class CoherentCache<E extends StoreEntry> {
         path: dir.path,
       });
     }
-    return names;
+    return dir.readdirSync();
   }
 
   async #refresh(): Promise<StoreView<E>> {
@@ -172,11 +235,11 @@ export class CoherentCache<E extends StoreEntry> {
       if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
       const cached = this.#state ?? (await this.#seedFromSnapshotFile());
       const read = await this.#changes.read(cached?.cursor);
-      const listing = await this.#locks.list();
+      const listing = await this.#requireLocks().list();
       const intents = listing.map(intentIdOf).filter((id): id is string => id !== undefined);
       if (intents.length > 0 && attempt < MAX_PASSES) {
         // A multi-key commit under way: wait for it (or complete it), then start over.
-        for (const id of intents) await this.#commit.settle(id, { deadline });
+        for (const id of intents) await this.#commit().settle(id, { deadline });
         continue;
       }
       const locked = new Set<string>();
@@ -257,7 +320,7 @@ export class CoherentCache<E extends StoreEntry> {
       for (const [id, files] of txns) {
         if (done.has(id)) continue;
         done.add(id);
-        await this.#commit.settle(id, { deadline }, files);
+        await this.#commit().settle(id, { deadline }, files);
         for (const name of files ?? []) reread.add(name);
       }
       if (reread.size === 0) return { cursor, named };

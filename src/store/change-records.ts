@@ -87,24 +87,30 @@ export async function openStoreChangeLog(dir: SafeDir, logger: StoreLogger): Pro
 
 async function migrateLegacyName(dir: SafeDir, logger: StoreLogger): Promise<void> {
   try {
-    const legacy = await dir.stat(LEGACY_CHANGES_FILE);
+    const legacy = await dir.lstat(LEGACY_CHANGES_FILE);
     if (!legacy.isFile()) return;
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return;
     throw error;
   }
   try {
-    await dir.stat(CHANGES_FILE);
+    await dir.lstat(CHANGES_FILE);
     return; // both: the new name wins; the old one is left for the older processes using it
   } catch (error) {
     if (errnoCode(error) !== 'ENOENT') throw error;
   }
   try {
-    await dir.renameNoReplace(LEGACY_CHANGES_FILE, CHANGES_FILE);
+    // rename, not renameNoReplace: that one links then unlinks, and a concurrent opener that
+    // met `.changes` with its second link would take it for a planted hard link and replace it.
+    // Replacing a `.changes` another process created meanwhile is what a rotation does: its
+    // appenders append again to the file at the name, its readers reset.
+    await dir.rename(LEGACY_CHANGES_FILE, CHANGES_FILE);
     logger.warn('hardfs store: renamed the change log from .stamp to .changes', { file: `${dir.path}/${CHANGES_FILE}` });
   } catch (error) {
+    // ENOENT: another opener renamed it first. A directory at `.changes`: the open that follows
+    // moves it aside.
     const code = errnoCode(error);
-    if (code !== 'ENOENT' && code !== 'EEXIST') throw error;
+    if (code !== 'ENOENT' && code !== 'EEXIST' && code !== 'EISDIR' && code !== 'ENOTEMPTY') throw error;
   }
 }
 

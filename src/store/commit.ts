@@ -9,7 +9,7 @@ import {
   type FileLock,
   type SafeDir,
 } from '../index.js';
-import { serializeRecord, serializeTombstone, type StoreEntry, type TxnMarker } from './entry-record.js';
+import { parseRecord, serializeRecord, serializeTombstone, type StoreEntry, type TxnMarker } from './entry-record.js';
 import type { EntryFiles, LoadedRecord } from './entry-files.js';
 import { changeRecordFor, intentRecordFor } from './change-records.js';
 import { WRITER_LOCK, intentFileName, isIntentId, isSafeEntryFileName, lockFileName, stagedFileName } from './layout.js';
@@ -26,7 +26,7 @@ export interface PlannedWrite {
 }
 
 /** What a multi-key commit's intent (`.locks/<id>.txn`) lists for one file. */
-interface IntentFile {
+export interface IntentFile {
   file: string;
   staged: string;
   from: number;
@@ -40,9 +40,27 @@ interface IntentFile {
  * error without it means the commit did not take effect.
  */
 export interface PossiblyAppliedError extends Error {
+  /**
+   * Always true: the commit passed its point of no return before failing. Read the key again
+   * (or retry the same idempotent update) rather than assume the write was lost.
+   */
   possiblyApplied: true;
 }
 
+/**
+ * Whether `error`, thrown by a store write, may have taken effect ({@link PossiblyAppliedError}).
+ * False for any other error: that write did not happen.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await store.update(key, mutate);
+ * } catch (error) {
+ *   if (!isPossiblyApplied(error)) throw error; // nothing was written
+ *   const now = await store.get(key); // it may be there: look before retrying
+ * }
+ * ```
+ */
 export function isPossiblyApplied(error: unknown): error is PossiblyAppliedError {
   return error instanceof Error && (error as Partial<PossiblyAppliedError>).possiblyApplied === true;
 }
@@ -79,6 +97,14 @@ export class CommitLayer {
   readonly #files: EntryFiles;
   readonly #changes: ChangeLog;
   readonly #options: ResolvedStoreOptions;
+  /**
+   * Exclusive writer only: the exact text of each entry file as this process's last successful
+   * single-key commit left it (null: the file is gone). The writer lock excludes every other
+   * writer, so the file holds that text until this process changes it again; a commit reads
+   * it from here instead of from the file. Anything uncertain (a failed commit, a multi-key
+   * commit, a roll-forward, a quarantine) drops the file from it: the next commit reads the file.
+   */
+  readonly #owned = new Map<string, string | null>();
 
   constructor(dir: SafeDir, locks: SafeDir, files: EntryFiles, changes: ChangeLog, options: ResolvedStoreOptions) {
     this.#dir = dir;
@@ -125,8 +151,12 @@ export class CommitLayer {
   /** Applies the writes (all of them or none), under the locks of their files. */
   async apply(writes: readonly PlannedWrite[]): Promise<void> {
     if (writes.length === 0) return;
-    if (writes.length === 1) await this.#applyOne(writes[0] as PlannedWrite);
-    else await this.#applyMany(writes);
+    for (const write of writes) this.#owned.delete(write.fileName);
+    if (writes.length === 1) {
+      const write = writes[0] as PlannedWrite;
+      const text = await this.#applyOne(write);
+      if (this.#options.writer === 'exclusive') this.#owned.set(write.fileName, text ?? null);
+    } else await this.#applyMany(writes);
     if (this.#options.writer === 'exclusive') {
       // No lock files tell readers that these files were in flight: announce them once more,
       // after the change, so a reader that read a file between the first record and the
@@ -144,10 +174,12 @@ export class CommitLayer {
 
   /** Tells every reader to re-read these files (after a quarantine, say). */
   async announce(fileNames: readonly string[]): Promise<void> {
+    for (const fileName of fileNames) this.#owned.delete(fileName);
     await this.#changes.append(changeRecordFor(fileNames));
   }
 
-  async #applyOne(write: PlannedWrite): Promise<void> {
+  /** One key's commit; resolves to the text the entry file now holds (undefined: no file). */
+  async #applyOne(write: PlannedWrite): Promise<string | undefined> {
     // Step 2: before anything changes. A failure here is a clean failure.
     await this.#changes.append(changeRecordFor([write.fileName]));
     const fsync = this.#options.fsync;
@@ -155,11 +187,11 @@ export class CommitLayer {
       try {
         await this.#dir.unlink(write.fileName);
       } catch (error) {
-        if (errnoCode(error) === 'ENOENT') return;
+        if (errnoCode(error) === 'ENOENT') return undefined;
         throw error;
       }
       if (fsync) await this.#dir.sync().catch((error: unknown) => Promise.reject(markPossiblyApplied(error)));
-      return;
+      return undefined;
     }
     const text = this.#recordText(write, write.entryJson);
     try {
@@ -170,6 +202,7 @@ export class CommitLayer {
       if (await this.#holds(write.fileName, text)) throw markPossiblyApplied(error);
       throw error;
     }
+    return text;
   }
 
   async #holds(fileName: string, text: string): Promise<boolean> {
@@ -231,7 +264,7 @@ export class CommitLayer {
 
   async #exists(dir: SafeDir, name: string): Promise<boolean> {
     try {
-      await dir.stat(name);
+      await dir.lstat(name);
       return true;
     } catch (error) {
       return errnoCode(error) !== 'ENOENT';
@@ -244,10 +277,11 @@ export class CommitLayer {
    * the directory, unlinks the tombstones and retires the intent. Idempotent.
    */
   async #rollForward(id: string, files: readonly IntentFile[]): Promise<void> {
+    for (const file of files) this.#owned.delete(file.file);
     for (const file of files) {
       if (!(await this.#exists(this.#dir, file.staged))) continue;
       const current = await this.#files.read(file.file).catch(() => undefined);
-      if ((current?.record.rev ?? 0) !== file.from && current?.record.txn !== id) {
+      if (!stagedWins(current, file, id)) {
         await this.#dir.unlink(file.staged).catch(() => undefined);
         continue;
       }
@@ -348,23 +382,46 @@ export class CommitLayer {
   async #readIntent(id: string): Promise<IntentFile[] | undefined> {
     let bytes: Buffer;
     try {
-      bytes = await this.#locks.readFile(intentFileName(id), { maxBytes: 64 * 1024 * 1024 });
+      bytes = await this.#locks.readFile(intentFileName(id), { maxBytes: MAX_INTENT_BYTES });
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       throw error;
     }
-    const parsed = parseJsonSafe(bytes, { maxBytes: 64 * 1024 * 1024, maxDepth: 4 }) as { v?: unknown; id?: unknown; files?: unknown } | null;
-    const files = parsed?.files;
-    if (parsed?.v !== 1 || parsed.id !== id || !Array.isArray(files) || !files.every(isIntentFile)) {
-      throw new HardfsError('ECORRUPT', 'malformed multi-key commit intent', { path: `${this.#locks.path}/${intentFileName(id)}` });
-    }
-    return files;
+    return parseIntent(bytes, id, `${this.#locks.path}/${intentFileName(id)}`);
   }
 
   /** Records read under lock: what a mutator must see, and what a commit starts from. */
   readUnderLock<E extends StoreEntry>(fileName: string): Promise<LoadedRecord<E> | undefined> {
-    return this.#files.read<E>(fileName);
+    const owned = this.#owned.get(fileName);
+    if (owned === undefined) return this.#files.read<E>(fileName);
+    if (owned === null) return Promise.resolve(undefined);
+    // A fresh parse each time: the mutator may change what it is given in place.
+    const bytes = Buffer.from(owned, 'utf8');
+    const limits = { maxBytes: this.#options.maxEntryBytes, maxDepth: this.#options.maxEntryDepth };
+    return Promise.resolve({ record: parseRecord<E>(bytes, fileName, limits), bytes });
   }
+}
+
+/** Bound on an intent file's size (read by recovery and by synchronous readers). */
+export const MAX_INTENT_BYTES = 64 * 1024 * 1024;
+
+/** The files of intent `id` (its bytes as read from `.locks/<id>.txn`); ECORRUPT when malformed. */
+export function parseIntent(bytes: Buffer, id: string, path: string): IntentFile[] {
+  const parsed = parseJsonSafe(bytes, { maxBytes: MAX_INTENT_BYTES, maxDepth: 4 }) as { v?: unknown; id?: unknown; files?: unknown } | null;
+  const files = parsed?.files;
+  if (parsed?.v !== 1 || parsed.id !== id || !Array.isArray(files) || !files.every(isIntentFile)) {
+    throw new HardfsError('ECORRUPT', 'malformed multi-key commit intent', { path });
+  }
+  return files;
+}
+
+/**
+ * The roll-forward rule: the staged file of intent `id` replaces the entry unless the entry
+ * moved past the rev the intent started from (a writer that took over a crashed commit's stale
+ * lock). Recovery applies it to the files; a synchronous reader applies it in memory.
+ */
+export function stagedWins(current: LoadedRecord<StoreEntry> | undefined, file: IntentFile, id: string): boolean {
+  return (current?.record.rev ?? 0) === file.from || current?.record.txn === id;
 }
 
 function isIntentFile(value: unknown): value is IntentFile {

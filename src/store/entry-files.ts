@@ -68,15 +68,30 @@ export class EntryFiles {
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return undefined;
       if (!isQuarantinable(error)) throw error;
-      this.#later(this.quarantine(fileName, error), pending);
+      this.#setAside(fileName, error, pending);
       return undefined;
     }
     try {
       return { record: parseRecord<E>(bytes, fileName, this.#limits()), bytes };
     } catch (error) {
       if (!isQuarantinable(error)) throw error;
-      this.#later(this.quarantine(fileName, error), pending);
+      this.#setAside(fileName, error, pending);
       return undefined;
+    }
+  }
+
+  /**
+   * The record staged for `target` by a multi-key commit under way (`.staged-<id>-<n>`), for a
+   * synchronous reader that applies the commit in memory. undefined when it is gone (renamed
+   * over the entry already) or unusable — never quarantined: it belongs to the commit.
+   */
+  readStagedSync<E extends StoreEntry>(staged: string, target: string): LoadedRecord<E> | undefined {
+    try {
+      const bytes = this.#dir.readFileSync(staged, { maxBytes: this.#options.maxEntryBytes });
+      return { record: parseRecord<E>(bytes, target, this.#limits()), bytes };
+    } catch (error) {
+      if (errnoCode(error) === 'ENOENT' || isQuarantinable(error)) return undefined;
+      throw error;
     }
   }
 
@@ -84,6 +99,23 @@ export class EntryFiles {
   entryJson(loaded: LoadedRecord<StoreEntry> | undefined): string | undefined {
     const entry = loaded?.record.entry;
     return entry === undefined ? undefined : serializeEntry(entry, this.#options.maxEntryDepth);
+  }
+
+  /**
+   * false for a store opened read-only (openStoreSync): a bad file reads as absent and is
+   * reported, but left where it is (a read-only open changes nothing on disk).
+   */
+  quarantineBadFiles = true;
+
+  #setAside(fileName: string, error: unknown, pending: Array<Promise<void>> | undefined): void {
+    if (this.quarantineBadFiles) {
+      this.#later(this.quarantine(fileName, error), pending);
+      return;
+    }
+    this.#options.logger.warn('hardfs store: an unreadable entry file reads as absent (read-only store: left in place)', {
+      file: `${this.#dir.path}/${fileName}`,
+      reason: error instanceof Error ? error.message : String(error),
+    });
   }
 
   #later(work: Promise<void>, pending: Array<Promise<void>> | undefined): void {
@@ -158,7 +190,7 @@ export class EntryFiles {
       if (entry.type !== 'file') continue;
       if (!isTempFileName(entry.name) && !(entry.name.startsWith(STAGED_PREFIX) && !keep(entry.name))) continue;
       try {
-        const stats = await this.#dir.stat(entry.name);
+        const stats = await this.#dir.lstat(entry.name);
         if (now - stats.mtimeMs < this.#options.staleTempMs) continue;
         await this.#dir.unlink(entry.name);
         this.#options.logger.warn('hardfs store: removed a temp file left by a crash', {

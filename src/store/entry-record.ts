@@ -1,6 +1,14 @@
-import { HardfsError, encodeKey, isBlockedObjectKey, isHardfsError, parseJsonSafe, stableStringify } from '../index.js';
+import {
+  DEFAULT_JSON_MAX_DEPTH,
+  HardfsError,
+  assertSafeJsonValue,
+  encodeKey,
+  isBlockedObjectKey,
+  isHardfsError,
+  parseJsonSafe,
+  stableStringify,
+} from '../index.js';
 import { ENTRY_SUFFIX, isIntentId, isSafeEntryFileName } from './layout.js';
-import { assertWritableJson, findJsonProblem, mayHoldNonFinite } from './json-value-check.js';
 
 /** An entry: a plain JSON object. */
 export type StoreEntry = { [field: string]: unknown };
@@ -13,11 +21,15 @@ export type StoreEntry = { [field: string]: unknown };
  * a tombstone reads as "no entry".
  */
 export interface EntryRecord<E extends StoreEntry = StoreEntry> {
+  /** The record format's version: 1. */
   v: 1;
+  /** The key, as normalized: the file's name is entryFileName(key). */
   key: string;
+  /** The revision: 1 for a new key, one more at each write. */
   rev: number;
   /** undefined for a tombstone. */
   entry: E | undefined;
+  /** The multi-key commit that wrote the file, if one did. */
   txn?: string;
   /** With txn: the entry files that commit changed (undefined: too many to list). */
   with?: string[] | undefined;
@@ -39,6 +51,10 @@ function markerText(txn: TxnMarker): string {
 
 export const RECORD_VERSION = 1;
 
+/**
+ * The file name of `key`'s entry: encodeKey(key) + `.json`. EBADNAME for a key encodeKey
+ * refuses (empty, a lone surrogate). Keys are not normalized here: pass the stored key.
+ */
 export function entryFileName(key: string): string {
   return `${encodeKey(key)}${ENTRY_SUFFIX}`;
 }
@@ -66,13 +82,41 @@ export function isPlainEntry(value: unknown): value is StoreEntry {
 /**
  * Refuses what cannot be stored as an entry: not a plain object (TypeError: a caller bug), a
  * blocked key at any depth (EBADNAME naming its path), a non-finite number or a non-JSON value
- * anywhere (TypeError). The same check as at read (json-value-check.ts).
+ * anywhere (TypeError), a cycle (ECYCLE), nesting past `maxDepth` (EDEPTH). The rule is the
+ * objects layer's assertSafeJsonValue, the one every parseJsonSafe result passes, so that what
+ * is refused at read is refused at write; paths are the entry's (`entry.a.b`, not `$.a.b`).
  */
-export function assertStorableEntry(value: unknown, key: string): asserts value is StoreEntry {
+export function assertStorableEntry(value: unknown, key: string, maxDepth: number = DEFAULT_JSON_MAX_DEPTH): asserts value is StoreEntry {
   if (!isPlainEntry(value)) {
     throw new TypeError(`entry for ${JSON.stringify(key)} must be a plain JSON object`);
   }
-  assertWritableJson(value, 'entry');
+  try {
+    assertSafeJsonValue(value, { maxDepth });
+  } catch (error) {
+    if (!isHardfsError(error)) throw error;
+    const path = entryPath(error.path);
+    const said = bareMessage(error);
+    if (error.code === 'ECORRUPT') {
+      // What JSON cannot carry is a caller bug at write (at read it is a corrupt file).
+      throw new TypeError(`entry holds ${said.replace(/ has no JSON form$/, '')} at ${path} (JSON cannot carry it)`, { cause: error });
+    }
+    const why = error.code === 'EBADNAME' ? `entry holds a blocked object key at ${path}` : said;
+    throw new HardfsError(error.code, why, { path, cause: error });
+  }
+}
+
+/** A validator path (`$.a[1]`) as the entry's (`entry.a[1]`). */
+function entryPath(path: string | undefined): string {
+  return path === undefined ? 'entry' : `entry${path.slice(1)}`;
+}
+
+/** An error's message without the code before it and the path after it. */
+function bareMessage(error: HardfsError): string {
+  const head = `${error.code}: `;
+  const tail = error.path === undefined ? '' : `: ${error.path}`;
+  let text = error.message.startsWith(head) ? error.message.slice(head.length) : error.message;
+  if (tail !== '' && text.endsWith(tail)) text = text.slice(0, -tail.length);
+  return text;
 }
 
 export function serializeEntry(entry: StoreEntry, maxDepth: number): string {
@@ -105,7 +149,7 @@ export interface ParseRecordLimits {
  */
 export function parseRecord<E extends StoreEntry>(bytes: Buffer, fileName: string, limits: ParseRecordLimits): EntryRecord<E> {
   const parsed = parseEntryJson(bytes, limits.maxBytes, limits.maxDepth + 2, fileName);
-  const { record, expectedFileName } = validateRecord<E>(parsed, fileName, mayHoldNonFinite(bytes));
+  const { record, expectedFileName } = validateRecord<E>(parsed, fileName);
   if (expectedFileName !== fileName) {
     throw new HardfsError('ECORRUPT', `file name does not match the key inside (expected ${expectedFileName})`, { path: fileName });
   }
@@ -129,21 +173,18 @@ export function parseEntryJson(bytes: Buffer, maxBytes: number, maxDepth: number
 }
 
 /**
- * Checks an already parsed record (see parseRecord) and returns it with the file name its key
- * must live in. `where` names it in errors; `checkNumbers` walks the entry for non-finite
- * numbers (the caller knows from the text whether one can be there).
+ * Checks a record parsed by parseEntryJson (see parseRecord) and returns it with the file name
+ * its key must live in. `where` names it in errors. The entry's values need no second walk:
+ * parseJsonSafe already refused blocked keys at any depth and numbers that overflow.
  */
-export function validateRecord<E extends StoreEntry>(
-  parsed: unknown,
-  where: string,
-  checkNumbers = true,
-): { record: EntryRecord<E>; expectedFileName: string } {
+export function validateRecord<E extends StoreEntry>(parsed: unknown, where: string): { record: EntryRecord<E>; expectedFileName: string } {
   if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
     throw new HardfsError('ECORRUPT', 'entry file is not a JSON object', { path: where });
   }
   const record = parsed as Record<string, unknown>;
   if (record['v'] !== RECORD_VERSION) {
-    throw new HardfsError('ECORRUPT', `unsupported entry record version ${typeof record['v'] === 'number' ? record['v'] : '?'}`, { path: where });
+    // The version found is file content: not quoted.
+    throw new HardfsError('ECORRUPT', `unsupported entry record version (this reader knows ${RECORD_VERSION})`, { path: where });
   }
   const key = record['key'];
   const rev = record['rev'];
@@ -174,12 +215,6 @@ export function validateRecord<E extends StoreEntry>(
       throw new HardfsError('ECORRUPT', 'entry record has no entry object', { path: where });
     }
     entry = record['entry'] as E;
-    if (checkNumbers) {
-      const problem = findJsonProblem(entry, 'entry');
-      if (problem !== undefined) {
-        throw new HardfsError('ECORRUPT', `entry holds ${problem.kind === 'non-finite' ? 'a non-finite number' : 'a value JSON cannot carry'} at ${problem.path}`, { path: where });
-      }
-    }
   }
   let expectedFileName: string;
   try {

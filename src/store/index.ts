@@ -1,6 +1,7 @@
 // Public API of hardfs/store. Re-exports only.
 export {
   openStore,
+  openStoreSync,
   Store,
   type OpenStoreOptions,
   type EntryMutator,
@@ -39,6 +40,8 @@ export {
   type PrunableStore,
   type RetentionArchiveOptions,
   type RetentionRule,
+  type RetentionPlan,
+  type TimestampOf,
   type PlannedRemoval,
   type RemovalReason,
 } from './retention.js';

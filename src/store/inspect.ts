@@ -1,7 +1,7 @@
 import { isHardfsError } from '../index.js';
 import { parseEntryJson, validateRecord, type StoreEntry } from './entry-record.js';
-import { mayHoldNonFinite } from './json-value-check.js';
 
+/** The bounds {@link inspectEntryFile} applies, as the store's `maxEntryBytes` and `maxEntryDepth`. */
 export interface InspectLimits {
   /** Default 16 MiB, the store's default maxEntryBytes. */
   maxEntryBytes?: number;
@@ -9,14 +9,40 @@ export interface InspectLimits {
   maxEntryDepth?: number;
 }
 
+/** What {@link inspectEntryFile} makes of an entry file, by `status`. */
 export type EntryFileReport =
-  | { status: 'ok'; key: string; rev: number; entry: StoreEntry; txn?: string }
+  /** A valid entry file. */
+  | {
+      /** `'ok'`: a valid entry; `'tombstone'`, `'corrupt'`, `'mismatch'`: see the other members. */
+      status: 'ok';
+      /** The key the record holds. */
+      key: string;
+      /** The record's revision (1 for a new key, one more at each write). */
+      rev: number;
+      /** The entry, as parsed (null-prototype objects). */
+      entry: StoreEntry;
+      /** The multi-key commit that wrote it, if one did. */
+      txn?: string;
+    }
   /** A multi-key commit's tombstone: reads as no entry. */
   | { status: 'tombstone'; key: string; rev: number; txn: string }
-  /** Not a valid record at all: what the store would quarantine. `recordShaped`: it has a key and an entry. */
-  | { status: 'corrupt'; detail: string; recordShaped: boolean }
+  /** Not a valid record at all: what the store would quarantine. */
+  | {
+      status: 'corrupt';
+      /** Why, with positions and codes: never the file's content. */
+      detail: string;
+      /** Whether the file has a string `key` and an `entry` (a damaged record rather than a foreign file). */
+      recordShaped: boolean;
+    }
   /** A valid record in a file whose name is not entryFileName(key): also quarantined. */
-  | { status: 'mismatch'; detail: string; key: string; expectedFileName: string; recordShaped: true };
+  | {
+      status: 'mismatch';
+      detail: string;
+      key: string;
+      /** The file name the record's key belongs in. */
+      expectedFileName: string;
+      recordShaped: true;
+    };
 
 /**
  * What the store would make of an entry file's bytes, without its side effects (nothing is
@@ -36,7 +62,7 @@ export function inspectEntryFile(bytes: Buffer, fileName: string, limits: Inspec
   const shaped =
     typeof parsed === 'object' && parsed !== null && typeof (parsed as { key?: unknown }).key === 'string' && 'entry' in parsed;
   try {
-    const { record, expectedFileName } = validateRecord(parsed, fileName, mayHoldNonFinite(bytes));
+    const { record, expectedFileName } = validateRecord(parsed, fileName);
     if (expectedFileName !== fileName) {
       return {
         status: 'mismatch',

@@ -10,14 +10,18 @@ import { isSingleComponent } from '../index.js';
  *   .quarantine/            files that failed to parse or to match their name
  */
 export const ENTRY_SUFFIX = '.json';
+/** The change log's file name in a store directory: one record per commit. */
 export const CHANGES_FILE = '.changes';
 /**
  * What the change log was called before it had its own name. A store that still has one opens:
  * the name is migrated (renamed to `.changes`) the first time the store is opened.
  */
 export const LEGACY_CHANGES_FILE = '.stamp';
+/** The snapshot file's name: a full load saved for the next process to start from. */
 export const SNAPSHOT_FILE = '.snapshot';
+/** The subdirectory holding per-key lock files, multi-key commit intents and the writer lock. */
 export const LOCKS_DIR = '.locks';
+/** The subdirectory where files that are not valid entries are moved (never deleted). */
 export const QUARANTINE_DIR = '.quarantine';
 export const LOCK_SUFFIX = '.lock';
 /** A multi-key commit's intent record, in `.locks/`: `<id>.txn`. */
@@ -27,6 +31,10 @@ export const WRITER_LOCK = 'writer.lock';
 /** Entry bytes staged by a multi-key commit before its renames: `.staged-<id>-<n>`. */
 export const STAGED_PREFIX = '.staged-';
 
+/**
+ * Whether `name` has the shape of an entry file (`<stem>.json`, not a dot file): what a store
+ * reads as an entry. It does not check that the stem decodes to a key.
+ */
 export function isEntryFileName(name: string): boolean {
   return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.') && name.length > ENTRY_SUFFIX.length;
 }

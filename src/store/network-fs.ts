@@ -1,3 +1,4 @@
+import { statfsSync } from 'node:fs';
 import { statfs } from 'node:fs/promises';
 import { HardfsError } from '../index.js';
 
@@ -37,8 +38,17 @@ export function networkFilesystemName(type: number): string | undefined {
  */
 export async function assertLocalFilesystem(path: string, allowNetworkFilesystem: boolean): Promise<void> {
   if (allowNetworkFilesystem || process.platform !== 'linux') return;
-  const stats = await statfs(path);
-  const name = networkFilesystemName(stats.type);
+  refuseNetworkType(path, (await statfs(path)).type);
+}
+
+/** assertLocalFilesystem, synchronously (openStoreSync). */
+export function assertLocalFilesystemSync(path: string, allowNetworkFilesystem: boolean): void {
+  if (allowNetworkFilesystem || process.platform !== 'linux') return;
+  refuseNetworkType(path, statfsSync(path).type);
+}
+
+function refuseNetworkType(path: string, type: number): void {
+  const name = networkFilesystemName(type);
   if (name === undefined) return;
   throw new HardfsError(
     'EINSECURE',

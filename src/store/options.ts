@@ -1,11 +1,18 @@
 import type { StoreEntry } from './entry-record.js';
 
+/** Where a store's warnings go (a quarantined file, a replaced change log …). */
 export interface StoreLogger {
+  /** One warning; `details` holds names, paths and codes, never entry content. Should not throw. */
   warn(message: string, details?: Record<string, unknown>): void;
 }
 
+/** Who may write a store: see {@link StoreOptions.writer}. */
 export type WriterMode = 'shared' | 'exclusive';
 
+/**
+ * Options of a store (openStore). A value of the wrong type, a non-positive bound or an
+ * unknown `writer` is a TypeError at open.
+ */
 export interface StoreOptions {
   /**
    * 'shared' (default): any process may write; every commit takes per-key lock files.
@@ -54,7 +61,9 @@ export interface StoreOptions {
 
 /** Options one call may override. */
 export interface LockCallOptions {
+  /** Longest wait for the keys (queue and lock files together) before ELOCKED. Default the store's `lockTimeoutMs`. */
   timeoutMs?: number;
+  /** A lock holder silent this long is taken over. Default the store's `lockStaleMs`. */
   staleMs?: number;
 }
 

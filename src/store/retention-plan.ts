@@ -19,23 +19,31 @@ export interface RetentionRule {
   protect?: Iterable<string> | ((key: string) => boolean);
 }
 
+/** Which rule removes an entry: `'age'` (older than `olderThan`) or `'count'` (past `maxEntries`). */
 export type RemovalReason = 'age' | 'count';
 
+/** One key a retention plan removes (or, in `spared`, would have removed but for `protect`). */
 export interface PlannedRemoval {
+  /** The entry's key. */
   key: string;
+  /** The rule that selected it. */
   reason: RemovalReason;
   /** The timestamp the plan judged (undefined: none). A removal is applied only if it still holds. */
   timestamp: number | undefined;
 }
 
+/** What {@link planRetention} decides; nothing is removed by making it. */
 export interface RetentionPlan {
+  /** The keys to remove, each with its rule. */
   remove: PlannedRemoval[];
   /** Protected keys that a rule would have removed, and which rule. */
   spared: PlannedRemoval[];
 }
 
+/** An entry's timestamp in milliseconds, or undefined when it has none (the age rule then keeps it). */
 export type TimestampOf<E> = (entry: E) => number | undefined;
 
+/** The default {@link TimestampOf}: the entry's `updatedAt` when it is a finite number, else undefined. */
 export function defaultTimestamp(entry: unknown): number | undefined {
   if (entry === null || typeof entry !== 'object') return undefined;
   const updatedAt = (entry as { updatedAt?: unknown }).updatedAt;
@@ -59,6 +67,12 @@ function protector(protect: RetentionRule['protect']): (key: string) => boolean 
   return (key) => keys.has(key);
 }
 
+/**
+ * Decides which `entries` the rule removes at time `now` (milliseconds), without touching
+ * anything: the rules of {@link RetentionRule}, in order; the result does not depend on the
+ * iteration order. A negative or non-finite `olderThan`, or a `maxEntries` that is not a
+ * non-negative integer, is a TypeError.
+ */
 export function planRetention<E>(
   entries: Iterable<readonly [string, E]>,
   rule: RetentionRule,

@@ -10,7 +10,15 @@ import {
   type TimestampOf,
 } from './retention-plan.js';
 
-export { planRetention, defaultTimestamp, type RetentionRule, type PlannedRemoval, type RemovalReason } from './retention-plan.js';
+export {
+  planRetention,
+  defaultTimestamp,
+  type RetentionRule,
+  type RetentionPlan,
+  type PlannedRemoval,
+  type RemovalReason,
+  type TimestampOf,
+} from './retention-plan.js';
 
 /**
  * What prune needs of a store: its public read and multi-key write. Every removal goes through
@@ -18,10 +26,13 @@ export { planRetention, defaultTimestamp, type RetentionRule, type PlannedRemova
  * commit as any other write; prune adds no write path of its own.
  */
 export interface PrunableStore<E> {
+  /** Every entry, as {@link Store.loadAll} gives them (copies nothing). */
   loadAll(): Promise<Readonly<Record<string, E>>>;
+  /** An all-or-nothing multi-key write, as {@link Store.updateMany}. */
   updateMany<R>(mutator: (record: Record<string, E>) => R | Promise<R>, call?: LockCallOptions): Promise<R>;
 }
 
+/** Where prune archives what it removes, and how long archives are kept. No retention by default: archives stay. */
 export interface RetentionArchiveOptions {
   /** Directory receiving one JSON file per prune that removed something (created 0o700 if missing). */
   dir: string;
@@ -31,6 +42,7 @@ export interface RetentionArchiveOptions {
   maxArchives?: number;
 }
 
+/** Options of {@link prune} and {@link Store.prune}: the retention rule and how to apply it. */
 export interface PruneOptions<E> extends RetentionRule {
   /** Pruned entries are written here before they are removed from the store. */
   archive?: RetentionArchiveOptions;
@@ -44,12 +56,17 @@ export interface PruneOptions<E> extends RetentionRule {
   lock?: LockCallOptions;
 }
 
+/** One entry prune removed. */
 export interface PrunedEntry<E> {
+  /** Its key. */
   key: string;
+  /** The rule that removed it. */
   reason: RemovalReason;
+  /** The entry as it was when removed. */
   entry: E;
 }
 
+/** What a prune did (or, with `dryRun`, would do). */
 export interface PruneReport<E> {
   /** Entries in the store when the plan was made. */
   before: number;
@@ -79,6 +96,11 @@ const ARCHIVE_SUFFIX = '.json';
  * entry another writer refreshed meanwhile survives. Ordering against a crash: the archive file
  * is durable before the commit starts, so a crash can leave an archived entry still in the
  * store (a duplicate), never a removed entry missing from the archive.
+ *
+ * Refuses: a TypeError for a bad rule (see planRetention); for the archive directory, what
+ * ensureRealDir refuses (ESYMLINK, ENOTDIR, EINSECURE); for the removal, what
+ * {@link Store.updateMany} refuses (ELOCKED …). Nothing is removed when it throws, unless the
+ * error is possiblyApplied.
  */
 export async function prune<E>(store: PrunableStore<E>, options: PruneOptions<E>): Promise<PruneReport<E>> {
   const timestampOf: TimestampOf<E> = options.timestamp ?? defaultTimestamp;
@@ -191,6 +213,7 @@ function archiveText(removed: readonly { key: string; reason: RemovalReason; ent
   })}\n`;
 }
 
+/** Whether `name` is one of prune's archive files (`pruned-<time>-….json`), the only files expireArchives removes. */
 export function isArchiveFileName(name: string): boolean {
   return name.startsWith(ARCHIVE_PREFIX) && name.endsWith(ARCHIVE_SUFFIX);
 }
@@ -211,7 +234,7 @@ export async function expireArchives(options: RetentionArchiveOptions): Promise<
     for (const entry of await dir.entries()) {
       if (entry.type !== 'file' || !isArchiveFileName(entry.name)) continue;
       try {
-        files.push({ name: entry.name, mtimeMs: (await dir.stat(entry.name)).mtimeMs });
+        files.push({ name: entry.name, mtimeMs: (await dir.lstat(entry.name)).mtimeMs });
       } catch (error) {
         if (errnoCode(error) !== 'ENOENT') throw error;
       }

@@ -1,6 +1,5 @@
 import { HardfsError, errnoCode, type ChangeLogCursor, type SafeDir } from '../index.js';
 import { parseEntryJson, validateRecord, type StoreEntry } from './entry-record.js';
-import { mayHoldNonFinite } from './json-value-check.js';
 import { SNAPSHOT_FILE, isSafeEntryFileName } from './layout.js';
 import type { StoredEntry } from './view.js';
 
@@ -125,11 +124,10 @@ export function parseSnapshotBody<E extends StoreEntry>(
 ): Map<string, StoredEntry<E>> {
   const records = parseEntryJson(body, limits.maxSnapshotBytes, limits.maxEntryDepth + 3, SNAPSHOT_FILE);
   if (!Array.isArray(records)) throw corrupt('body is not an array');
-  const checkNumbers = mayHoldNonFinite(body);
   const size = records.length === 0 ? 0 : Math.ceil(body.length / records.length);
   const entries = new Map<string, StoredEntry<E>>();
   for (const parsed of records) {
-    const { record, expectedFileName } = validateRecord<E>(parsed, SNAPSHOT_FILE, checkNumbers);
+    const { record, expectedFileName } = validateRecord<E>(parsed, SNAPSHOT_FILE);
     if (record.entry === undefined) throw corrupt('holds a tombstone');
     if (entries.has(expectedFileName)) throw corrupt(`two records for ${expectedFileName}`);
     entries.set(expectedFileName, { key: record.key, entry: prepare(record.entry, record.key), rev: record.rev, size });

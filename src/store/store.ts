@@ -7,6 +7,7 @@ import {
   errnoCode,
   isHardfsError,
   openDir,
+  openDirSync,
   parseJsonSafe,
   type ChangeLog,
   type FileLock,
@@ -20,25 +21,41 @@ import { DELETE } from './delete-sentinel.js';
 import { EntryFiles, type LoadedRecord } from './entry-files.js';
 import { assertStorableEntry, entryFileName, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
 import { freezeEntry } from './freeze-entry.js';
-import { LOCKS_DIR, WRITER_LOCK, intentIdOf, stagedIdOf } from './layout.js';
-import { assertLocalFilesystem } from './network-fs.js';
+import { describeOwner, parseOwnerRecord } from '../locks/owner-record.js';
+import { currentProcessIdentity } from '../locks/process-identity.js';
+import { CHANGES_FILE, LOCKS_DIR, WRITER_LOCK, intentIdOf, stagedIdOf } from './layout.js';
+import { assertLocalFilesystem, assertLocalFilesystemSync } from './network-fs.js';
+import { openChangeLogSync } from '../change-log/index.js';
 import { resolveStoreOptions, type LockCallOptions, type ResolvedStoreOptions, type StoreOptions } from './options.js';
 import { verifyStore, type VerifyReport } from './verify.js';
 import { prune, type PruneOptions, type PruneReport } from './retention.js';
 import { ALL_KEYS, WriteQueue, type KeyClaim } from './write-queue.js';
 import type { StoreView } from './view.js';
 
+/**
+ * The function {@link Store.update} calls with a fresh, mutable copy of the key's entry (or
+ * undefined): return the new entry, `undefined` to keep the current one (as mutated in place),
+ * or {@link DELETE} to remove it. It may be async; a throw aborts the update (nothing written).
+ */
 export type EntryMutator<E extends StoreEntry> = (
   current: E | undefined,
 ) => E | undefined | typeof DELETE | Promise<E | undefined | typeof DELETE>;
+/**
+ * The function {@link Store.updateMany} calls with a record of the whole store (entries copied
+ * lazily, when read). What it returns is what updateMany resolves to; a throw aborts the
+ * commit. It may run more than once (see updateMany), so it should have no other side effects.
+ */
 export type RecordMutator<E extends StoreEntry, R> = (record: StoreRecord<E>) => R | Promise<R>;
 
 /** What commit()'s decide function sees of one key: its entry (a fresh copy) and rev, or undefined. */
 export interface CurrentEntry<E extends StoreEntry> {
+  /** The entry (after `transformEntry`), a copy the caller may change. */
   entry: E;
+  /** The entry file's revision: 1 for a new key, one more at each write. */
   rev: number;
 }
 
+/** Options of {@link Store.loadAll} and {@link Store.loadAllSync}. */
 export interface LoadAllOptions {
   /**
    * false (default): the entries record shared by every caller until the next commit — frozen,
@@ -51,16 +68,32 @@ export interface LoadAllOptions {
 
 /**
  * A keyed JSON store on a directory: one file per key, written only through the commit layer,
- * read through the coherent cache (see cache.ts for the ordering invariant).
+ * read through the coherent cache (see cache.ts for the ordering invariant). Made by
+ * {@link openStore}.
+ *
+ * Refusals common to every method (each a HardfsError): ECLOSED after close(), or once the
+ * store directory was removed or replaced behind it (open it again); EBADNAME for a key that is
+ * not a string, is empty after `normalizeKey`, is a blocked object key (`__proto__` …) or holds
+ * a lone surrogate. Writes also refuse: ELOCKED when the key (or, for updateMany, any writer in
+ * this process) stays busy past `lockTimeoutMs`, or while another process is the exclusive
+ * writer; ETOOBIG for an entry file over `maxEntryBytes`; for the entry itself, a TypeError when
+ * it is not a plain JSON object or holds what JSON cannot carry, EBADNAME for a blocked key at
+ * any depth, ECYCLE, EDEPTH past `maxEntryDepth`. A write error with `possiblyApplied: true`
+ * ({@link isPossiblyApplied}) may have taken effect; any other write error means it did not.
+ * Reads refuse ETOOBIG when the entries total more than `maxTotalEntryBytes`. A file that is
+ * not a valid entry is moved to `.quarantine/` (told to the logger) and reads as absent. A
+ * store opened by openStoreSync is read-only: its writes and verify are EUNSUPPORTED.
  */
 export class Store<E extends StoreEntry = StoreEntry> {
   readonly #path: string;
   readonly #options: ResolvedStoreOptions;
   readonly #dir: SafeDir;
-  readonly #locks: SafeDir;
+  #locks: SafeDir | undefined;
   readonly #changes: ChangeLog;
   readonly #files: EntryFiles;
-  readonly #commit: CommitLayer;
+  readonly #commitLayer: CommitLayer | undefined;
+  /** Opened by openStoreSync: reads only, nothing created or changed on disk. */
+  readonly #readOnly: boolean;
   readonly #cache: CoherentCache<E>;
   readonly #queue = new WriteQueue();
   readonly #writerLock: FileLock | undefined;
@@ -72,9 +105,10 @@ export class Store<E extends StoreEntry = StoreEntry> {
     path: string,
     options: ResolvedStoreOptions,
     dir: SafeDir,
-    locks: SafeDir,
+    locks: SafeDir | undefined,
     changes: ChangeLog,
     writerLock: FileLock | undefined,
+    readOnly = false,
   ) {
     this.#path = path;
     this.#options = options;
@@ -82,12 +116,35 @@ export class Store<E extends StoreEntry = StoreEntry> {
     this.#locks = locks;
     this.#changes = changes;
     this.#writerLock = writerLock;
+    this.#readOnly = readOnly;
     this.#files = new EntryFiles(dir, options);
-    this.#commit = new CommitLayer(dir, locks, this.#files, changes, options);
-    this.#files.onQuarantined = (fileName) => this.#commit.announce([fileName]);
-    this.#cache = new CoherentCache<E>(dir, locks, this.#files, changes, this.#commit, options, (entry, key) =>
+    if (readOnly) {
+      this.#files.quarantineBadFiles = false;
+    } else {
+      if (locks === undefined) throw new TypeError('a writable store needs its .locks directory');
+      this.#commitLayer = new CommitLayer(dir, locks, this.#files, changes, options);
+      this.#files.onQuarantined = (fileName) => this.#commit.announce([fileName]);
+    }
+    this.#cache = new CoherentCache<E>(dir, () => this.#locksNow(), this.#files, changes, () => this.#commit, options, (entry, key) =>
       freezeEntry(this.#transform(entry, key)),
     );
+  }
+
+  get #commit(): CommitLayer {
+    if (this.#commitLayer === undefined) throw readOnlyError(this.#path);
+    return this.#commitLayer;
+  }
+
+  /** `.locks/`, looked up again by a read-only store until some writer has created it. */
+  #locksNow(): SafeDir | undefined {
+    if (this.#locks !== undefined || !this.#readOnly) return this.#locks;
+    this.#locks = openLocksIfThere(this.#dir);
+    return this.#locks;
+  }
+
+  /** True for a store opened by openStoreSync (reads only; writes are EUNSUPPORTED). */
+  get readOnly(): boolean {
+    return this.#readOnly;
   }
 
   /** Absolute path of the store directory. */
@@ -95,6 +152,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     return this.#path;
   }
 
+  /** The `writer` mode the store was opened with (default 'shared'); see {@link StoreOptions.writer}. */
   get writer(): 'shared' | 'exclusive' {
     return this.#options.writer;
   }
@@ -102,6 +160,10 @@ export class Store<E extends StoreEntry = StoreEntry> {
   /** One entry, read from its own file: O(1) in the store size. A fresh, mutable copy. */
   async get(key: string): Promise<E | undefined> {
     this.#assertOpen();
+    if (this.#readOnly) {
+      const entry = this.getSync(key);
+      return entry === undefined ? undefined : this.#copyEntry(entry);
+    }
     const fileName = entryFileName(this.#key(key));
     return this.#guard(async () => {
       const record = (await this.#readWhole(fileName))?.record;
@@ -122,28 +184,36 @@ export class Store<E extends StoreEntry = StoreEntry> {
   async has(key: string): Promise<boolean> {
     this.#assertOpen();
     const normalized = this.#key(key);
+    if (this.#readOnly) return this.#cache.currentSync().has(normalized);
     return this.#guard(async () => (await this.#cache.current()).has(normalized));
   }
 
   /** Every key (from the cache: copies no entry). */
   async keys(): Promise<string[]> {
     this.#assertOpen();
+    if (this.#readOnly) return this.#cache.currentSync().keys();
     return this.#guard(async () => (await this.#cache.current()).keys());
   }
 
   /**
    * Every entry. By default the entries record: frozen, null-prototype, shared with other callers
-   * until the next commit (see LoadAllOptions). Revalidated against the change log on every call:
-   * a commit in any process is visible to the very next call; only the files named since the
-   * last call are read again.
+   * until the next commit, so the call copies nothing (mutating it throws in strict mode).
+   * `loadAll({ copy: true })` returns a mutable plain-object copy instead, at the cost of one
+   * serialize-and-parse of every entry per call (see LoadAllOptions). Revalidated against the
+   * change log on every call: a commit in any process is visible to the very next call; only the
+   * files named since the last call are read again. ETOOBIG past `maxTotalEntryBytes`.
    */
   async loadAll(options: LoadAllOptions = {}): Promise<Readonly<Record<string, E>>> {
     this.#assertOpen();
-    const view = await this.#guard(() => this.#cache.current());
+    const view = this.#readOnly ? this.#cache.currentSync() : await this.#guard(() => this.#cache.current());
     return options.copy === true ? this.#plainCopy(view) : view.entries();
   }
 
-  /** loadAll(), synchronously, over the same cache (see getSync). */
+  /**
+   * loadAll(), synchronously, over the same cache (see getSync): frozen by default,
+   * `{ copy: true }` for a mutable copy. A commit of another process that is still being
+   * applied is not waited for: it answers from the previous whole view when it has one.
+   */
   loadAllSync(options: LoadAllOptions = {}): Readonly<Record<string, E>> {
     this.#assertOpen();
     const view = this.#cache.currentSync();
@@ -293,19 +363,25 @@ export class Store<E extends StoreEntry = StoreEntry> {
    */
   async verify(): Promise<VerifyReport> {
     this.#assertOpen();
+    if (this.#readOnly) throw readOnlyError(this.#path);
     return verifyStore(this.#dir, this.#options, await this.#cache.current(), this.#changes);
   }
 
+  /**
+   * Releases the directory handles, the change log and (exclusive writer) the writer lock.
+   * Idempotent. Every later call on the store is ECLOSED.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
     this.#cache.close();
     await this.#writerLock?.release().catch(() => undefined);
     await this.#changes.close();
-    await this.#locks.close();
+    await this.#locks?.close();
     await this.#dir.close();
   }
 
+  /** {@link Store.close}, for `await using store = await openStore(dir)`. */
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
@@ -316,6 +392,12 @@ export class Store<E extends StoreEntry = StoreEntry> {
     if (this.#closed) {
       throw new HardfsError('ECLOSED', this.#closeReason ?? 'store is closed', { path: this.#path });
     }
+  }
+
+  #requireLocks(): SafeDir {
+    const locks = this.#locksNow();
+    if (locks === undefined) throw readOnlyError(this.#path);
+    return locks;
   }
 
   #key(key: string): string {
@@ -331,15 +413,15 @@ export class Store<E extends StoreEntry = StoreEntry> {
   }
 
   /**
-   * The entry to write (after the normalizeEntry hook) and its canonical JSON. Serialized first:
-   * that refuses cycles (ECYCLE) and excess depth (EDEPTH) before the value check walks it.
+   * The entry to write (after the normalizeEntry hook) and its canonical JSON. Checked first by
+   * the one JSON rule (blocked keys, what JSON cannot carry, cycles, depth), then serialized.
    */
   #prepareWrite(entry: E, key: string): { entry: E; json: string } {
     const hook = this.#options.normalizeEntry;
     const next = hook === undefined ? entry : (hook(entry, key) as E);
     if (!isPlainObject(next)) throw new TypeError(`entry for ${JSON.stringify(key)} must be a plain JSON object`);
+    assertStorableEntry(next, key, this.#options.maxEntryDepth);
     const json = serializeEntry(next, this.#options.maxEntryDepth);
-    assertStorableEntry(next, key);
     return { entry: next, json };
   }
 
@@ -350,6 +432,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
   /** In-process queue, whole-wait deadline, and the store-replaced check around a write. */
   async #write<T>(claim: KeyClaim, call: LockCallOptions, body: (deadline: number) => Promise<T>): Promise<T> {
     const timeoutMs = call.timeoutMs ?? this.#options.lockTimeoutMs;
+    if (this.#readOnly) throw readOnlyError(this.#path);
     const deadline = Date.now() + timeoutMs;
     const release = await this.#queue.acquire(claim, timeoutMs, this.#path);
     try {
@@ -368,27 +451,24 @@ export class Store<E extends StoreEntry = StoreEntry> {
     if (this.#options.writer === 'exclusive') return;
     // One stat on the common path; the owner record is read only when there is one.
     try {
-      await this.#locks.stat(WRITER_LOCK);
+      await this.#requireLocks().lstat(WRITER_LOCK);
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return;
       throw error;
     }
     let bytes: Buffer;
     try {
-      bytes = await this.#locks.readFile(WRITER_LOCK, { maxBytes: 64 * 1024 });
+      bytes = await this.#requireLocks().readFile(WRITER_LOCK, { maxBytes: 64 * 1024 });
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return;
       throw error;
     }
-    let owner = 'another process';
-    try {
-      const record = parseJsonSafe(bytes, { maxBytes: 64 * 1024, maxDepth: 3 }) as { pid?: unknown; host?: unknown } | null;
-      if (typeof record?.pid === 'number') owner = `pid ${record.pid}${typeof record.host === 'string' ? ` on ${record.host}` : ''}`;
-    } catch {
-      // a record being written, or garbage: the lock file's existence is what counts
-    }
+    // A record being written, or garbage: the lock file's existence is what counts. The owner
+    // is described without quoting the file (its host is compared with ours, never shown).
+    const record = parseOwnerRecord(bytes);
+    const owner = record === undefined ? 'another process' : describeOwner(record, (await currentProcessIdentity()).host);
     throw new HardfsError('ELOCKED', `the store has an exclusive writer (${owner}); this process may only read`, {
-      path: `${this.#locks.path}/${WRITER_LOCK}`,
+      path: `${this.#requireLocks().path}/${WRITER_LOCK}`,
     });
   }
 
@@ -407,19 +487,20 @@ export class Store<E extends StoreEntry = StoreEntry> {
    */
   async #readWhole(fileName: string, held: readonly string[] = []): Promise<LoadedRecord<E> | undefined> {
     for (let attempt = 0; attempt < 8; attempt += 1) {
-      const loaded = await this.#files.read<E>(fileName);
+      // An exclusive writer's own last commit of the file stands for the file (commit.ts).
+      const loaded = await this.#commit.readUnderLock<E>(fileName);
       const txn = loaded?.record.txn;
       if (txn === undefined || !(await this.#intentExists(txn))) return loaded;
       // Under these files' locks, the commit that wrote it can only be one whose writer stopped
       // (and whose stale lock was taken over): complete it without taking this lock again.
       await this.#commit.settle(txn, { deadline: Date.now() + this.#options.lockTimeoutMs }, undefined, held);
     }
-    return this.#files.read<E>(fileName);
+    return this.#commit.readUnderLock<E>(fileName);
   }
 
   async #intentExists(id: string): Promise<boolean> {
     try {
-      await this.#locks.stat(`${id}.txn`);
+      await this.#requireLocks().lstat(`${id}.txn`);
       return true;
     } catch (error) {
       if (errnoCode(error) === 'ENOENT') return false;
@@ -533,11 +614,11 @@ export class Store<E extends StoreEntry = StoreEntry> {
 
   /** @internal Recovery at open: finishes multi-key commits left by crashed writers, sweeps leftovers. */
   async recover(): Promise<void> {
-    const names = await this.#locks.list();
+    const names = await this.#requireLocks().list();
     const deadline = Date.now() + this.#options.lockTimeoutMs;
     const intents = names.map(intentIdOf).filter((id): id is string => id !== undefined);
     for (const id of intents) await this.#commit.settle(id, { deadline });
-    const pending = new Set((await this.#locks.list()).map(intentIdOf).filter((id) => id !== undefined));
+    const pending = new Set((await this.#requireLocks().list()).map(intentIdOf).filter((id) => id !== undefined));
     await this.#files.sweepTempFiles((name) => pending.has(stagedIdOf(name) as string));
   }
 
@@ -547,12 +628,26 @@ export class Store<E extends StoreEntry = StoreEntry> {
   }
 }
 
+function readOnlyError(path: string): HardfsError {
+  return new HardfsError('EUNSUPPORTED', 'this store was opened read-only by openStoreSync (open it with openStore to write or verify)', { path });
+}
+
+function openLocksIfThere(dir: SafeDir): SafeDir | undefined {
+  try {
+    return dir.openRootSync(LOCKS_DIR);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return undefined;
+    throw error;
+  }
+}
+
 function isPlainObject(value: unknown): boolean {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
   const proto = Object.getPrototypeOf(value) as unknown;
   return proto === null || proto === Object.prototype;
 }
 
+/** Options of {@link openStore}: every {@link StoreOptions} field, and `sync`. */
 export interface OpenStoreOptions extends StoreOptions {
   /**
    * Fill the cache at open so that getSync/loadAllSync work from the first call. Default false
@@ -564,7 +659,24 @@ export interface OpenStoreOptions extends StoreOptions {
 /**
  * Opens the store in directory `dir` (created, with missing parents, through pinned handles
  * when `create` is true — the default). Keys are case-sensitive unless `normalizeKey` says
- * otherwise.
+ * otherwise. Opening finishes any multi-key commit a crashed writer left and removes its
+ * leftovers, so the store is whole before the first read.
+ *
+ * Refuses (HardfsError): EBADNAME for an empty `dir`; ESYMLINK, ENOTDIR or EINSECURE for a
+ * directory (or, when creating, a component) that is a symlink, not a directory, or untrusted;
+ * EINSECURE on a network filesystem (Linux: NFS, SMB, FUSE …) unless `allowNetworkFilesystem`;
+ * ELOCKED with `writer: 'exclusive'` while another process is the writer. A bad option is a
+ * TypeError. Without `create`, a missing directory is the native ENOENT.
+ *
+ * @example
+ * ```ts
+ * import { openStore, DELETE } from 'hardfs/store';
+ *
+ * await using store = await openStore<{ count: number }>('/var/lib/app/counters');
+ * await store.update('visits', (current) => ({ count: (current?.count ?? 0) + 1 }));
+ * await store.update('stale', () => DELETE);
+ * const all = await store.loadAll(); // frozen; loadAll({ copy: true }) for a mutable copy
+ * ```
  */
 export async function openStore<E extends StoreEntry = StoreEntry>(dir: string, options: OpenStoreOptions = {}): Promise<Store<E>> {
   if (typeof dir !== 'string' || dir.length === 0) throw new HardfsError('EBADNAME', 'store directory must be a non-empty string');
@@ -598,6 +710,42 @@ export async function openStore<E extends StoreEntry = StoreEntry>(dir: string, 
     await changes?.close();
     await locks?.close();
     await root.close();
+    throw error;
+  }
+}
+
+/**
+ * Opens the store in directory `dir` for synchronous reads, read-only: the directory is opened
+ * as openStore opens it (openDirSync: a symlink is ESYMLINK, owner and mode judged on the
+ * descriptor), but nothing is created, migrated, swept or quarantined, and no lock is taken.
+ * Returns undefined when the directory does not exist. Reads (getSync, loadAllSync, and the
+ * async get/has/keys/loadAll, answered synchronously) go through the same coherent cache as
+ * openStore's, following the change log with readSync; a multi-key commit met by the first read
+ * is taken whole from its intent (see CoherentCache#applyPendingSync), never half. Writes and
+ * verify are EUNSUPPORTED: open the store with openStore to write.
+ */
+export function openStoreSync<E extends StoreEntry = StoreEntry>(dir: string, options: StoreOptions = {}): Store<E> | undefined {
+  if (typeof dir !== 'string' || dir.length === 0) throw new HardfsError('EBADNAME', 'store directory must be a non-empty string');
+  const resolved = resolveStoreOptions(options);
+  const path = resolve(dir);
+  let root: SafeDir;
+  try {
+    root = openDirSync(path);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT' && !isHardfsError(error)) return undefined;
+    throw error;
+  }
+  let locks: SafeDir | undefined;
+  try {
+    assertLocalFilesystemSync(path, resolved.allowNetworkFilesystem);
+    locks = openLocksIfThere(root);
+    const changes = openChangeLogSync(root, CHANGES_FILE);
+    const store = new Store<E>(path, resolved, root, locks, changes, undefined, true);
+    store.loadAllSync();
+    return store;
+  } catch (error) {
+    void locks?.close();
+    void root.close();
     throw error;
   }
 }

@@ -7,6 +7,7 @@ import type { ResolvedStoreOptions } from './options.js';
 import { parseSnapshotBody, readSnapshotFile } from './snapshot-file.js';
 import type { StoreView, StoredEntry } from './view.js';
 
+/** What kind of disagreement {@link Store.verify} found. */
 export type VerifyProblemKind =
   /** An entry file the store would quarantine (detail says why). */
   | 'bad-entry-file'
@@ -19,18 +20,25 @@ export type VerifyProblemKind =
   /** This process's cache holds a value that differs from the file. */
   | 'cache-differs';
 
+/** One disagreement found by {@link Store.verify}. */
 export interface VerifyProblem {
+  /** What kind it is. */
   kind: VerifyProblemKind;
   /** The entry file (or `.snapshot`). */
   file: string;
+  /** Why, as file names, revs, codes and positions: never the files' content. */
   detail: string;
 }
 
+/** What {@link Store.verify} found; it changes nothing. */
 export interface VerifyReport {
+  /** True when there are no problems. */
   ok: boolean;
+  /** Entry files compared. */
   entries: number;
   /** Whether a snapshot file was there and compared. */
   snapshotChecked: boolean;
+  /** Every disagreement found; empty when `ok`. */
   problems: VerifyProblem[];
 }
 

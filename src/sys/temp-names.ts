@@ -11,6 +11,12 @@ export function makeTempFileName(): string {
   return `.hardfs-${randomBytes(16).toString('hex')}.tmp`;
 }
 
+/**
+ * True for a name of the shape hardfs gives its temp files (`.hardfs-<32 hex>.tmp`): what a
+ * crash during an atomic write can leave beside its target, safe to remove once no write is in
+ * flight.
+ */
 export function isTempFileName(name: string): boolean {
+
   return TEMP_PATTERN.test(name);
 }

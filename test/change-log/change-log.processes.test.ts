@@ -1,6 +1,6 @@
 // The change log shared by real processes: children append through the BUILT package
 // (dist/index.js, see fixtures/change-log-appender.mjs) while this process reads through src.
-import { writeFileSync, readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openChangeLog, type ChangeLog, type ChangeLogCursor, type ChangeLogReplaceReason } from '../../src/index.js';
@@ -243,4 +243,32 @@ describe('change log across processes', () => {
       expect(old).toMatchObject({ reset: false, records: [`${tail}after the kill`] });
     }
   });
+});
+
+describe('two processes opening a missing log at once', () => {
+  // Both find no log and create one; the second creation replaces the first by rename. An opener
+  // holding the first file then sees it with no link left (or its root refuses it): that is a
+  // concurrent creation, not a planted hard link or a file to replace, and is never reported.
+  it('200 rounds of a concurrent first open: no replacement is ever reported, each opener appends, a log stays at the name', async () => {
+    const rounds = 200;
+    const go = join(temp.path, 'go');
+    const pair = [0, 1].map(() => {
+      const child = new Child('../../change-log/fixtures/change-log-first-open.mjs', [JSON.stringify({ dir: temp.path, name: 'log', go, rounds })]);
+      children.push(child);
+      return child;
+    });
+    await Promise.all(pair.map((child) => child.waitForLine('ready')));
+    const reported: string[] = [];
+    for (let round = 0; round < rounds; round += 1) {
+      rmSync(join(temp.path, 'log'), { force: true });
+      writeFileSync(`${go}-${round}`, '');
+      const lines = await Promise.all(pair.map((child) => child.waitForLine(`round ${round} `)));
+      for (const line of lines) if (!line.endsWith(' -')) reported.push(line);
+      // What is at the name is a log (a record appended before the second creation may be in the
+      // replaced file: readers of the new generation start with a reset, by design).
+      expect(readFileSync(join(temp.path, 'log'), 'utf8')).toMatch(HEADER_PATTERN);
+    }
+    for (const child of pair) expect(child.lines.filter((line) => line.startsWith('error'))).toEqual([]);
+    expect(reported).toEqual([]);
+  }, 120_000);
 });

@@ -15,6 +15,7 @@ import {
   readdirSync,
   readlinkSync,
   renameSync,
+  rmSync,
   statSync,
   symlinkSync,
   truncateSync,
@@ -833,4 +834,25 @@ describe('damage to a log that instances hold open', () => {
     await writer.append('after'); // its descriptor was of the damaged file: it re-appends
     expectRecords(await reader.read(result.cursor), ['after']);
   });
+});
+
+describe('two first opens at once in one process (each resolution)', () => {
+  // Both create the missing log; the later creation replaces the earlier by rename, so one
+  // opener may hold a file with no link left, or have its root refuse it: a concurrent creation,
+  // never reported as a hard link or a file that had to be replaced (processes: see
+  // change-log.processes.test.ts).
+  for (const resolution of MODES) {
+    it(`${resolution}: 200 rounds, onReplace never called, both open and append`, async () => {
+      const { dir, path } = await fixture(resolution);
+      const reasons: ChangeLogReplaceReason[] = [];
+      for (let round = 0; round < 200; round += 1) {
+        rmSync(path, { force: true });
+        const logs = await Promise.all([0, 1].map(() => openChangeLog(dir, 'log', { onReplace: (reason) => reasons.push(reason) })));
+        await Promise.all(logs.map((log, index) => log.append(`r${round}-${index}`)));
+        await Promise.all(logs.map((log) => log.close()));
+        generationOnDisk(path);
+      }
+      expect(reasons).toEqual([]);
+    });
+  }
 });

@@ -302,7 +302,7 @@ describe('hardfs audit', () => {
     const root = await tempDir();
     file(join(root, 'sessions.json'), '{}');
     dir(join(root, 'sessions.d.migrating'));
-    const migrationLock = file(join(root, '.sessions.migrate.lock'), JSON.stringify({ v: 1, token: 'a'.repeat(32), pid: 4242, host: 'h', time: 0 }));
+    const migrationLock = file(join(root, '.sessions.migrate.lock'), JSON.stringify({ v: 1, token: 'a'.repeat(32), pid: 4242, host: 'sk-SECRET-h', time: 0 }));
     age(migrationLock, 600);
     const writerLock = file(join(root, 'sessions.json.lock'), JSON.stringify({ pid: 4243, createdAt: new Date(0).toISOString() }));
     age(writerLock, 600);
@@ -312,7 +312,9 @@ describe('hardfs audit', () => {
     expect(at('sessions.d.migrating')).toMatchObject({ kind: 'migration-leftover' });
     expect(at('sessions.d.migrating')?.detail).toContain("'hardfs sessions migrate sessions.json'");
     expect(at('.sessions.migrate.lock')).toMatchObject({ kind: 'stale-lock', severity: 'problem' });
-    expect(at('.sessions.migrate.lock')?.detail).toMatch(/interrupted migration.*holder pid 4242.*takes it over/);
+    expect(at('.sessions.migrate.lock')?.detail).toMatch(/interrupted migration.*holder pid 4242 on another host.*takes it over/);
+    // The host is file content: compared with ours, never shown.
+    expect(JSON.stringify(json)).not.toContain('SECRET');
     expect(at('sessions.json.lock')).toMatchObject({ kind: 'stale-lock' });
     expect(at('sessions.json.lock')?.detail).toMatch(/legacy writer lock.*holder pid 4243.*remove it by hand only if nothing writes sessions\.json/);
     expect(at('unrelated.json.lock')).toBeUndefined();

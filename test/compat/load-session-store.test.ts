@@ -11,7 +11,7 @@ import {
 } from '../../src/session-store/compat/index.js';
 import { openSessionStore } from '../../src/session-store/index.js';
 import { caught } from '../support/tmp.js';
-import { configure, useCompatFixtures, itOnFirstSyncRead } from './support.js';
+import { configure, useCompatFixtures } from './support.js';
 
 const { caseDir, storeFixture } = useCompatFixtures();
 
@@ -101,14 +101,14 @@ describe('loadSessionStore (gateway sessions.cache.test.ts: Session Store Cache)
     expect(loadSessionStore(storePath)).toEqual(modified);
   });
 
-  itOnFirstSyncRead('should handle non-existent store gracefully', async () => {
+  it('should handle non-existent store gracefully', async () => {
     const dir = await caseDir('missing');
     const nonExistentPath = join(dir, 'non-existent.json');
     expect(loadSessionStore(nonExistentPath)).toEqual({});
     expect(readdirSync(dir)).toEqual([]); // and creates nothing
   });
 
-  itOnFirstSyncRead('should handle invalid JSON gracefully', async () => {
+  it('should handle invalid JSON gracefully', async () => {
     const { storePath } = await storeFixture('not valid json {');
     // hardfs differs: invalid JSON is refused (ECORRUPT), never read as {} and then overwritten.
     const error = await caught(() => loadSessionStore(storePath));
@@ -141,7 +141,7 @@ describe('loadSessionStore (gateway store.directory.test.ts: directory store ope
     expect(Object.keys(loadSessionStore(storePath))).toHaveLength(0);
   });
 
-  itOnFirstSyncRead('loadSessionStore returns empty for non-existent store', async () => {
+  it('loadSessionStore returns empty for non-existent store', async () => {
     const dir = await caseDir('fresh');
     expect(Object.keys(loadSessionStore(join(dir, 'sessions.json')))).toHaveLength(0);
     expect(existsSync(resolveSessionStoreDir(join(dir, 'sessions.json')))).toBe(false);
@@ -164,7 +164,7 @@ describe('loadSessionStore (gateway store.directory.test.ts: directory store ope
 });
 
 describe('loadSessionStore transform on load (gateway sessions.test.ts)', () => {
-  itOnFirstSyncRead('loadSessionStore auto-migrates legacy provider keys to channel keys', async () => {
+  it('loadSessionStore auto-migrates legacy provider keys to channel keys', async () => {
     // The gateway's applySessionStoreMigrations, passed in as the load hook.
     configure({
       transformOnLoad: (entry) => {

@@ -3,25 +3,19 @@
 // `hardfs/session-store/compat`; the store is opened, migrated and closed by it.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, it } from 'vitest';
+import { afterEach, beforeEach } from 'vitest';
 import { closeSessionStores, configureSessionStoreCompat } from '../../src/session-store/compat/index.js';
-import * as sessionStoreApi from '../../src/session-store/index.js';
 import { SessionStore } from '../../src/session-store/index.js';
 import { useTempDirs } from '../support/tmp.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Whether the store reads synchronously yet (NOTES-compat-needs.md §1): `SYNC_READS`, an open
- * store has loadAllSync/getSync; `SYNC_OPEN`, a store not opened yet can be opened synchronously
- * (the gateway's first call for a path is often a sync read). Tests that need one are reported
- * as skipped until it exists (never as passed); sync-reads.test.ts pins the typed refusal.
+ * Whether an open store has loadAllSync/getSync (NOTES-compat-needs.md §1). A store this process
+ * has not opened is opened synchronously (openSessionStoreSync), so a test whose first call is a
+ * synchronous read runs like any other.
  */
 export const SYNC_READS = typeof (SessionStore.prototype as unknown as Record<string, unknown>)['loadAllSync'] === 'function';
-export const SYNC_OPEN = typeof (sessionStoreApi as Record<string, unknown>)['openSessionStoreSync'] === 'function';
-
-/** A test whose first call is a synchronous read of a store this process has not opened. */
-export const itOnFirstSyncRead = it.runIf(SYNC_OPEN);
 
 /** fsync off and warnings collected: the suite is about behaviour, not durability. */
 export const warnings: string[] = [];

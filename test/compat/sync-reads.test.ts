@@ -1,6 +1,7 @@
 // The synchronous reads the gateway relies on (64 loadSessionStore and 16 readSessionUpdatedAt
-// call sites, none awaited): available, or a typed refusal naming what is missing.
-import { readdirSync } from 'node:fs';
+// call sites, none awaited), including a first call for a path this process has not opened.
+import { spawn } from 'node:child_process';
+import { existsSync, linkSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -8,37 +9,97 @@ import {
   loadSessionStore,
   readSessionUpdatedAt,
   saveSessionStore,
-  SyncReadUnavailableError,
 } from '../../src/session-store/compat/index.js';
+import { openSessionStore } from '../../src/session-store/index.js';
 import { caught } from '../support/tmp.js';
-import { SYNC_OPEN, useCompatFixtures } from './support.js';
+import { useCompatFixtures, warnings } from './support.js';
 
-const { caseDir } = useCompatFixtures({ needsSyncReads: false });
+const { caseDir, storeFixture } = useCompatFixtures({ needsSyncReads: false });
+const WRITER = new URL('./fixtures/multi-key-writer.mjs', import.meta.url).pathname;
 
 describe('synchronous reads', () => {
-  it.runIf(SYNC_OPEN)('read a store that does not exist as empty, creating nothing', async () => {
+  it('read a store that does not exist as empty, creating nothing', async () => {
     const dir = await caseDir('sync');
     expect(loadSessionStore(join(dir, 'sessions.json'))).toEqual({});
     expect(readSessionUpdatedAt({ storePath: join(dir, 'sessions.json'), sessionKey: 'k' })).toBeUndefined();
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.runIf(!SYNC_OPEN)('until the store opens synchronously, a sync read of a store not yet opened is a typed refusal', async () => {
+  it('read a store whose parent directory does not exist as empty, creating nothing', async () => {
     const dir = await caseDir('sync');
-    const error = await caught(() => loadSessionStore(join(dir, 'sessions.json')));
-    expect(error).toBeInstanceOf(SyncReadUnavailableError);
-    expect(error.code).toBe('ERR_HARDFS_SYNC_READ_UNAVAILABLE');
-    expect(error.message).toContain('openSessionStoreSync');
+    expect(loadSessionStore(join(dir, 'agents', 'new', 'sessions', 'sessions.json'))).toEqual({});
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it.runIf(!SYNC_OPEN)('clearSessionStoreCacheForTest forgets every store at once: the next synchronous read needs the store opened again', async () => {
+  it('a first synchronous read of a store written by another handle sees its entries, and creates nothing in it', async () => {
+    const storePath = join(await caseDir('sync'), 'sessions.json');
+    const writer = await openSessionStore(storePath, { fsync: false });
+    await writer.update('agent:a', () => ({ sessionId: 'a', updatedAt: 5 }));
+    const before = readdirSync(writer.directoryPath).sort();
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:a': { sessionId: 'a', updatedAt: 5 } });
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'Agent:A' })).toBe(5);
+    // The next commit by the other handle is visible to the very next synchronous read.
+    await writer.update('agent:a', () => ({ sessionId: 'a', updatedAt: 6 }));
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:a' })).toBe(6);
+    expect(readdirSync(writer.directoryPath).sort()).toEqual(before);
+    await writer.close();
+  });
+
+  it('a legacy sessions.json not migrated yet is read through the owner-checked reader, not migrated', async () => {
+    const { dir, storePath } = await storeFixture({ ' Agent:Main ': { sessionId: 'm', updatedAt: 3 } });
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:main': { sessionId: 'm', updatedAt: 3 } });
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:main' })).toBe(3);
+    expect(readdirSync(dir)).toEqual(['sessions.json']); // no sessions.d, no backup: nothing migrated
+    // The first write migrates it; reads then come from the directory.
+    await saveSessionStore(storePath, { 'agent:main': { sessionId: 'm', updatedAt: 4 } }, { skipMaintenance: true });
+    expect(existsSync(join(dir, 'sessions.d'))).toBe(true);
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:main' })).toBe(4);
+  });
+
+  it('a hard-linked legacy sessions.json is left alone by a synchronous read (reads as empty)', async () => {
+    const { dir, storePath } = await storeFixture({ a: { sessionId: 'a', updatedAt: 1 } });
+    mkdirSync(join(dir, 'elsewhere'));
+    linkSync(storePath, join(dir, 'elsewhere', 'copy.json'));
+    expect(loadSessionStore(storePath)).toEqual({});
+  });
+
+  it('a symlinked store directory is refused synchronously (ESYMLINK), nothing created', async () => {
+    const dir = await caseDir('sync');
+    const real = join(dir, 'real.d');
+    mkdirSync(real, { mode: 0o700 });
+    writeFileSync(join(real, 'x.json'), '{}');
+    symlinkSync(real, join(dir, 'sessions.d'));
+    const error = await caught(() => loadSessionStore(join(dir, 'sessions.json')));
+    expect(error.code).toBe('ESYMLINK');
+    expect(error.path).toBe(join(dir, 'sessions.d'));
+    expect(readdirSync(dir).sort()).toEqual(['real.d', 'sessions.d']);
+    expect(readdirSync(real)).toEqual(['x.json']);
+  });
+
+  it('clearSessionStoreCacheForTest forgets every store at once: the next synchronous read opens it again', async () => {
     const storePath = join(await caseDir('sync'), 'sessions.json');
     await saveSessionStore(storePath, { a: { updatedAt: 1 } }, { skipMaintenance: true });
     expect(Object.keys(loadSessionStore(storePath))).toEqual(['a']);
     clearSessionStoreCacheForTest();
-    expect((await caught(() => loadSessionStore(storePath))).code).toBe('ERR_HARDFS_SYNC_READ_UNAVAILABLE');
+    expect(Object.keys(loadSessionStore(storePath))).toEqual(['a']);
     await saveSessionStore(storePath, { b: { updatedAt: 2 } }, { skipMaintenance: true });
     expect(Object.keys(loadSessionStore(storePath))).toEqual(['b']);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a commit by another process is seen by this process\'s next synchronous read', async () => {
+    const storePath = join(await caseDir('sync'), 'sessions.json');
+    await saveSessionStore(storePath, { a: { updatedAt: 1 } }, { skipMaintenance: true });
+    clearSessionStoreCacheForTest();
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'a' })).toBe(1); // opened read-only, synchronously
+    await new Promise<void>((done, fail) => {
+      const child = spawn(process.execPath, [WRITER, storePath]);
+      let err = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+      child.on('error', fail);
+      child.on('exit', (code) => (code === 0 ? done() : fail(new Error(`writer exited ${String(code)}: ${err}`))));
+    });
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'a' })).toBe(2);
+    expect(loadSessionStore(storePath)).toEqual({ a: { updatedAt: 2 }, b: { updatedAt: 2 } });
   });
 });

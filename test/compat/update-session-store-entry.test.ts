@@ -10,7 +10,7 @@ import {
   updateSessionStore,
   updateSessionStoreEntry,
 } from '../../src/session-store/compat/index.js';
-import { deferred, useCompatFixtures, itOnFirstSyncRead } from './support.js';
+import { deferred, useCompatFixtures } from './support.js';
 
 const { storeFixture, caseDir } = useCompatFixtures();
 const KEY = 'agent:main:main';
@@ -77,7 +77,7 @@ describe('updateSessionStoreEntry (gateway sessions.test.ts)', () => {
     expect(readdirSync(join(resolveSessionStoreDir(storePath), '.locks'))).toEqual([]);
   });
 
-  itOnFirstSyncRead('updateSessionStoreEntry re-reads disk inside lock instead of using stale cache', async () => {
+  it('updateSessionStoreEntry re-reads disk inside lock instead of using stale cache', async () => {
     const { storePath } = await storeFixture({ [KEY]: { sessionId: 'sess-1', updatedAt: 123, thinkingLevel: 'low' } });
     expect(loadSessionStore(storePath)[KEY]?.['thinkingLevel']).toBe('low'); // prime the cache
     // hardfs: an external writer changes the directory store through the store (a separate

@@ -86,3 +86,51 @@ export async function rejectsNative(action: Promise<unknown> | (() => unknown), 
 export function modeOf(path: string): number {
   return lstatSync(path).mode & 0o7777;
 }
+
+/** Runs `action`, which must throw a HardfsError synchronously; returns the error. */
+export function rejectsSync(action: () => unknown): HardfsError {
+  try {
+    action();
+  } catch (error) {
+    expect(error).toBeInstanceOf(HardfsError);
+    return error as HardfsError;
+  }
+  throw new Error('expected a HardfsError, nothing was thrown');
+}
+
+/** Runs `action`, which must throw a native (not a HardfsError) error synchronously; returns it. */
+export function rejectsNativeSync(action: () => unknown): NodeJS.ErrnoException {
+  try {
+    action();
+  } catch (error) {
+    expect(error).not.toBeInstanceOf(HardfsError);
+    return error as NodeJS.ErrnoException;
+  }
+  throw new Error('expected a native error, nothing was thrown');
+}
+
+/** 'ok' if `action` resolves (closing a handle it returns), else the error's code: for comparing outcomes. */
+export async function outcome(action: () => Promise<unknown>): Promise<string> {
+  try {
+    const result = await action();
+    if (result !== null && typeof result === 'object' && 'close' in result) await (result as { close(): Promise<void> }).close();
+    return 'ok';
+  } catch (error) {
+    return (error as { code?: string }).code ?? String(error);
+  }
+}
+
+/**
+ * Runs `run` synchronously with process.platform reading `platform`, then restores it: the
+ * platform branches of pure helpers, exercised on this Linux machine (the filesystem is real).
+ */
+export function onPlatform<T>(platform: NodeJS.Platform, run: () => T): T {
+  const original = Object.getOwnPropertyDescriptor(process, 'platform');
+  if (original === undefined) throw new Error('process.platform has no descriptor');
+  Object.defineProperty(process, 'platform', { ...original, value: platform });
+  try {
+    return run();
+  } finally {
+    Object.defineProperty(process, 'platform', original);
+  }
+}

@@ -96,9 +96,18 @@ describe('acquireFileLock: basics', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(140);
     expect(error.path).toBe(join(temp.path, 'a.lock'));
     expect(error.message).toContain(`pid ${process.pid}`);
-    expect(error.message).toContain(JSON.stringify(hostname()));
+    expect(error.message).toContain('on this host');
+    expect(error.message).not.toContain(JSON.stringify(hostname()));
     expect(error.message).toMatch(/not reentrant/);
     await held.release();
+  });
+
+  it('a secret planted as the host (or any field) of a lock file never reaches the ELOCKED message', async () => {
+    const record = { v: 1, token: 'cd'.repeat(16), pid: process.ppid, host: 'sk-SECRET-host "quoted"', time: Date.now(), extra: 'sk-SECRET-extra' };
+    await writeFile(join(temp.path, 'planted.lock'), JSON.stringify(record), { mode: 0o600 });
+    const error = await expectCode(acquireFileLock(temp.dir, 'planted.lock', { timeoutMs: 30 }), 'ELOCKED');
+    expect(error.message).toContain(`held by pid ${process.ppid} on another host`);
+    expect(error.message).not.toContain('SECRET');
   });
 
   it('stops waiting when the signal aborts, with its reason, leaving the holder alone', async () => {
@@ -276,7 +285,7 @@ describe('acquire: the host seam and the timeout message', () => {
     const lock = await acquireFileLock(temp.dir, 'self.lock');
     const self = (await caught(acquireFileLock(temp.dir, 'self.lock', { timeoutMs: 30 }))) as HardfsError;
     expect(self.code).toBe('ELOCKED');
-    expect(self.message).toContain(`held by pid ${process.pid} on host ${JSON.stringify(hostname())}`);
+    expect(self.message).toContain(`held by pid ${process.pid} on this host`);
     expect(self.message).toContain(' — this very process: file locks are not reentrant');
     expect(self.message).not.toContain('judged abandoned');
 
@@ -285,7 +294,7 @@ describe('acquire: the host seam and the timeout message', () => {
       acquireFileLockWithSeams(temp.dir, 'self.lock', { timeoutMs: 30 }, { host: 'elsewhere' }),
     )) as HardfsError;
     expect(otherHost.code).toBe('ELOCKED');
-    expect(otherHost.message).toContain(`held by pid ${process.pid} on host ${JSON.stringify(hostname())}`);
+    expect(otherHost.message).toContain(`held by pid ${process.pid} on another host`);
     expect(otherHost.message).not.toContain('this very process');
     await lock.release();
   });
@@ -297,7 +306,7 @@ describe('acquire: the host seam and the timeout message', () => {
     await writeFile(join(temp.path, 'parent.lock'), serializeOwnerRecord(record), { mode: 0o600 });
     const error = (await caught(acquireFileLock(temp.dir, 'parent.lock', { timeoutMs: 30 }))) as HardfsError;
     expect(error.code).toBe('ELOCKED');
-    expect(error.message).toContain(`held by pid ${process.ppid} on host ${JSON.stringify(identity.host)}`);
+    expect(error.message).toContain(`held by pid ${process.ppid} on this host`);
     expect(error.message).not.toContain('this very process');
     expect(error.message).not.toContain('judged abandoned');
   });

@@ -79,10 +79,25 @@ describe('owner record', () => {
     expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
 
-  it('names the holder for error messages', () => {
-    const description = describeOwner(createOwnerRecord('a'.repeat(32), { pid: 77, host: 'box' }, 0));
-    for (const fragment of ['pid 77', 'host "box"', '1970-01-01T00:00:00.000Z']) expect(description).toContain(fragment);
-    expect(describeOwner(undefined)).toMatch(/unreadable/);
+  it('names the holder for error messages: this host or another, never the host name from the file', () => {
+    const record = createOwnerRecord('a'.repeat(32), { pid: 77, host: 'box' }, 0);
+    const here = describeOwner(record, 'box');
+    for (const fragment of ['pid 77', 'on this host', '1970-01-01T00:00:00.000Z']) expect(here).toContain(fragment);
+    expect(describeOwner(record, 'other')).toContain('pid 77 on another host');
+    expect(describeOwner(undefined, 'box')).toMatch(/unreadable/);
+  });
+
+  it('a secret planted as the host of a lock file never reaches the description', () => {
+    fc.assert(
+      fc.property(fc.string({ minLength: 1, maxLength: 200 }), (host) => {
+        const planted = parseOwnerRecord(JSON.stringify({ v: 1, token: TOKEN, pid: 5, host: `sk-SECRET-${host}`, time: 0 }));
+        expect(planted?.host).toBe(`sk-SECRET-${host}`);
+        const description = describeOwner(planted, 'box');
+        expect(description).not.toContain('SECRET');
+        expect(description).toContain('pid 5 on another host');
+      }),
+      fcParams(),
+    );
   });
 });
 
@@ -155,8 +170,8 @@ describe('parseOwnerRecord: exact acceptance rules', () => {
   });
 
   it('describes a holder whose time is beyond the Date range without a "since"', () => {
-    const description = describeOwner(createOwnerRecord(TOKEN, { pid: 5, host: 'box' }, 1e20));
-    expect(description).toContain('pid 5 on host "box"');
+    const description = describeOwner(createOwnerRecord(TOKEN, { pid: 5, host: 'box' }, 1e20), 'box');
+    expect(description).toContain('pid 5 on this host');
     expect(description).not.toContain('since');
   });
 

@@ -1,9 +1,12 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
-import { announceAllChanged, changeRecordFor } from '../../src/store/change-records.js';
+import { announceAllChanged, changeRecordFor, openStoreChangeLog } from '../../src/store/change-records.js';
 import { editBehindTheStoresBack, twoStores } from './support.js';
+import { useTempDirs } from '../support/tmp.js';
+
+const tempDir = useTempDirs();
 
 describe('change records', () => {
   it('no file names, or names over 32 KiB in all, are "*"; names of exactly 32 KiB are listed', () => {
@@ -23,5 +26,35 @@ describe('change records', () => {
     await handle.close();
     expect(readFileSync(join(dir, '.changes'), 'utf8').endsWith('\n*\n')).toBe(true);
     expect((await reader.loadAll())['b']).toEqual({ n: 99 });
+  });
+});
+
+describe('a change log under its old name (.stamp)', () => {
+  const HEADER = /^hardfs-change-log 1 [0-9a-f]{32}\n/;
+
+  it('is renamed to .changes (same file, one link) with a warning; with both present, .changes wins and .stamp stays', async () => {
+    const base = await tempDir();
+    const old = `hardfs-change-log 1 ${'ab'.repeat(16)}\nold.json\n`;
+    writeFileSync(join(base, '.stamp'), old, { mode: 0o600 });
+    const inode = statSync(join(base, '.stamp')).ino;
+    const dir = await openDir(base);
+    const warnings: string[] = [];
+    const log = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
+    await log.append('a.json');
+    await log.close();
+    expect(existsSync(join(base, '.stamp'))).toBe(false);
+    const renamed = statSync(join(base, '.changes'));
+    expect([renamed.ino, renamed.nlink]).toEqual([inode, 1]);
+    expect(readFileSync(join(base, '.changes'), 'utf8')).toBe(`${old}a.json\n`);
+    expect(warnings).toEqual(['hardfs store: renamed the change log from .stamp to .changes']);
+
+    writeFileSync(join(base, '.stamp'), old, { mode: 0o600 });
+    const again = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
+    await again.close();
+    expect(readFileSync(join(base, '.stamp'), 'utf8')).toBe(old);
+    expect(readFileSync(join(base, '.changes'), 'utf8')).toMatch(HEADER);
+    expect(readFileSync(join(base, '.changes'), 'utf8')).toContain('a.json\n');
+    expect(warnings).toHaveLength(1);
+    await dir.close();
   });
 });

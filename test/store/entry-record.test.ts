@@ -90,14 +90,20 @@ describe('entries: what can be stored', () => {
     }
   });
 
-  it('an updatedAt that is not a finite number is a TypeError naming the key (the session vocabulary)', () => {
-    for (const updatedAt of ['5', Infinity, null]) {
+  it('a numeric updatedAt that is not finite is a TypeError naming the key (the session vocabulary)', () => {
+    for (const updatedAt of [Infinity, -Infinity, Number.NaN]) {
       expect(refusal(thrown(() => assertSessionEntry({ updatedAt }, 'k')))).toEqual({
         name: 'TypeError',
         code: undefined,
-        message: 'entry.updatedAt for "k" must be a finite number when present',
+        message: 'entry.updatedAt for "k" must be a finite number when it is a number',
         path: undefined,
       });
+    }
+  });
+
+  it('an updatedAt that is null, absent or not a number is accepted (a migration keeps such entries as they are)', () => {
+    for (const entry of [{ updatedAt: null }, { updatedAt: '5' }, { updatedAt: {} }, {}, { updatedAt: 0 }, { updatedAt: -1.5 }]) {
+      expect(() => assertSessionEntry(entry, 'k')).not.toThrow();
     }
   });
 
@@ -111,6 +117,27 @@ describe('entries: what can be stored', () => {
     expect(error.code).toBe('EBADNAME');
     expect(error.path).toBe('entry.a.b.constructor');
     expect(error.message).toContain('blocked object key at entry.a.b.constructor');
+    // The rest of the objects layer's rule (assertSafeJsonValue), with the entry's paths.
+    const cases: Array<[unknown, string]> = [
+      [{ a: 1n }, 'bigint at entry.a'],
+      [{ a: [1, () => 1] }, 'function at entry.a[1]'],
+      [{ a: { d: new Date(0) } }, 'not plain at entry.a.d'],
+      [{ a: [1, undefined] }, 'undefined at entry.a[1]'],
+      [{ a: [-Infinity] }, 'non-finite number at entry.a[0]'],
+      [{ a: Number.NaN }, 'non-finite number at entry.a'],
+    ];
+    for (const [value, fragment] of cases) {
+      const refused = thrown(() => assertStorableEntry(value, 'k'));
+      expect(refused.name).toBe('TypeError');
+      expect(refused.message).toContain(fragment);
+    }
+    const cyclic: Record<string, unknown> = { a: { b: 1 } };
+    (cyclic['a'] as Record<string, unknown>)['self'] = cyclic;
+    expect(refusal(thrown(() => assertStorableEntry(cyclic, 'k')))).toMatchObject({ code: 'ECYCLE', path: 'entry.a.self' });
+    expect(refusal(thrown(() => assertStorableEntry({ a: { a: { a: {} } } }, 'k', 3)))).toMatchObject({ code: 'EDEPTH', path: 'entry.a.a.a' });
+    expect(() => assertStorableEntry({ a: { a: {} } }, 'k', 3)).not.toThrow();
+    // An undefined property is absent to JSON and to the rule; -0 reads back as 0.
+    expect(() => assertStorableEntry({ a: undefined, b: -0 }, 'k')).not.toThrow();
     // The same file at read: ECORRUPT, never loaded with the value changed or the key dropped.
     for (const entry of ['{"n":1e400}', '{"a":{"prototype":{"x":1}}}', '{"a":[{"__proto__":1}]}']) {
       const bytes = Buffer.from(`{"v":1,"key":"k","rev":1,"entry":${entry}}`);
@@ -145,13 +172,18 @@ describe('entry records: each refusal is ECORRUPT, says why, and names where', (
     }
   });
 
-  it('an unsupported version, named in the message', () => {
+  it('an unsupported version, never quoted in the message', () => {
     expect(refusal(thrown(() => validateRecord({ v: 2, key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
-      corrupt('unsupported entry record version 2'),
+      corrupt('unsupported entry record version (this reader knows 1)'),
     );
     expect(refusal(thrown(() => validateRecord({ key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
-      corrupt('unsupported entry record version ?'),
+      corrupt('unsupported entry record version (this reader knows 1)'),
     );
+    // The version found is file content: a planted value never reaches the message.
+    for (const v of ['SECRET-TOKEN-1234', 987654321, { s: 'SECRET' }]) {
+      const message = thrown(() => validateRecord({ v, key: 'a', rev: 1, entry: {} }, 'where.json')).message;
+      expect(message).not.toMatch(/SECRET|987654321/);
+    }
   });
 
   it('an empty or non-string key', () => {

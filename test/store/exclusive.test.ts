@@ -1,10 +1,10 @@
 // writer: 'exclusive' (issue 12 guarantee 3): one store-wide lock taken at open; commits take no
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
-import { readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -69,6 +69,106 @@ describe("writer: 'exclusive'", () => {
     }
     expect({ ...(await other.loadAll()) }).toEqual({ a: { n: 1 } });
     await other.close();
+    await owner.close();
+  });
+
+  it('the owner named in that ELOCKED never quotes the writer lock file (a planted host or field stays out)', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    const planted = { v: 1, token: 'ab'.repeat(16), pid: 4242, host: 'sk-SECRET-host', time: 0, note: 'sk-SECRET-note' };
+    writeFileSync(join(dir, '.locks', 'writer.lock'), JSON.stringify(planted), { mode: 0o600 });
+    const error = await caught(store.update('a', () => ({ n: 1 })));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toContain('exclusive writer (pid 4242 on another host');
+    expect(error.message).not.toContain('SECRET');
+    writeFileSync(join(dir, '.locks', 'writer.lock'), '{"pid":"sk-SECRET-pid","host":"sk-SECRET"}', { mode: 0o600 });
+    const garbage = await caught(store.update('a', () => ({ n: 1 })));
+    expect(garbage.message).toContain('exclusive writer (another process)');
+    expect(garbage.message).not.toContain('SECRET');
+    await store.close();
+  });
+
+  // The writer lock excludes every other writer, so what this process last committed to a file
+  // is what the file holds: a commit starts from that instead of reading the file again. The
+  // tests rewrite the file behind the writer's back (which the contract rules out) only to see
+  // which of the two a commit starts from.
+  it('a commit starts from its own last commit of the key, not from a re-read of the file', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    await owner.update('a', () => ({ n: 1 }));
+    const file = join(dir, entryFileName('a'));
+    writeFileSync(file, '{"entry":{"n":100},"key":"a","rev":50,"v":1}\n');
+    const seen: unknown[] = [];
+    await owner.update('a', (current) => {
+      seen.push(structuredClone(current));
+      return { n: (current?.['n'] as number) + 1 };
+    });
+    expect(seen).toEqual([{ n: 1 }]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ entry: { n: 2 }, rev: 2 });
+    await owner.close();
+  });
+
+  it('each commit gets its own copy: a mutator changing its entry in place never changes what the next one gets', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    await owner.update('a', () => ({ n: 0, tags: [] as string[] }));
+    for (let i = 1; i <= 5; i += 1) {
+      await owner.update('a', (current) => {
+        expect(current).toEqual({ n: i - 1, tags: Array.from({ length: i - 1 }, (_, k) => `t${k}`) });
+        (current!['n'] as number) += 1;
+        (current!['tags'] as string[]).push(`t${i - 1}`);
+        return undefined; // changed in place
+      });
+    }
+    // A mutator that changes its copy and then throws leaves nothing behind either.
+    await caught(owner.update('a', (current) => {
+      current!['n'] = -1;
+      throw new Error('changed my mind');
+    }));
+    const record = JSON.parse(readFileSync(join(dir, entryFileName('a')), 'utf8')) as { entry: unknown; rev: number };
+    expect(record).toMatchObject({ entry: { n: 5, tags: ['t0', 't1', 't2', 't3', 't4'] }, rev: 6 });
+    expect(await owner.update('a', (current) => current)).toEqual({ n: 5, tags: ['t0', 't1', 't2', 't3', 't4'] });
+    await owner.close();
+  });
+
+  it('after a delete the key starts again at rev 1; after a failed commit the next one reads the file', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive', maxEntryBytes: 4096 });
+    const file = join(dir, entryFileName('a'));
+    await owner.update('a', () => ({ n: 1 }));
+    expect(await owner.delete('a')).toBe(true);
+    expect(await owner.update('a', (current) => ({ n: current === undefined ? 10 : -1 }))).toEqual({ n: 10 });
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ entry: { n: 10 }, rev: 1 });
+    // A commit refused (ETOOBIG) is uncertain to the cache: the next commit reads the file.
+    const refused = await caught(owner.update('a', () => ({ n: 11, pad: 'x'.repeat(8192) })));
+    expect(refused.code).toBe('ETOOBIG');
+    writeFileSync(file, '{"entry":{"n":100},"key":"a","rev":50,"v":1}\n');
+    const seen: unknown[] = [];
+    await owner.update('a', (current) => {
+      seen.push(structuredClone(current));
+      return { n: 101 };
+    });
+    expect(seen).toEqual([{ n: 100 }]);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toMatchObject({ entry: { n: 101 }, rev: 51 });
+    await owner.close();
+  });
+
+  it('a multi-key commit leaves its files to be read again: the next commit of each reads the file', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    await owner.update('a', () => ({ n: 1 }));
+    await owner.updateMany((record) => {
+      record['a'] = { n: 2 };
+      record['b'] = { n: 2 };
+    });
+    const file = join(dir, entryFileName('a'));
+    writeFileSync(file, '{"entry":{"n":100},"key":"a","rev":50,"v":1}\n');
+    const seen: unknown[] = [];
+    await owner.update('a', (current) => {
+      seen.push(structuredClone(current));
+      return { n: 101 };
+    });
+    expect(seen).toEqual([{ n: 100 }]);
     await owner.close();
   });
 });

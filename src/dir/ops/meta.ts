@@ -16,7 +16,9 @@ import {
 import { lstat } from '../../sys/syscalls.js';
 import type { Walk } from '../walk.js';
 
+/** Options of SafeDir#stat / lstat (and their Sync twins). */
 export interface StatOptions {
+  /** Return BigIntStats (nanosecond times, 64-bit inode numbers). Default false. */
   bigint?: boolean;
 }
 
@@ -36,12 +38,13 @@ export async function lstatAtAsync(walk: Walk, options: StatOptions = {}): Promi
   return stats;
 }
 
+/** stat on the thread pool (io: 'async'), following per policy exactly as statAt. */
 export async function statAtAsync(walk: Walk, options: StatOptions = {}): Promise<AnyStats> {
   for (;;) {
     const stats = await lstat(walk.kernelPath, { bigint: options.bigint === true });
     if (stats.isSymbolicLink()) {
       if (walk.followLast()) continue;
-      if (STAT_UNDER_REFUSE === 'refuse') throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: walk.displayPath });
+      throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: walk.displayPath });
     }
     walk.check();
     return stats;
@@ -49,24 +52,17 @@ export async function statAtAsync(walk: Walk, options: StatOptions = {}): Promis
 }
 
 /**
- * What `stat` does with a symlink at the last component under the `refuse` policy. The
- * contract (DESIGN "Roots") wants `'refuse'` (ESYMLINK, as every operation that would have to
- * follow it). Until the callers that still use `stat` as an lstat (the store, the lock layer,
- * the change log and the CLI: listed in the dir layer's merge notes) move to `lstat`, it stays
- * `'lstat'`: the link's own stats, today's behaviour. Under follow-within stat always follows.
+ * stat, following per policy (DESIGN "Roots"): under follow-within a symlink at the last
+ * component is followed (within the root; EESCAPE outside); under refuse it is ESYMLINK, as for
+ * every operation that would have to follow it. A caller that means the name itself uses
+ * lstat, which never follows the last component.
  */
-const STAT_UNDER_REFUSE: 'lstat' | 'refuse' = 'lstat';
-
-/**
- * stat, following per policy: under follow-within a symlink at the last component is followed
- * (within the root); under refuse see STAT_UNDER_REFUSE.
- */
-export function statAt(walk: Walk, options: StatOptions = {}, underRefuse: 'lstat' | 'refuse' = STAT_UNDER_REFUSE): AnyStats {
+export function statAt(walk: Walk, options: StatOptions = {}): AnyStats {
   for (;;) {
     const stats = lstatSync(walk.kernelPath, { bigint: options.bigint === true });
     if (stats.isSymbolicLink()) {
       if (walk.followLast()) continue;
-      if (underRefuse === 'refuse') throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: walk.displayPath });
+      throw new HardfsError('ESYMLINK', 'refusing to follow a symlink', { path: walk.displayPath });
     }
     walk.check();
     return stats;
@@ -123,7 +119,9 @@ export function lchownAt(walk: Walk, uid: number, gid: number): void {
   walk.check();
 }
 
+/** A time as node's `fs.utimes` takes it: seconds since the epoch (number or numeric string) or a Date. */
 export type TimeLike = number | string | Date;
+
 
 export function utimesAt(walk: Walk, atime: TimeLike, mtime: TimeLike): void {
   withTargetFd(walk, (fd) => { futimesSync(fd, atime, mtime); });
@@ -153,7 +151,7 @@ export function accessAt(walk: Walk, mode: number | undefined): void {
  */
 export function existsAt(walk: Walk): boolean {
   try {
-    statAt(walk, {}, 'refuse');
+    statAt(walk);
     return true;
   } catch (error) {
     const code = errnoCode(error);

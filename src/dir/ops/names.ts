@@ -1,8 +1,18 @@
 import { HardfsError, errnoCode, isHardfsError } from '../../errors.js';
 import { renameWithRetry, renameWithRetrySync } from '../../sys/rename-retry.js';
-import { closeSync, fchmodSync, linkSync, mkdirSync, openSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from '../../sys/syscalls.js';
+import { closeSync, fchmodSync, linkSync, lstatSync, mkdirSync, openSync, readlinkSync, renameSync, rmdirSync, symlinkSync, unlinkSync } from '../../sys/syscalls.js';
 import { OPEN_DIR_FLAGS } from '../../sys/flags.js';
 import type { Walk } from '../walk.js';
+
+function existsAsName(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
+  }
+}
 
 /** rename(2) of two names, neither followed; retried on Windows as sys/rename-retry.ts says. */
 export async function renameAt(from: Walk, to: Walk): Promise<void> {
@@ -62,7 +72,9 @@ export function readlinkAt(walk: Walk): string {
   return target;
 }
 
+/** Options of SafeDir#mkdir. */
 export interface MkdirOptions {
+
   /** Create missing parents too; an existing directory is then not an error. Default false. */
   recursive?: boolean;
   /** Mode of each directory created, exact whatever the umask. Default 0o700. */
@@ -85,6 +97,13 @@ export function mkdirAt(walk: Walk, mode: number, recursive: boolean, firstCreat
   }
   const { resolver } = walk.core;
   const path = resolver.pathIn(walk.dir, walk.name);
+  if (!recursive && walk.endsInDot) {
+    // mkdir("b/.") asks for "." inside b, which the kernel never creates: ENOENT without b,
+    // EEXIST with it. Creating b instead would act where node does not.
+    const code = existsAsName(path) ? 'EEXIST' : 'ENOENT';
+    const what = code === 'EEXIST' ? 'file already exists' : 'no such file or directory';
+    throw Object.assign(new Error(`${code}: ${what}, mkdir '${walk.callerPath}'`), { code, syscall: 'mkdir', path: walk.callerPath });
+  }
   try {
     mkdirSync(path, mode);
   } catch (error) {

@@ -80,14 +80,18 @@ export function assertRegularFd(fd: number, displayPath: string, writable: boole
   }
 }
 
+/** Options of SafeDir#createReadStream (a subset of node's createReadStream options). */
 export interface ReadStreamOptions {
   /** Byte offset to start at (inclusive). */
   start?: number;
   /** Byte offset to stop at (inclusive), as node's createReadStream. */
   end?: number;
+  /** Bytes read per chunk. Default node's (64 KiB). */
   highWaterMark?: number;
+  /** Emit strings decoded with this encoding instead of Buffers. Default: Buffers. */
   encoding?: BufferEncoding;
 }
+
 
 export function createReadStreamAt(walk: Walk, options: ReadStreamOptions): ReadStream {
   const fd = openRegularFd(walk, OPEN_READ_FLAGS, false);

@@ -20,11 +20,16 @@ export function unlinkAt(walk: Walk): void {
 
 export function rmdirAt(walk: Walk): void {
   const name = walk.requireName();
+  // `rmdir("link/")`: the walk followed the link to settle the slash, but rmdir(2) never follows
+  // its last component; Linux answers ENOTDIR and removes nothing, neither link nor target.
+  if (walk.followedLast) throw systemError('ENOTDIR', 'not a directory', 'rmdir', walk.callerPath);
   rmdirSync(walk.core.resolver.pathIn(walk.dir, name));
   walk.check();
 }
 
+/** Options of SafeDir#rm, as node's `fs.rm`. */
 export interface RmOptions {
+
   /** Remove a directory and everything under it. Default false. */
   recursive?: boolean;
   /** A missing path is not an error. Default false. */

@@ -244,6 +244,7 @@ export function eraseCreated(fd: number, path: string): void {
   }
 }
 
+/** Options of SafeDir#createWriteStream (an atomic write stream). */
 export interface WriteStreamOptions {
   /** Final mode, exact whatever the umask, or 'preserve'. Default 0o600. */
   mode?: number | 'preserve';
@@ -251,8 +252,10 @@ export interface WriteStreamOptions {
   fsync?: boolean;
   /** Create missing parent directories (0o700). Default false. */
   mkdirs?: boolean;
+  /** Bytes buffered before `write()` returns false. Default node's Writable default. */
   highWaterMark?: number;
 }
+
 
 /**
  * An atomic write stream: bytes go to a temp file beside the target; `finish` is emitted only

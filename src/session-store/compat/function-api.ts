@@ -29,7 +29,20 @@ function normalizeKey(key: string): string {
 /**
  * Every entry, as a plain mutable object (`{}` when the store does not exist; nothing is
  * created). The gateway's `{ skipCache }` is accepted and needs no effect: every read here is
- * already revalidated against the change log.
+ * already revalidated against the change log. Synchronous: a store this process has not opened
+ * yet is opened synchronously and read-only (openSessionStoreSync); a legacy `sessions.json`
+ * not migrated yet is read as it is (the first write migrates it). Each call copies every entry
+ * (structuredClone), so it costs time in proportion to the store size. Refuses what opening the
+ * store and loadAllSync refuse (ECORRUPT for a corrupt legacy file, ETOOBIG …).
+ *
+ * @example
+ * ```ts
+ * import { loadSessionStore, saveSessionStore } from 'hardfs/session-store/compat';
+ *
+ * const store = loadSessionStore(storePath);
+ * store['agent:main'] = { ...store['agent:main'], updatedAt: Date.now() };
+ * await saveSessionStore(storePath, store);
+ * ```
  */
 export function loadSessionStore<E extends SessionEntry = SessionEntry>(
   storePath: string,
@@ -45,7 +58,17 @@ export function loadSessionStore<E extends SessionEntry = SessionEntry>(storePat
   });
 }
 
-/** `updatedAt` of one session, or undefined when it is absent (or has none). */
+/**
+ * `updatedAt` of one session, or undefined when it is absent (or has none). Synchronous, as
+ * loadSessionStore; the key is normalized as the store's keys are (trim, lower-case by default).
+ *
+ * @example
+ * ```ts
+ * import { readSessionUpdatedAt } from 'hardfs/session-store/compat';
+ *
+ * const at = readSessionUpdatedAt({ storePath, sessionKey: 'agent:main' });
+ * ```
+ */
 export function readSessionUpdatedAt(params: { storePath: string; sessionKey: string }): number | undefined {
   return syncRead(params.storePath, (store) => {
     if (store === undefined) return undefined;
@@ -99,7 +122,10 @@ function activeKeyOf(options: SaveSessionStoreOptions): string | undefined {
 
 /**
  * Replaces the store's content with `record`: keys absent from it are removed, the others
- * written (only those whose content changed reach the disk), in one all-or-nothing commit.
+ * written (only those whose content changed reach the disk), in one all-or-nothing commit; then
+ * maintenance runs unless `skipMaintenance`. Creates the store (and its parent directories,
+ * 0o700) if needed. A `record` that is not an object is a TypeError; otherwise it refuses what
+ * Store#updateMany refuses (ELOCKED past `timeoutMs`, the entry refusals).
  */
 export async function saveSessionStore<E extends SessionEntry = SessionEntry>(
   storePath: string,
@@ -128,7 +154,21 @@ export async function saveSessionStore<E extends SessionEntry = SessionEntry>(
 /**
  * Read-modify-write of the whole store. The mutator may read, assign, mutate in place and
  * delete keys; only the keys whose content changed are written, all-or-nothing. Resolves to
- * what the mutator returned.
+ * what the mutator returned; maintenance runs after it unless `skipMaintenance`. The mutator
+ * may run again when another process committed a key it read. A mutator that is not a function
+ * is a TypeError; otherwise it refuses what Store#updateMany refuses (ELOCKED past `timeoutMs`
+ * or `maxUpdateRetries`, the entry refusals); an error with `possiblyApplied: true` may have
+ * been committed.
+ *
+ * @example
+ * ```ts
+ * import { updateSessionStore } from 'hardfs/session-store/compat';
+ *
+ * await updateSessionStore(storePath, (store) => {
+ *   delete store['agent:old'];
+ *   store['agent:new'] = { updatedAt: Date.now() };
+ * }, { activeSessionKey: 'agent:new' });
+ * ```
  */
 export async function updateSessionStore<R, E extends SessionEntry = SessionEntry>(
   storePath: string,
@@ -152,7 +192,20 @@ export async function updateSessionStore<R, E extends SessionEntry = SessionEntr
 /**
  * Patches one existing session: `update(entry)` returns the fields to change (merged, and
  * `updatedAt` bumped) or null for no change. A missing session is never created: the result is
- * null. Resolves to the stored entry.
+ * null. Resolves to the stored entry. An `update` that is not a function is a TypeError;
+ * otherwise it refuses what Store#update refuses (EBADNAME for a bad key, ELOCKED past
+ * `timeoutMs`, the entry refusals).
+ *
+ * @example
+ * ```ts
+ * import { updateSessionStoreEntry } from 'hardfs/session-store/compat';
+ *
+ * const entry = await updateSessionStoreEntry({
+ *   storePath,
+ *   sessionKey: 'agent:main',
+ *   update: (entry) => ({ turns: Number(entry['turns'] ?? 0) + 1 }),
+ * }); // null when agent:main does not exist
+ * ```
  */
 export async function updateSessionStoreEntry<E extends SessionEntry = SessionEntry>(
   params: {

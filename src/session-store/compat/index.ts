@@ -12,7 +12,7 @@ export {
   normalizeStoreSessionKey,
 } from './function-api.js';
 export { migrateSessionStoreToDirectory, listAgentSessionDirs } from './migration.js';
-export { closeSessionStores, clearSessionStoreCacheForTest, SyncReadUnavailableError } from './open-stores.js';
+export { closeSessionStores, clearSessionStoreCacheForTest } from './open-stores.js';
 export { configureSessionStoreCompat, type SessionStoreCompatConfig } from './config.js';
 export { mergeSessionEntryPatch } from './merge-patch.js';
 export {

@@ -13,14 +13,21 @@ import { planRetention, prune, type PrunableStore, type RetentionArchiveOptions 
  * legacy single file and transcripts: accepted so a gateway config passes through, not used.
  */
 export interface SessionMaintenanceConfig {
+  /** `'warn'` (default): remove nothing, tell `onWarn`; `'enforce'`: remove. Anything else is a TypeError. */
   mode: 'warn' | 'enforce';
+  /** Entries whose `updatedAt` is older than this many ms are pruned (enforce). Default 30 days. */
   pruneAfterMs: number;
+  /** At most this many entries are kept, the newest (enforce). Default 500. */
   maxEntries: number;
   /** hardfs: where enforce-mode removals are archived, and how long archives are kept. */
   archive?: RetentionArchiveOptions;
+  /** The legacy file's rotation size: accepted, not used (there is no single file to rotate). */
   rotateBytes?: number;
+  /** The gateway's reset-archive retention (transcripts): accepted, not used. */
   resetArchiveRetentionMs?: number | null;
+  /** The gateway's transcript disk budget: accepted, not used. */
   maxDiskBytes?: number | null;
+  /** The gateway's transcript disk high-water mark: accepted, not used. */
   highWaterBytes?: number | null;
 }
 
@@ -31,26 +38,41 @@ export const DEFAULT_SESSION_MAINTENANCE: Readonly<SessionMaintenanceConfig> = O
   maxEntries: 500,
 });
 
+/** What `onWarn` hears in warn mode: the active session would be removed if maintenance enforced. */
 export interface SessionMaintenanceWarning {
+  /** The session being written (normalized). */
   activeSessionKey: string;
+  /** Its `updatedAt`, when it has a numeric one. */
   activeUpdatedAt?: number;
+  /** Entries in the store. */
   totalEntries: number;
+  /** The age limit applied. */
   pruneAfterMs: number;
+  /** The count limit applied. */
   maxEntries: number;
+  /** Whether the age rule would remove the active session. */
   wouldPrune: boolean;
+  /** Whether the count rule would remove it. */
   wouldCap: boolean;
 }
 
+/** What `onMaintenanceApplied` hears after each write's maintenance. */
 export interface SessionMaintenanceApplyReport {
+  /** The mode that ran. */
   mode: SessionMaintenanceConfig['mode'];
+  /** Entries before maintenance. */
   beforeCount: number;
+  /** Entries after it (the same in warn mode). */
   afterCount: number;
+  /** Entries removed by the age rule. */
   pruned: number;
+  /** Entries removed by the count rule. */
   capped: number;
   /** The gateway's transcript disk budget: not a store concern, always null here. */
   diskBudget: null;
   /** hardfs: the keys removed, and the archive file that holds them. */
   removedKeys: string[];
+  /** The archive file holding the removed entries, when `archive` is set and something was removed. */
   archivePath?: string;
 }
 
@@ -60,8 +82,11 @@ export interface SaveSessionStoreOptions {
   skipMaintenance?: boolean;
   /** The session being written: warned about in warn mode, never removed in enforce mode. */
   activeSessionKey?: string;
+  /** Told, in warn mode, when the active session would be pruned or capped. */
   onWarn?: (warning: SessionMaintenanceWarning) => void | Promise<void>;
+  /** Told what maintenance did after the write (in either mode). */
   onMaintenanceApplied?: (report: SessionMaintenanceApplyReport) => void | Promise<void>;
+  /** Fields that replace the configured maintenance for this call only. */
   maintenanceOverride?: Partial<SessionMaintenanceConfig>;
   /** Longest wait for this call's locks, in ms (default the store's, 10 s). */
   timeoutMs?: number;

@@ -44,7 +44,10 @@ function openFor(path: string): Promise<SessionStore> {
       // opened without following symlinks; below the configured root when there is one).
       await ensureRealDir(dirname(path), root === undefined ? { mode: 0o700 } : { mode: 0o700, root });
       const open = await sessionStoreApi.openSessionStore(path, storeOptions());
+      const previous = readable.get(path);
       readable.set(path, open);
+      // A read-only store opened for a first synchronous read is replaced by this one.
+      if (previous !== undefined && previous !== open && previous.store.readOnly) void previous.close().catch(() => undefined);
       return open;
     })();
     opened.set(path, store);
@@ -60,6 +63,7 @@ function forget(path: string, store: SessionStore): void {
   if (readable.get(path) === store) {
     readable.delete(path);
     opened.delete(path);
+    if (store.store.readOnly) void store.close().catch(() => undefined);
   }
 }
 
@@ -102,43 +106,53 @@ export async function storeForRead<E extends SessionEntry>(storePath: string): P
   return (await openFor(path)) as unknown as SessionStore<E>;
 }
 
-type OpenSync = (storePath: string, options?: SessionStoreOptions & { create?: boolean }) => SessionStore | undefined;
-
-export class SyncReadUnavailableError extends Error {
-  readonly code = 'ERR_HARDFS_SYNC_READ_UNAVAILABLE';
-  constructor(path: string) {
-    super(
-      `a synchronous read of a store not opened in this process needs openSessionStoreSync from hardfs/session-store (open it first: any compat write, read or migrateSessionStoreToDirectory): ${path}`,
-    );
-    this.name = 'SyncReadUnavailableError';
-  }
+/** What a synchronous read needs of a store. */
+export interface SyncReader<E extends SessionEntry> {
+  loadAllSync(): Readonly<Record<string, E>>;
+  getSync(key: string): Readonly<E> | undefined;
 }
 
 /**
- * The store for a synchronous read: the one opened in this process, else one opened
- * synchronously without creating anything (undefined when the store does not exist), where
- * hardfs/session-store offers a synchronous open.
+ * The reader for a synchronous read: the store opened in this process; else the store opened
+ * synchronously and read-only (openSessionStoreSync: nothing created, migrated or swept; kept
+ * for the next reads until a write opens the store for writing); else, while a legacy
+ * `sessions.json` waits to be migrated, that file's entries read through the migration's
+ * owner-checked reader (read afresh on every call; the first write migrates it); else
+ * undefined (no store: reads as empty, nothing created).
  */
-export function storeForSyncRead<E extends SessionEntry>(storePath: string): SessionStore<E> | undefined {
+export function storeForSyncRead<E extends SessionEntry>(storePath: string): SyncReader<E> | undefined {
   const path = resolve(storePath);
   const known = readable.get(path);
   if (known !== undefined) return known as unknown as SessionStore<E>;
-  const openSync = (sessionStoreApi as Record<string, unknown>)['openSessionStoreSync'] as OpenSync | undefined;
-  if (typeof openSync !== 'function') throw new SyncReadUnavailableError(path);
-  const open = openSync(path, { ...storeOptions(), create: false });
-  if (open === undefined) return undefined;
-  readable.set(path, open);
-  opened.set(path, Promise.resolve(open));
-  return open as unknown as SessionStore<E>;
+  const open = sessionStoreApi.openSessionStoreSync<E>(path, storeOptions());
+  if (open !== undefined) {
+    readable.set(path, open as unknown as SessionStore);
+    return open;
+  }
+  return legacyReader<E>(path);
+}
+
+function legacyReader<E extends SessionEntry>(path: string): SyncReader<E> | undefined {
+  const read = sessionStoreApi.readLegacySessionsSync<E>(path, storeOptions());
+  if (read.kind !== 'read') return undefined;
+  const entries = read.entries;
+  return {
+    loadAllSync: () => Object.fromEntries(entries),
+    getSync: (key) => entries.get(key),
+  };
 }
 
 /** Runs a synchronous read; a store that closed itself (ECLOSED) is forgotten, then the error is the caller's. */
-export function syncRead<E extends SessionEntry, T>(storePath: string, use: (store: SessionStore<E> | undefined) => T): T {
+export function syncRead<E extends SessionEntry, T>(storePath: string, use: (store: SyncReader<E> | undefined) => T): T {
   const store = storeForSyncRead<E>(storePath);
   try {
     return use(store);
   } catch (error) {
-    if (store !== undefined && isHardfsError(error, 'ECLOSED')) forget(resolve(storePath), store as unknown as SessionStore);
+    if (store !== undefined && isHardfsError(error, 'ECLOSED')) {
+      const path = resolve(storePath);
+      const known = readable.get(path);
+      if (known !== undefined && (known as unknown) === store) forget(path, known);
+    }
     throw error;
   }
 }
@@ -146,9 +160,13 @@ export function syncRead<E extends SessionEntry, T>(storePath: string, use: (sto
 /** Closes every store the compat functions opened (for shutdown and tests). */
 export async function closeSessionStores(): Promise<void> {
   const stores = [...opened.values()];
+  const readOnly = [...readable.values()].filter((store) => store.store.readOnly);
   opened.clear();
   readable.clear();
-  await Promise.all(stores.map(async (store) => (await store.catch(() => undefined))?.close()));
+  await Promise.all([
+    ...stores.map(async (store) => (await store.catch(() => undefined))?.close()),
+    ...readOnly.map((store) => store.close()),
+  ]);
 }
 
 /**

@@ -1,7 +1,7 @@
 // The follow-within policy: links resolved by the walk itself, like Go's os.Root — relative
 // targets followed while they stay inside the root, absolute targets and targets above it
 // EESCAPE, at most 40 links (ELOOP); operations on a name itself never follow it.
-import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, rmdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../../src/index.js';
@@ -95,12 +95,46 @@ describe.each(MODES)('symlinks: follow-within (%s resolution)', (resolution) => 
     expect(readFileSync(join(base, 'f'), 'utf8')).toBe('kept');
     await dir.close();
   });
+
+  it('rmdir("link/") never removes the directory the link names: ENOTDIR with the caller\'s path, as node', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, 'empty'));
+    mkdirSync(join(base, 'full'));
+    writeFileSync(join(base, 'full', 'f'), 'x');
+    symlinkSync('empty', join(base, 'to-empty'));
+    symlinkSync('full', join(base, 'to-full'));
+    symlinkSync('to-empty/', join(base, 'chain'));
+    const dir = await open(base);
+    for (const name of ['to-empty', 'to-full', 'chain']) {
+      let native: unknown;
+      try {
+        rmdirSync(join(base, `${name}/`));
+      } catch (error) {
+        native = error;
+      }
+      expect((native as NodeJS.ErrnoException).code).toBe('ENOTDIR'); // what the kernel says
+      const before = snapshot(base);
+      let thrown: unknown;
+      try {
+        await dir.rmdir(`${name}/`);
+      } catch (error) {
+        thrown = error;
+      }
+      expect(thrown, name).toMatchObject({ code: 'ENOTDIR', path: join(base, `${name}/`) });
+      expect(String((thrown as Error).message)).toContain('not a directory');
+      expect(snapshot(base), name).toEqual(before);
+    }
+    // Without a link in the way the slash changes nothing: the directory itself is removed.
+    await dir.rmdir('empty/');
+    expect(readdirSync(base).sort()).toEqual(['chain', 'full', 'to-empty', 'to-full']);
+    await dir.close();
+  });
 });
 
 describe.each(MODES)('symlinks: refuse (%s resolution, the default)', (resolution) => {
   const tempDir = useTempDirs();
 
-  it('a symlink anywhere on the walk is ESYMLINK, at the end of a read too; stat reports it as a link', async () => {
+  it('a symlink anywhere on the walk is ESYMLINK, at the end of a read and a stat too; lstat reports it as a link', async () => {
     const base = await tempDir();
     mkdirSync(join(base, 'real'));
     writeFileSync(join(base, 'real', 'f'), 'x');
@@ -112,8 +146,9 @@ describe.each(MODES)('symlinks: refuse (%s resolution, the default)', (resolutio
     await rejectsWith(dir.readFile('file-link'), 'ESYMLINK');
     await rejectsWith(dir.readdir('dir-link'), 'ESYMLINK');
     await rejectsWith(dir.chmod('file-link', 0o600), 'ESYMLINK');
-    // Nothing is followed under refuse: stat of a link is the link's own stat.
-    expect((await dir.stat('file-link')).isSymbolicLink()).toBe(true);
+    // Nothing is followed under refuse: stat of a final link is ESYMLINK; lstat reports the link.
+    expect((await rejectsWith(dir.stat('file-link'), 'ESYMLINK')).path).toBe(join(base, 'file-link'));
+    expect((await dir.lstat('file-link')).isSymbolicLink()).toBe(true);
     await dir.close();
   });
 });

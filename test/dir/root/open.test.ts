@@ -1,15 +1,15 @@
 // Opening a root: a symlink at the last component is ESYMLINK, except one owned by root when
 // the process is not root (macOS /tmp, Linux /var/run: outside the threat model); the same rule
-// for the path-level helpers; ensureRealDir without `root` refuses a symlink at the deepest
-// existing ancestor (issue 10, item 6); auto's fallback to verify warns once.
-import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+// for the path-level helpers; auto's fallback to verify warns once.
+import { chmodSync, chownSync, existsSync, lchownSync, mkdirSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { lstat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { ensureRealDir, openDir, readFileNoFollow, writeFileAtomic, VERIFY_FALLBACK_WARNING } from '../../../src/index.js';
 import { chooseResolution, resetFallbackWarning } from '../../../src/dir/resolution.js';
+import { ensureRealDir, type IoMode, openDir, type OpenDirOptions, readFileNoFollow, type SafeDir, VERIFY_FALLBACK_WARNING, writeFileAtomic } from '../../../src/index.js';
+import { descriptorsInto, MODES, rejectsNative, rejectsWith } from '../harness.js';
 import { runAsSecondUser, secondUser, secondUserSkipReason } from '../../support/second-user.js';
 import { caught, useTempDirs } from '../../support/tmp.js';
-import { rejectsWith } from '../harness.js';
 
 const DIST = new URL('../../../dist/index.js', import.meta.url).href;
 
@@ -62,21 +62,6 @@ describe('opening a root', () => {
     },
   );
 
-  it('ensureRealDir refuses a symlink planted at the deepest existing ancestor and creates nothing through it', async () => {
-    const base = await tempDir();
-    const outside = await tempDir();
-    symlinkSync(outside, join(base, 'planted'));
-    await rejectsWith(ensureRealDir(join(base, 'planted', 'a', 'b')), 'ESYMLINK');
-    expect(readdirSync(outside)).toEqual([]);
-    // A real ancestor still works, and the components it creates are real directories.
-    expect(await ensureRealDir(join(base, 'real', 'a'))).toBe(join(base, 'real', 'a'));
-    await writeFileAtomic(join(base, 'made', 'deep', 'f'), 'x', { mkdirs: true });
-    expect(readdirSync(join(base, 'made', 'deep'))).toEqual(['f']);
-    writeFileSync(join(base, 'file'), 'x');
-    // A file on the way is the kernel's ENOTDIR (from the lstat that looks for the anchor).
-    expect((await caught(ensureRealDir(join(base, 'file', 'sub')))).code).toBe('ENOTDIR');
-  });
-
   it("resolution: 'descriptor' refuses without descriptor resolution (EUNSUPPORTED); auto falls back with one warning", async () => {
     const base = await tempDir();
     const dir = await openDir(base, { resolution: 'descriptor' });
@@ -84,7 +69,7 @@ describe('opening a root', () => {
     await dir.close();
     const stats = (await import('node:fs')).statSync(base, { bigint: true });
     const refused = await rejectsWith(() => chooseResolution('descriptor', undefined, stats, base), 'EUNSUPPORTED');
-    expect(refused.message).toContain('descriptor-anchored resolution (/proc/self/fd) is unavailable');
+    expect(refused.message).toContain('/proc/self/fd');
     const warn = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     expect(chooseResolution('auto', undefined, stats, base)).toBe('verify');
     expect(chooseResolution('auto', undefined, stats, base)).toBe('verify');
@@ -92,5 +77,110 @@ describe('opening a root', () => {
     expect(warn).toHaveBeenCalledTimes(1);
     expect(warn.mock.calls[0]?.[1]).toEqual({ code: VERIFY_FALLBACK_WARNING });
     expect(String(warn.mock.calls[0]?.[0])).toContain('best-effort verify resolution');
+  });
+});
+
+describe.each(MODES)('openDir (%s resolution)', (resolution) => {
+  const tempDir = useTempDirs();
+  const open = (path: string, options: OpenDirOptions = {}): Promise<SafeDir> => openDir(path, { ...options, resolution });
+
+  it('reports the resolution it uses and pins device+inode', async () => {
+    const base = await tempDir();
+    const dir = await open(base);
+    expect(dir.resolution).toBe(resolution);
+    const stats = statSync(base, { bigint: true });
+    expect(dir.identity).toEqual({ dev: stats.dev, ino: stats.ino });
+    await dir.close();
+  });
+
+  describe('openDir', () => {
+    it('ESYMLINK (any spelling), ENOTDIR, EINSECURE, EBADNAME, native ENOENT; refusals keep no descriptor', async () => {
+      const base = await tempDir();
+      const real = join(base, 'real');
+      mkdirSync(real, { mode: 0o700 });
+      symlinkSync(real, join(base, 'link'));
+      symlinkSync(join(base, 'nowhere'), join(base, 'dangling'));
+      writeFileSync(join(base, 'file'), 'x');
+      for (const spelled of ['link', 'link/', 'link//', 'link/.', 'dangling', 'dangling/']) {
+        const error = await rejectsWith(open(`${base}/${spelled}`), 'ESYMLINK');
+        expect(error.path).toBe(join(base, spelled.split('/')[0] ?? ''));
+      }
+      expect((await rejectsWith(open(join(base, 'file')), 'ENOTDIR')).path).toBe(join(base, 'file'));
+      await rejectsWith(open(''), 'EBADNAME');
+      const nul = await rejectsWith(open(`${base}/a\0b`), 'EBADNAME');
+      expect(nul.path).not.toContain('\0');
+      await rejectsWith(open(undefined as unknown as string), 'EBADNAME');
+      await rejectsNative(open(join(base, 'missing')), 'ENOENT');
+      await rejectsWith(open(join(base, 'file', 'below')), 'ENOTDIR'); // a file above: typed too
+      for (const mode of [0o770, 0o720, 0o707, 0o702, 0o777]) {
+        chmodSync(real, mode);
+        expect((await rejectsWith(open(real), 'EINSECURE')).path).toBe(real);
+      }
+      chmodSync(real, 0o1777);
+      await (await open(real)).close();
+      chmodSync(real, 0o777);
+      await (await open(real, { allowGroupWritable: true, allowWorldWritable: true })).close();
+      chmodSync(real, 0o700);
+      chownSync(real, 65534, 65534);
+      await rejectsWith(open(real), 'EINSECURE');
+      const foreign = await open(real, { allowOtherOwner: true });
+      expect(foreign.resolution).toBe(resolution);
+      await foreign.close();
+      expect(descriptorsInto(base)).toEqual([]);
+    });
+  });
+});
+
+describe('openDir options', () => {
+  const tempDir = useTempDirs();
+
+  it('refuses an unknown io mode with a TypeError that names the value', async () => {
+    const base = await tempDir();
+    const error = await caught(openDir(base, { io: 'turbo' as IoMode }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('"turbo"');
+  });
+
+  it('a SafeDir cannot be constructed directly, only by openDir() or openSubdir()', async () => {
+    const dir = await openDir(await tempDir());
+    try {
+      const Ctor = dir.constructor as new (token: symbol, state: unknown) => SafeDir;
+      const error = await caught(() => new Ctor(Symbol('hardfs.SafeDir'), {}));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).toContain('openDir()');
+    } finally {
+      await dir.close();
+    }
+  });
+});
+
+describe('openDir refusals say what is wrong', () => {
+  const tempDir = useTempDirs();
+
+  it('an empty or non-string path is EBADNAME with no path', async () => {
+    for (const bad of ['', undefined as unknown as string, 42 as unknown as string]) {
+      const error = await rejectsWith(openDir(bad), 'EBADNAME');
+      expect(error.message).toContain('non-empty string');
+      expect(error.path).toBeUndefined();
+    }
+  });
+
+  it('a path with NUL is EBADNAME, the NUL shown as \\0 in its path', async () => {
+    const error = await rejectsWith(openDir('a\0b\0'), 'EBADNAME');
+    expect(error.path).toBe('a\\0b\\0');
+    expect(error.message).toContain('contains NUL');
+  });
+
+  it('a symlink is ESYMLINK with the native ENOTDIR as cause, in both modes', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, 'real'), { mode: 0o700 });
+    symlinkSync(join(base, 'real'), join(base, 'link'));
+    for (const resolution of ['descriptor', 'verify'] as const) {
+      const error = await rejectsWith(openDir(join(base, 'link'), { resolution }), 'ESYMLINK');
+      expect(error.path).toBe(join(base, 'link'));
+      expect(error.message).toContain('where a directory is required');
+      expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOTDIR');
+    }
+    expect(descriptorsInto(base)).toEqual([]);
   });
 });

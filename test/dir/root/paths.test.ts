@@ -110,5 +110,32 @@ describe.each(MODES.flatMap((resolution) => POLICIES.map((symlinks) => ({ resolu
       expect(readdirSync(outside)).toEqual([]);
       await dir.close();
     });
+
+    it('a path ending in "." names "." inside it: mkdir creates nothing (ENOENT / EEXIST as node), rename refuses it (EINVAL)', async () => {
+      const base = await tempDir();
+      mkdirSync(join(base, 'a'));
+      const elsewhere = await tempDir();
+      const dir = await open(base);
+      for (const path of ['b/.', 'b/./', 'b/.//']) {
+        // not join(): it would drop the "."
+        const native = await caught(() => { mkdirSync(`${elsewhere}/${path}`); });
+        expect(native.code).toBe('ENOENT'); // the kernel's answer: b is not created
+        const refused = await caught(dir.mkdir(path));
+        expect([refused.code, refused.path]).toEqual(['ENOENT', `${base}/${path}`]);
+        expect(refused.message).toContain('mkdir');
+      }
+      const existing = await caught(dir.mkdir('a/.'));
+      expect([existing.code, existing.path]).toEqual(['EEXIST', `${base}/a/.`]);
+      for (const [from, to] of [['a', 'a/./'], ['a', 'a/.'], ['a/./', 'c']]) {
+        const error = await caught(dir.rename(from as string, to as string));
+        expect(error.code, `rename(${from}, ${to})`).toBe('EINVAL');
+        expect(error.message).toContain('is not a name');
+      }
+      expect(readdirSync(base)).toEqual(['a']);
+      // recursive mkdir of "c/." creates c, as node's does
+      await dir.mkdir('c/.', { recursive: true });
+      expect(readdirSync(base).sort()).toEqual(['a', 'c']);
+      await dir.close();
+    });
   },
 );

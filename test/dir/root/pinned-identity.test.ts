@@ -2,12 +2,15 @@
 // descriptor: keeps operating on the original (moved) directory, never on the new occupant.
 // verify:     every operation throws (EESCAPE for another directory or nothing, ESYMLINK for a
 //             symlink) and the new occupant is left exactly as it was — never a silent success.
-import { mkdirSync, readFileSync, readdirSync, renameSync, statSync, symlinkSync, writeFileSync, closeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, rmdirSync, statSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { lstat, open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { pinDescriptor } from '../../../src/dir/pin.js';
 import { HardfsError, openDir, type SafeDir } from '../../../src/index.js';
-import { useTempDirs } from '../../support/tmp.js';
-import { modeOf, snapshot } from '../harness.js';
+import { OPEN_DIR_FLAGS } from '../../../src/sys/flags.js';
+import { descriptorsInto, modeOf, rejectsWith, snapshot } from '../harness.js';
+import { caught, useTempDirs } from '../../support/tmp.js';
 
 interface Operation {
   name: string;
@@ -276,5 +279,104 @@ describe('descriptor resolution: operations follow the pinned inode, never the p
     expect(readFileSync(join(base, 'z', 'b', 'c', 'f'), 'utf8')).toBe('pinned');
     expect(readdirSync(deep)).toEqual([]);
     await dir.close();
+  });
+});
+
+describe('verify resolution: a synchronous operation on a directory gone or replaced', () => {
+  const tempDir = useTempDirs();
+
+  it('says the directory is gone from its path, with the errno code', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, 'd'));
+    writeFileSync(join(base, 'd', 'f'), 'x');
+    const dir = await openDir(join(base, 'd'), { resolution: 'verify' });
+    try {
+      renameSync(join(base, 'd'), join(base, 'elsewhere'));
+      const error = await rejectsWith(() => dir.readFileSync('f'), 'EESCAPE');
+      expect(error.path).toBe(join(base, 'd'));
+      expect(error.message).toContain('pinned directory is gone from its path (ENOENT)');
+      expect(error.cause).toMatchObject({ code: 'ENOENT' });
+    } finally {
+      await dir.close();
+    }
+  });
+
+  it('says the directory was replaced by a symlink, or by another directory', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, 'd'));
+    writeFileSync(join(base, 'd', 'f'), 'x');
+    const dir = await openDir(join(base, 'd'), { resolution: 'verify' });
+    try {
+      renameSync(join(base, 'd'), join(base, 'elsewhere'));
+      symlinkSync(join(base, 'elsewhere'), join(base, 'd'));
+      const symlinked = await rejectsWith(() => dir.readFileSync('f'), 'ESYMLINK');
+      expect(symlinked.path).toBe(join(base, 'd'));
+      expect(symlinked.message).toContain('pinned directory was replaced by a symlink');
+
+      unlinkSync(join(base, 'd'));
+      mkdirSync(join(base, 'd'));
+      const replaced = await rejectsWith(() => dir.readFileSync('f'), 'EESCAPE');
+      expect(replaced.path).toBe(join(base, 'd'));
+      expect(replaced.message).toContain('pinned directory was replaced by another directory');
+    } finally {
+      await dir.close();
+    }
+  });
+});
+
+describe('a verify-mode directory that is gone from its path', () => {
+  const tempDir = useTempDirs();
+
+  it('is refused as EESCAPE with the errno of the failed lstat in the message', async () => {
+    const base = await tempDir();
+    const path = join(base, 'state');
+    mkdirSync(path, { mode: 0o700 });
+    const dir = await openDir(path, { resolution: 'verify' });
+    try {
+      rmdirSync(path);
+      const error = await rejectsWith(dir.stat('anything'), 'EESCAPE');
+      expect(error.path).toBe(path);
+      expect(error.message).toContain('pinned directory is gone from its path (ENOENT)');
+      expect((error.cause as NodeJS.ErrnoException).code).toBe('ENOENT');
+    } finally {
+      await dir.close();
+    }
+  });
+});
+
+// openDir runs its open, fstat and lstat back to back on the event loop (no await between
+// them), so the instants between them are reached by calling the pinning step directly on a
+// descriptor opened before the swap.
+describe('pinning a descriptor whose path was swapped after the open', () => {
+  const tempDir = useTempDirs();
+
+  it('verify mode refuses a directory swapped for another between the open and the identity check', async () => {
+    const base = await tempDir();
+    const path = join(base, 'state');
+    mkdirSync(path, { mode: 0o700 });
+    const fd = openSync(path, OPEN_DIR_FLAGS);
+    renameSync(path, join(base, 'moved'));
+    mkdirSync(path, { mode: 0o700 });
+    const error = await caught(() => pinDescriptor(fd, path, {}, 'verify'));
+    expect(error.code).toBe('EESCAPE');
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('directory changed while it was being opened');
+    expect(descriptorsInto(base)).toEqual([]); // the descriptor opened on the original was closed
+    expect(readdirSync(base).sort()).toEqual(['moved', 'state']);
+  });
+
+  it('the same swap in descriptor mode is no error: the root keeps the directory it opened', async () => {
+    const base = await tempDir();
+    const path = join(base, 'state');
+    mkdirSync(path, { mode: 0o700 });
+    const fd = openSync(path, OPEN_DIR_FLAGS);
+    renameSync(path, join(base, 'moved'));
+    mkdirSync(path, { mode: 0o700 });
+    const pinned = pinDescriptor(fd, path, {}, 'descriptor');
+    expect(pinned.resolver.kind).toBe('descriptor');
+    writeFileSync(`${pinned.resolver.pathIn(pinned.node, 'f')}`, 'x');
+    expect(readdirSync(join(base, 'moved'))).toEqual(['f']);
+    expect(readdirSync(path)).toEqual([]);
+    closeSync(fd);
   });
 });

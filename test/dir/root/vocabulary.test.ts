@@ -249,7 +249,7 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     expect(descriptorsInto(base)).toEqual([]);
   });
 
-  it('stat follows per policy; statSync, lstat and lstatSync; stat of the root itself', async () => {
+  it('stat follows per policy (ESYMLINK under refuse, EESCAPE outside under follow-within); statSync, lstat and lstatSync; stat of the root itself', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'f'), 'abc');
     symlinkSync('f', join(base, 'l'));
@@ -260,13 +260,31 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     expect(refusing.lstatSync('l').isSymbolicLink()).toBe(true);
     expect((await refusing.stat()).isDirectory()).toBe(true);
     expect((await refusing.stat('.', { bigint: true })).ino).toBe(statSync(base, { bigint: true }).ino);
-    // Under refuse no link is followed: stat reports the link (see STAT_UNDER_REFUSE); exists refuses it.
-    expect((await refusing.stat('l')).isSymbolicLink()).toBe(true);
+    // Under refuse stat would have to follow the final link: ESYMLINK with the caller's path,
+    // as statSync, exists, existsSync and access; lstat still answers for the name itself.
+    const refused = await rejectsWith(refusing.stat('l'), 'ESYMLINK');
+    expect(refused.path).toBe(join(base, 'l'));
+    expect(refused.op).toBe('stat');
+    expect(refused.message).toContain('refusing to follow a symlink');
+    expect((await rejectsWith(() => refusing.statSync('l'), 'ESYMLINK')).op).toBe('statSync');
+    expect((await rejectsWith(refusing.stat('l', { bigint: true }), 'ESYMLINK')).path).toBe(join(base, 'l'));
     await rejectsWith(refusing.exists('l'), 'ESYMLINK');
+    await rejectsWith(() => refusing.existsSync('l'), 'ESYMLINK');
+    await rejectsWith(refusing.access('l'), 'ESYMLINK');
+    symlinkSync('missing', join(base, 'dangling'));
+    expect((await rejectsWith(refusing.stat('dangling'), 'ESYMLINK')).path).toBe(join(base, 'dangling'));
     await refusing.close();
+    const outside = await tempDir();
+    writeFileSync(join(outside, 'secret'), 'secret');
+    symlinkSync(join(outside, 'secret'), join(base, 'out'));
     const following = await openDir(base, { resolution, symlinks: 'follow-within' });
     expect((await following.stat('l')).isFile()).toBe(true);
     expect(following.statSync('l').size).toBe(3);
+    expect(await following.exists('l')).toBe(true);
+    expect((await rejectsWith(following.stat('out'), 'EESCAPE')).path).toBe(join(base, 'out'));
+    await rejectsWith(() => following.statSync('out'), 'EESCAPE');
+    await rejectsWith(following.exists('out'), 'EESCAPE');
+    expect((await following.lstat('out')).isSymbolicLink()).toBe(true);
     await following.close();
   });
 });

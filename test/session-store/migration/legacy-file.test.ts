@@ -45,6 +45,25 @@ describe('entries whose updatedAt is missing, null or not a number', () => {
     await store.close();
   });
 
+  it('can be updated afterwards keeping the field as it is; only a numeric updatedAt that is not finite is refused', async () => {
+    const { path } = await legacyIn(JSON.stringify({ nullAt: { updatedAt: null, v: 1 }, strAt: { updatedAt: 'x', v: 2 } }));
+    await migrate(path);
+    const store = await openSessionStore(path, { logger: quiet, fsync: false });
+    await store.update('nullat', (current) => ({ ...current, v: 10 }));
+    await store.update('strat', (current) => ({ ...current, v: 20 }));
+    await store.updateMany((record) => {
+      record['nullat'] = { ...record['nullat'], w: 1 };
+    });
+    expect(await store.get('nullat')).toEqual({ updatedAt: null, v: 10, w: 1 });
+    expect(await store.get('strat')).toEqual({ updatedAt: 'x', v: 20 });
+    expect(await store.getUpdatedAt('nullat')).toBeUndefined();
+    const refused = await caught(store.update('nullat', (current) => ({ ...current, updatedAt: Number.NaN })));
+    expect(refused).toBeInstanceOf(TypeError);
+    expect(refused.message).toContain('must be a finite number when it is a number');
+    expect(await store.get('nullat')).toEqual({ updatedAt: null, v: 10, w: 1 });
+    await store.close();
+  });
+
   it('count as absent (oldest) when case variants are merged', async () => {
     const { path } = await legacyIn(
       JSON.stringify({ K: { updatedAt: null, v: 'null' }, k: { updatedAt: 0, v: 'zero' }, J: { updatedAt: 'late', v: 'str' }, j: { v: 'none' } }),
@@ -59,14 +78,18 @@ describe('entries whose updatedAt is missing, null or not a number', () => {
     await store.close();
   });
 
-  it('an updatedAt that overflows to Infinity is reported, not migrated (no JSON writer can store it back)', async () => {
-    const { path } = await legacyIn('{"big":{"updatedAt":1e999},"small":{"updatedAt":-1e999},"ok":{"updatedAt":1}}');
-    const result = await migrate(path);
-    expect(result.entries).toBe(1);
-    expect(result.skipped).toEqual([
-      { key: 'big', reason: 'updatedAt is not a finite number' },
-      { key: 'small', reason: 'updatedAt is not a finite number' },
-    ]);
+  it('a number that overflows to Infinity refuses the whole file (ECORRUPT, untouched): no JSON writer produces one', async () => {
+    // Refused as a whole rather than per entry: a file no writer could have left is not trusted to say which entries are whole.
+    for (const content of ['{"big":{"updatedAt":1e999},"ok":{"updatedAt":1}}', '{"ok":{"updatedAt":1},"deep":{"n":[{"x":-1e999}]}}']) {
+      const { base, path } = await legacyIn(content);
+      const error = await caught(migrate(path));
+      expect(error.code).toBe('ECORRUPT');
+      expect(error.path).toBe(path);
+      expect(error.message).toMatch(/legacy store cannot be migrated \(number out of the finite range at byte \d+ \(line 1, column \d+\)\); left untouched/);
+      expect(readFileSync(path, 'utf8')).toBe(content);
+      expect(readdirSync(base)).toEqual(['sessions.json']);
+      expect((await caught(openSessionStore(path, { logger: quiet, fsync: false }))).code).toBe('ECORRUPT');
+    }
   });
 });
 
@@ -174,7 +197,7 @@ describe('refusals leave the legacy file untouched', () => {
   it('the parse error gives the position and never quotes the file', async () => {
     const { path } = await legacyIn('{"token":"sk-SECRET123", oops}');
     const error = await caught(migrate(path));
-    expect(error.message).toMatch(/legacy store is not valid JSON \(malformed JSON at position \d+ \(line 1 column \d+\)\)/);
+    expect(error.message).toMatch(/legacy store is not valid JSON \(malformed JSON at byte \d+ \(line 1, column \d+\)\)/);
     expect(error.message).not.toContain('SECRET');
     expect(error.message).not.toMatch(/ECORRUPT: .*ECORRUPT:/);
     expect((error.cause as { code?: string } | undefined)?.code).toBe('ECORRUPT');

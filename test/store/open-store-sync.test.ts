@@ -1,0 +1,175 @@
+// openStoreSync: a store opened for synchronous reads, read-only. It creates nothing (a store
+// that does not exist is undefined), migrates and sweeps nothing, refuses a symlinked directory
+// synchronously, follows other writers through the change log, and never returns part of a
+// multi-key commit: one left pending (intent in .locks/) reads as its outcome.
+import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { openStore, openStoreSync, type Store } from '../../src/store/index.js';
+import { entryFileName, serializeRecord, serializeTombstone } from '../../src/store/entry-record.js';
+import { intentFileName, stagedFileName } from '../../src/store/layout.js';
+import { snapshot } from '../dir/harness.js';
+import { caught, useTempDirs } from '../support/tmp.js';
+
+type Entry = { n: number };
+const quiet = { fsync: false, logger: { warn: () => undefined } };
+
+describe('openStoreSync', () => {
+  const tempDir = useTempDirs();
+
+  async function storeWith(entries: Record<string, Entry>): Promise<string> {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore<Entry>(dir, quiet);
+    for (const [key, entry] of Object.entries(entries)) await store.update(key, () => entry);
+    await store.close();
+    return dir;
+  }
+
+  it('a store that does not exist is undefined, and nothing is created', async () => {
+    const base = await tempDir();
+    expect(openStoreSync(join(base, 'store'))).toBeUndefined();
+    expect(openStoreSync(join(base, 'a', 'b', 'store'))).toBeUndefined();
+    expect(readdirSync(base)).toEqual([]);
+  });
+
+  it('reads what openStore wrote, changing nothing on disk; writes and verify are EUNSUPPORTED', async () => {
+    const dir = await storeWith({ a: { n: 1 }, b: { n: 2 } });
+    const before = snapshot(dir);
+    const store = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect(store.readOnly).toBe(true);
+    expect({ ...store.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 2 } });
+    expect(store.getSync('b')).toEqual({ n: 2 });
+    expect(await store.get('a')).toEqual({ n: 1 });
+    expect((await store.keys()).sort()).toEqual(['a', 'b']);
+    expect(await store.has('c')).toBe(false);
+    const refused = await caught(store.update('a', () => ({ n: 9 })));
+    expect(refused.code).toBe('EUNSUPPORTED');
+    expect(refused.path).toBe(dir);
+    expect(refused.message).toContain('read-only');
+    expect((await caught(store.updateMany(() => undefined))).code).toBe('EUNSUPPORTED');
+    expect((await caught(store.verify())).code).toBe('EUNSUPPORTED');
+    await store.close();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
+  it('a symlinked store directory is ESYMLINK, synchronously, and nothing is created through it', async () => {
+    const base = await tempDir();
+    const real = join(base, 'real');
+    mkdirSync(real, { mode: 0o700 });
+    symlinkSync(real, join(base, 'store'));
+    let error: unknown;
+    try {
+      openStoreSync(join(base, 'store'));
+    } catch (thrown) {
+      error = thrown;
+    }
+    expect(error).toMatchObject({ code: 'ESYMLINK', path: join(base, 'store'), op: 'openDirSync' });
+    expect(readdirSync(real)).toEqual([]);
+  });
+
+  it('a commit by another store handle is seen by the very next synchronous read (and async reads on the same object)', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    const writer = await openStore<Entry>(dir, quiet);
+    await writer.update('a', () => ({ n: 2 }));
+    expect(reader.getSync('a')).toEqual({ n: 2 });
+    await writer.updateMany((record) => {
+      record['b'] = { n: 3 };
+      delete record['a'];
+    });
+    expect({ ...reader.loadAllSync() }).toEqual({ b: { n: 3 } });
+    await writer.update('b', () => ({ n: 4 }));
+    expect(await reader.get('b')).toEqual({ n: 4 });
+    await writer.close();
+    await reader.close();
+  });
+
+  it('a directory with no .locks and no .changes yet reads as it is, creates neither, and follows a writer that arrives later', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 1, '{"n":1}'), { mode: 0o600 });
+    const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 } });
+    expect(readdirSync(dir)).toEqual([entryFileName('a')]);
+    const writer = await openStore<Entry>(dir, quiet);
+    await writer.updateMany((record) => {
+      record['a'] = { n: 2 };
+      record['b'] = { n: 2 };
+    });
+    expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    await writer.close();
+    await reader.close();
+  });
+
+  describe('a multi-key commit left pending (its writer stopped after the intent)', () => {
+    const ID = 'a1b2c3d4e5f6a1b2c3d4e5f6';
+    const files = [entryFileName('a'), entryFileName('b')];
+    const marker = { id: ID, files };
+
+    /** a and b at rev 1; the commit sets a=2 and (b=2 or deletes b); `renamed` of its files already renamed. */
+    async function pending(renamed: number, deleteB = false, existing?: string): Promise<string> {
+      const dir = existing ?? (await storeWith({ a: { n: 1 }, b: { n: 1 } }));
+      const texts = [serializeRecord('a', 2, '{"n":2}', marker), deleteB ? serializeTombstone('b', 2, marker) : serializeRecord('b', 2, '{"n":2}', marker)];
+      const intent = files.map((file, index) => ({ file, staged: stagedFileName(ID, index), from: 1, rev: 2, del: deleteB && index === 1 }));
+      files.forEach((file, index) => {
+        writeFileSync(join(dir, index < renamed ? file : stagedFileName(ID, index)), texts[index] as string, { mode: 0o600 });
+      });
+      writeFileSync(join(dir, '.locks', intentFileName(ID)), `${JSON.stringify({ v: 1, id: ID, files: intent })}\n`, { mode: 0o600 });
+      return dir;
+    }
+
+    for (const renamed of [0, 1, 2]) {
+      it(`with ${renamed} of its 2 files renamed, the first synchronous read gives its outcome whole, and leaves it for recovery`, async () => {
+        const dir = await pending(renamed);
+        const before = snapshot(dir);
+        const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+        expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+        expect(reader.getSync('b')).toEqual({ n: 2 });
+        expect(snapshot(dir)).toEqual(before); // nothing completed, renamed or removed by a read
+        await reader.close();
+        // Recovery (the next writable open) leaves exactly what the read gave.
+        const writer = await openStore<Entry>(dir, quiet);
+        expect({ ...(await writer.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+        expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+        await writer.close();
+      });
+    }
+
+    it('met after a first read, it reads as its outcome too (a writer that died does not pin the old view), and later commits show', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      await pending(1, false, dir);
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      const other = openStoreSync<Entry>(dir, quiet);
+      expect({ ...other?.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      await other?.close();
+      // A writable open completes it; a commit of c after that is seen, with a and b as committed.
+      const writer = await openStore<Entry>(dir, quiet);
+      await writer.update('c', () => ({ n: 3 }));
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 3 } });
+      await writer.close();
+      await reader.close();
+    });
+
+    it('a pending delete reads as deleted (the staged tombstone), the other key as written', async () => {
+      const dir = await pending(1, true);
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 } });
+      expect(reader.getSync('b')).toBeUndefined();
+      await reader.close();
+      expect(JSON.parse(readFileSync(join(dir, entryFileName('b')), 'utf8'))).toMatchObject({ rev: 1, entry: { n: 1 } });
+    });
+
+    it('an entry moved past the intent\'s starting rev keeps its own value (the roll-forward rule)', async () => {
+      const dir = await pending(0);
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 5, '{"n":5}'), { mode: 0o600 });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 5 } });
+      await reader.close();
+      const writer = await openStore<Entry>(dir, quiet);
+      expect({ ...(await writer.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 5 } });
+      await writer.close();
+    });
+  });
+});
