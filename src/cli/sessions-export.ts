@@ -1,5 +1,4 @@
-// Until session-store/index.ts re-exports them (requested in NOTES-store-api.md).
-import { exportSessionStore, rollbackSessionStore } from '../session-store/rollback.js';
+import { exportSessionStore, rollbackSessionStore } from '../session-store/index.js';
 import { parseCommandArgs } from './args.js';
 import { EXIT_OK } from './exit-codes.js';
 import { commandHelp } from './help.js';

@@ -1,5 +1,5 @@
 import { HardfsError, errnoCode, openDir, parseJsonSafe, type SafeDir } from '../index.js';
-// Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
+// The migration's own owner-checked legacy reader: the CLI shows what migration would read.
 import { readLegacyFile } from '../session-store/legacy-file.js';
 import { defaultNormalizeKey, entryFileName, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
 import { isoOrNull } from './age.js';

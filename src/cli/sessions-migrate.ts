@@ -2,8 +2,7 @@ import { lstat } from 'node:fs/promises';
 import { basename, dirname, parse, relative } from 'node:path';
 import { HardfsError, openDir } from '../index.js';
 import { listAgentSessionDirs, migrateSessionStoreToDirectory, type MigrationResult } from '../session-store/index.js';
-// Until session-store/index.ts re-exports it (requested in NOTES-store-api.md).
-import type { MigrationPhase } from '../session-store/migration.js';
+import type { MigrationPhase } from '../session-store/index.js';
 import { integerOption, parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { plural } from './findings.js';

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { errnoCode, isHardfsError, isTempFileName, openDir, type SafeDir } from '../index.js';
 import { LEGACY_CHANGES_FILE, LOCKS_DIR, QUARANTINE_DIR, SNAPSHOT_FILE, STAMP_FILE, isEntryFileName, storeLayout, type StoreLayout } from '../session-store/index.js';
 import { openStore } from '../store/index.js';
-// Until session-store/index.ts re-exports them (requested in NOTES-store-api.md).
+// The migration's own legacy reader and option defaults: verify judges what migration would read.
 import { DEFAULT_MAX_LEGACY_BYTES, planLegacyEntries, readLegacyFile } from '../session-store/legacy-file.js';
 import { resolveStoreOptions } from '../session-store/options.js';
 import { parseCommandArgs } from './args.js';

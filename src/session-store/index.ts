@@ -12,6 +12,7 @@ export {
   type LeftAlone,
 } from './migration.js';
 export type { BackupRetention } from './backups.js';
+export { exportSessionStore, rollbackSessionStore, type ExportOptions, type ExportResult, type RollbackResult } from './rollback.js';
 export { listAgentSessionDirs, type AgentSessionDir, type ListAgentSessionDirsOptions } from './discovery.js';
 export {
   loadSessionStore,

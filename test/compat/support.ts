@@ -11,7 +11,7 @@ import { useTempDirs } from '../support/tmp.js';
 export const DAY_MS = 24 * 60 * 60 * 1000;
 
 /**
- * Whether an open store has loadAllSync/getSync (NOTES-compat-needs.md §1). A store this process
+ * Whether an open store has loadAllSync/getSync . A store this process
  * has not opened is opened synchronously (openSessionStoreSync), so a test whose first call is a
  * synchronous read runs like any other.
  */
@@ -29,7 +29,7 @@ export function useCompatFixtures(options: { needsSyncReads?: boolean } = {}): {
   configureSessionStoreCompat({ storeOptions });
   if (options.needsSyncReads !== false) {
     beforeEach((context) => {
-      if (!SYNC_READS) context.skip('synchronous reads are not in hardfs/session-store yet (NOTES-compat-needs.md §1)');
+      if (!SYNC_READS) context.skip('synchronous reads are not in hardfs/session-store yet ');
     });
   }
   afterEach(async () => {

@@ -200,9 +200,9 @@ export function lexicalClass(payload: string): 'EBADNAME' | 'EESCAPE' | 'inside'
 // --- Known gaps -----------------------------------------------------------------------------
 
 /**
- * Cases that still fail because of a builder defect, each listed in CONFORMANCE-FAILURES.md.
+ * Cases that still fail because of a builder defect, each printed with its reason when skipped.
  * Keys are test ids (`<source>|<case>|<op>|<mode>|<policy>`; `*` matches anything); the value
- * is the reason printed when the case is skipped (CF-n is the item in CONFORMANCE-FAILURES.md).
+ * is the reason printed when the case is skipped (CF-n names the gap).
  * Empty means every ported case passes.
  */
 export const KNOWN_GAPS: ReadonlyMap<string, string> = new Map<string, string>([
