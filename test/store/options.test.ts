@@ -5,36 +5,6 @@ import { resolveStoreOptions } from '../../src/session-store/options.js';
 import { useTempDirs } from '../support/tmp.js';
 const tempDir = useTempDirs();
 
-/** The error `fn` throws, synchronously. */
-function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { code?: string; path?: string };
-  }
-  throw new Error('expected an error, nothing was thrown');
-}
-
-function refusal(error: Error & { code?: string; path?: string }): { name: string; code: unknown; message: string; path: unknown } {
-  return { name: error.name, code: error.code, message: error.message, path: error.path };
-}
-
-/** Descriptors this process holds open right now. */
-function openDescriptors(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-/** `{"a":{"a":…{}}}`: an object nested `depth` levels deep (a bare {} is depth 1). */
-function nested(depth: number): SessionEntry {
-  let value: SessionEntry = {};
-  for (let level = 1; level < depth; level += 1) value = { a: value };
-  return value;
-}
-
-function recordText(key: string, entry: unknown, rev = 1): string {
-  return JSON.stringify({ entry, key, rev, v: 1 });
-}
-
 describe('store options: defaults, and the wording of each refusal', () => {
   it('fsync and migrateOnOpen default to true; false is kept', () => {
     const defaults = resolveStoreOptions({});

@@ -5,37 +5,8 @@ import { openDir, type SafeDir } from '../../src/index.js';
 import { entryFileName, type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
 import { parseSnapshotBody, readSnapshotFile, readSnapshotHeader } from '../../src/store/snapshot-file.js';
 import { caught, useTempDirs } from '../support/tmp.js';
+import { thrown, refusal, openDescriptors, nested, recordText } from './record-helpers.js';
 const tempDir = useTempDirs();
-
-/** The error `fn` throws, synchronously. */
-function thrown(fn: () => unknown): Error & { code?: string; path?: string } {
-  try {
-    fn();
-  } catch (error) {
-    return error as Error & { code?: string; path?: string };
-  }
-  throw new Error('expected an error, nothing was thrown');
-}
-
-function refusal(error: Error & { code?: string; path?: string }): { name: string; code: unknown; message: string; path: unknown } {
-  return { name: error.name, code: error.code, message: error.message, path: error.path };
-}
-
-/** Descriptors this process holds open right now. */
-function openDescriptors(): number {
-  return readdirSync('/proc/self/fd').length;
-}
-
-/** `{"a":{"a":…{}}}`: an object nested `depth` levels deep (a bare {} is depth 1). */
-function nested(depth: number): SessionEntry {
-  let value: SessionEntry = {};
-  for (let level = 1; level < depth; level += 1) value = { a: value };
-  return value;
-}
-
-function recordText(key: string, entry: unknown, rev = 1): string {
-  return JSON.stringify({ entry, key, rev, v: 1 });
-}
 
 describe('.snapshot: reading the header and the body', () => {
   async function dirWithSnapshot(content: string | Buffer | undefined): Promise<SafeDir> {
