@@ -34,6 +34,13 @@ const MAX_PASSES = 16;
  * read of the log (and read after its change). So a commit is visible to the very next refresh
  * in any process, and a commit that failed before its first change leaves nothing to see.
  *
+ * Between writer modes: a shared commit takes its key locks first and only then looks for
+ * `.locks/writer.lock`; an exclusive open takes `writer.lock` first and then waits for every
+ * key lock it lists to be released before it reads anything (commit.ts, drainSharedCommits).
+ * So a shared commit either sees `writer.lock` and changes nothing, or is whole before the
+ * exclusive writer's first read: no shared commit lands under what the exclusive writer keeps
+ * of its own commits.
+ *
  * Multi-key commits are seen whole: a refresh that meets one's intent waits for it (or
  * completes it); a file that carries a commit's marker and was locked, or whose commit a record
  * read by this refresh names, makes the refresh wait for that commit and re-read all its files.

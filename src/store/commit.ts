@@ -12,7 +12,7 @@ import {
 import { parseRecord, serializeRecord, serializeTombstone, type StoreEntry, type TxnMarker } from './entry-record.js';
 import type { EntryFiles, LoadedRecord } from './entry-files.js';
 import { changeRecordFor, intentRecordFor } from './change-records.js';
-import { WRITER_LOCK, intentFileName, isIntentId, isSafeEntryFileName, lockFileName, stagedFileName } from './layout.js';
+import { WRITER_LOCK, intentFileName, isIntentId, isSafeEntryFileName, lockFileName, lockedEntryFile, stagedFileName } from './layout.js';
 import type { LockCallOptions, ResolvedStoreOptions } from './options.js';
 
 /** One key's change in a commit. */
@@ -77,7 +77,11 @@ function markPossiblyApplied(error: unknown): Error {
  *
  * Order of one commit, and why:
  *  1. Key locks (lock files in `.locks/`, sorted, in shared mode): a reader that lists `.locks/`
- *     treats a locked file as in flight and reads it again at its next refresh.
+ *     treats a locked file as in flight and reads it again at its next refresh. Only then, holding
+ *     them, a shared commit looks for an exclusive writer's `writer.lock` (ELOCKED if there is
+ *     one): an exclusive open takes `writer.lock` first and then waits for the key locks it
+ *     finds (drainSharedCommits), so a shared commit either sees `writer.lock` and writes
+ *     nothing, or is finished before the exclusive writer reads anything.
  *  2. The change record is appended BEFORE any file changes. If that append fails (a full
  *     disk), nothing has changed and the commit is reported failed — never "failed but
  *     applied". A record whose commit then fails costs readers one needless re-read.
@@ -97,6 +101,8 @@ export class CommitLayer {
   readonly #files: EntryFiles;
   readonly #changes: ChangeLog;
   readonly #options: ResolvedStoreOptions;
+  /** Shared mode: refuses (ELOCKED) while an exclusive writer owns the store; run under the key locks. */
+  readonly #assertWritable: () => Promise<void>;
   /**
    * Exclusive writer only: the exact text of each entry file as this process's last successful
    * single-key commit left it (null: the file is gone). The writer lock excludes every other
@@ -106,7 +112,15 @@ export class CommitLayer {
    */
   readonly #owned = new Map<string, string | null>();
 
-  constructor(dir: SafeDir, locks: SafeDir, files: EntryFiles, changes: ChangeLog, options: ResolvedStoreOptions) {
+  constructor(
+    dir: SafeDir,
+    locks: SafeDir,
+    files: EntryFiles,
+    changes: ChangeLog,
+    options: ResolvedStoreOptions,
+    assertWritable: () => Promise<void>,
+  ) {
+    this.#assertWritable = assertWritable;
     this.#dir = dir;
     this.#locks = locks;
     this.#files = files;
@@ -115,12 +129,21 @@ export class CommitLayer {
   }
 
   /**
-   * Runs `body` holding the cross-process lock of every file (sorted: two multi-key commits
-   * never wait on each other in a cycle). Exclusive writers take none: the store-wide lock
-   * excludes every other writer.
+   * Runs the write `body` holding the cross-process lock of every file (sorted: two multi-key
+   * commits never wait on each other in a cycle), once no exclusive writer owns the store: that
+   * is checked after the locks are taken, never before (see step 1 above). Exclusive writers
+   * take none: the store-wide lock excludes every other writer.
    */
   async withKeyLocks<T>(fileNames: readonly string[], body: () => Promise<T>, call: LockCallOptions & { deadline: number }): Promise<T> {
     if (this.#options.writer === 'exclusive') return body();
+    return this.#holding(fileNames, async () => {
+      await this.#assertWritable();
+      return body();
+    }, call);
+  }
+
+  /** Runs `body` holding the lock files of `fileNames` (shared mode). */
+  async #holding<T>(fileNames: readonly string[], body: () => Promise<T>, call: LockCallOptions & { deadline: number }): Promise<T> {
     const sorted = [...new Set(fileNames)].sort();
     const held: FileLock[] = [];
     try {
@@ -360,7 +383,8 @@ export class CommitLayer {
     }
     // Done already when no intent is left and none of its files is locked: the common case.
     if (intent === undefined && !(await this.#anyLocked(names))) return names;
-    await this.withKeyLocks(names.filter((name) => !held.includes(name)), async () => {
+    // Only waiting for (or completing) a commit already made: no writer-lock check, a reader may do this.
+    await this.#holding(names.filter((name) => !held.includes(name)), async () => {
       const still = await this.#readIntent(id);
       if (still !== undefined) {
         this.#options.logger.warn('hardfs store: completing a multi-key commit left by a writer that stopped', {
@@ -399,6 +423,32 @@ export class CommitLayer {
     const bytes = Buffer.from(owned, 'utf8');
     const limits = { maxBytes: this.#options.maxEntryBytes, maxDepth: this.#options.maxEntryDepth };
     return Promise.resolve({ record: parseRecord<E>(bytes, fileName, limits), bytes });
+  }
+}
+
+/**
+ * Exclusive open, after `writer.lock` is taken and before anything is read: waits for every
+ * per-key lock file in `.locks/` to be released (a shared commit in flight finishes; a stale
+ * lock, judged as any lock, is taken over), by taking each in turn and releasing it at once.
+ * Shared commits check for `writer.lock` only once they hold their key locks, so a key lock
+ * taken after this listing belongs to a commit that will see `writer.lock` and write nothing:
+ * the locks listed here are all there is to wait for. Bounded by lockTimeoutMs (ELOCKED).
+ */
+export async function drainSharedCommits(locks: SafeDir, options: ResolvedStoreOptions): Promise<void> {
+  const deadline = Date.now() + options.lockTimeoutMs;
+  for (const name of await locks.list()) {
+    if (lockedEntryFile(name) === undefined) continue;
+    let lock: FileLock;
+    try {
+      lock = await acquireFileLock(locks, name, { staleMs: options.lockStaleMs, timeoutMs: Math.max(1, deadline - Date.now()) });
+    } catch (error) {
+      if (errnoCode(error) !== 'ELOCKED') throw error;
+      throw new HardfsError('ELOCKED', `a shared writer's commit is still in flight (option lockTimeoutMs): ${(error as Error).message}`, {
+        path: `${locks.path}/${name}`,
+        cause: error,
+      });
+    }
+    await lock.release();
   }
 }
 

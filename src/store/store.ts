@@ -16,7 +16,7 @@ import {
 import { CoherentCache } from './cache.js';
 import { ChangeTracker, type StoreRecord } from './change-tracker.js';
 import { openStoreChangeLog } from './change-records.js';
-import { CommitLayer, type PlannedWrite } from './commit.js';
+import { CommitLayer, drainSharedCommits, type PlannedWrite } from './commit.js';
 import { DELETE } from './delete-sentinel.js';
 import { EntryFiles, type LoadedRecord } from './entry-files.js';
 import { assertStorableEntry, entryFileName, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
@@ -122,7 +122,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
       this.#files.quarantineBadFiles = false;
     } else {
       if (locks === undefined) throw new TypeError('a writable store needs its .locks directory');
-      this.#commitLayer = new CommitLayer(dir, locks, this.#files, changes, options);
+      this.#commitLayer = new CommitLayer(dir, locks, this.#files, changes, options, () => this.#assertWritable());
       this.#files.onQuarantined = (fileName) => this.#commit.announce([fileName]);
     }
     this.#cache = new CoherentCache<E>(dir, () => this.#locksNow(), this.#files, changes, () => this.#commit, options, (entry, key) =>
@@ -437,16 +437,17 @@ export class Store<E extends StoreEntry = StoreEntry> {
     const release = await this.#queue.acquire(claim, timeoutMs, this.#path);
     try {
       this.#assertOpen();
-      return await this.#guard(async () => {
-        await this.#assertWritable();
-        return body(deadline);
-      });
+      // The exclusive-writer check is the commit layer's, under the key locks (commit.ts).
+      return await this.#guard(() => body(deadline));
     } finally {
       release();
     }
   }
 
-  /** A shared writer refuses to write while an exclusive writer owns the store. */
+  /**
+   * A shared writer refuses to write while an exclusive writer owns the store. Called by the
+   * commit layer holding the write's key locks, never before taking them (commit.ts, step 1).
+   */
   async #assertWritable(): Promise<void> {
     if (this.#options.writer === 'exclusive') return;
     // One stat on the common path; the owner record is read only when there is one.
@@ -699,6 +700,9 @@ export async function openStore<E extends StoreEntry = StoreEntry>(dir: string, 
           throw error;
         },
       );
+      // Before the first read: a shared commit that looked for writer.lock before it existed
+      // finishes first (commit.ts, drainSharedCommits).
+      await drainSharedCommits(locks, resolved);
     }
     changes = await openStoreChangeLog(root, resolved.logger);
     const store = new Store<E>(path, resolved, root, locks, changes, writerLock);

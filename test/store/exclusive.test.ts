@@ -1,9 +1,11 @@
 // writer: 'exclusive' (issue 12 guarantee 3): one store-wide lock taken at open; commits take no
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { createInterface } from 'node:readline';
+import { afterEach, describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
@@ -169,6 +171,154 @@ describe("writer: 'exclusive'", () => {
       return { n: 101 };
     });
     expect(seen).toEqual([{ n: 100 }]);
+    await owner.close();
+  });
+});
+
+// Lock ordering between modes: a shared commit takes its key locks and only then looks for
+// writer.lock; an exclusive open takes writer.lock and then waits for the key locks it finds.
+// Shared writers run in child processes (dist build: npm run build first).
+const WRITER = new URL('./fixtures/shared-writer-child.mjs', import.meta.url).pathname;
+const children = new Set<ChildProcessWithoutNullStreams>();
+afterEach(() => {
+  for (const child of children) child.kill('SIGKILL');
+  children.clear();
+});
+
+interface SharedWriter {
+  child: ChildProcessWithoutNullStreams;
+  send(command: object | string): void;
+  /** The next stdout line. */
+  next(): Promise<string>;
+  exited: Promise<number | null>;
+}
+
+async function startSharedWriter(dir: string): Promise<SharedWriter> {
+  const child = spawn(process.execPath, [WRITER, dir]);
+  children.add(child);
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const writer: SharedWriter = {
+    child,
+    send: (command) => child.stdin.write(`${typeof command === 'string' ? command : JSON.stringify(command)}\n`),
+    async next() {
+      const line = await lines.next();
+      if (line.done) throw new Error(`shared writer exited (${String(await exited)}): ${stderr}`);
+      return line.value as string;
+    },
+    exited,
+  };
+  expect(await writer.next()).toBe('ready');
+  return writer;
+}
+
+/** Settles to whether `promise` is still pending after `ms` (the bound is generous: a pending promise is the point). */
+async function stillPending(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let settled = false;
+  promise.then(() => (settled = true), () => (settled = true));
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  return !settled;
+}
+
+describe("writer: 'exclusive' against shared writers in other processes", () => {
+  it('the exclusive open waits for a shared commit holding its key lock; the next exclusive update builds on it (no lost update)', async () => {
+    const dir = join(await tempDir(), 'store');
+    const setup = await openStore(dir, { fsync: false });
+    await setup.update('a', () => ({ n: 1 }));
+    await setup.close();
+    const shared = await startSharedWriter(dir);
+    shared.send({ op: 'hold', key: 'a', n: 2 });
+    expect(await shared.next()).toBe('holding');
+    expect(existsSync(join(dir, '.locks', `${entryFileName('a')}.lock`))).toBe(true);
+
+    const opening = openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 20_000 });
+    expect(await stillPending(opening, 300)).toBe(true);
+    // writer.lock is taken already: a shared commit starting now is refused.
+    expect(readdirSync(join(dir, '.locks'))).toContain('writer.lock');
+    shared.send('go');
+    expect(JSON.parse(await shared.next())).toEqual({ ok: true, value: { n: 2 } });
+    const owner = await opening;
+    const seen: unknown[] = [];
+    await owner.update('a', (current) => {
+      seen.push(structuredClone(current));
+      return { n: (current?.['n'] as number) + 1 };
+    });
+    expect(seen).toEqual([{ n: 2 }]);
+    expect(JSON.parse(readFileSync(join(dir, entryFileName('a')), 'utf8'))).toMatchObject({ entry: { n: 3 }, rev: 3 });
+
+    // A shared write after the exclusive open: ELOCKED naming this process, nothing written.
+    shared.send({ op: 'update', key: 'a', n: 99 });
+    const refused = JSON.parse(await shared.next()) as { ok: boolean; code: string; message: string; path: string };
+    expect(refused.ok).toBe(false);
+    expect(refused.code).toBe('ELOCKED');
+    expect(refused.message).toContain(`exclusive writer (pid ${process.pid}`);
+    expect(refused.path).toBe(join(dir, '.locks', 'writer.lock'));
+    // Its key lock was released on the refusal.
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.json.lock'))).toEqual([]);
+    expect(await owner.get('a')).toEqual({ n: 3 });
+    shared.child.stdin.end();
+    expect(await shared.exited).toBe(0);
+    await owner.close();
+  });
+
+  it('a shared commit still in flight past lockTimeoutMs makes the exclusive open ELOCKED naming its key lock; writer.lock is released', async () => {
+    const dir = join(await tempDir(), 'store');
+    const shared = await startSharedWriter(dir);
+    shared.send({ op: 'hold', key: 'a', n: 1 });
+    expect(await shared.next()).toBe('holding');
+    const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 200 }));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toContain("a shared writer's commit is still in flight");
+    expect(error.path).toBe(join(dir, '.locks', `${entryFileName('a')}.lock`));
+    expect(readdirSync(join(dir, '.locks'))).not.toContain('writer.lock');
+    // The shared commit was never refused: it lands.
+    shared.send('go');
+    expect(JSON.parse(await shared.next())).toEqual({ ok: true, value: { n: 1 } });
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 2000 });
+    expect(await owner.get('a')).toEqual({ n: 1 });
+    await owner.close();
+  });
+
+  it('a shared commit looks for writer.lock only once it holds its key lock: one that waited on the lock is refused', async () => {
+    const dir = join(await tempDir(), 'store');
+    const shared = await startSharedWriter(dir);
+    shared.send({ op: 'hold', key: 'a', n: 1 });
+    expect(await shared.next()).toBe('holding');
+    const store = await openStore(dir, { fsync: false, lockTimeoutMs: 20_000 });
+    const mutator: string[] = [];
+    const waiting = caught(store.update('a', () => {
+      mutator.push('ran');
+      return { n: 2 };
+    }));
+    // Started before writer.lock exists (a check made up front would pass now) and waiting on
+    // the child's key lock.
+    expect(await stillPending(waiting, 200)).toBe(true);
+    writeFileSync(join(dir, '.locks', 'writer.lock'), JSON.stringify({ v: 1, token: 'ab'.repeat(16), pid: 4242, host: 'elsewhere', time: 0 }), { mode: 0o600 });
+    shared.send('go');
+    expect(JSON.parse(await shared.next())).toEqual({ ok: true, value: { n: 1 } });
+    const error = await waiting;
+    expect(error.code).toBe('ELOCKED');
+    expect(error.message).toContain('exclusive writer (pid 4242 on another host');
+    expect(error.path).toBe(join(dir, '.locks', 'writer.lock'));
+    expect(mutator).toEqual([]);
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.json.lock'))).toEqual([]);
+    expect(JSON.parse(readFileSync(join(dir, entryFileName('a')), 'utf8'))).toMatchObject({ entry: { n: 1 }, rev: 1 });
+    await store.close();
+  });
+
+  it('a key lock left by a SIGKILLed shared writer is judged stale like any lock: the exclusive open takes it over', async () => {
+    const dir = join(await tempDir(), 'store');
+    const shared = await startSharedWriter(dir);
+    shared.send({ op: 'hold', key: 'a', n: 1 });
+    expect(await shared.next()).toBe('holding');
+    shared.child.kill('SIGKILL');
+    await shared.exited;
+    expect(existsSync(join(dir, '.locks', `${entryFileName('a')}.lock`))).toBe(true);
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 5000 });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.json.lock'))).toEqual([]);
+    expect(await owner.update('a', (current) => ({ n: current === undefined ? 10 : -1 }))).toEqual({ n: 10 });
     await owner.close();
   });
 });
