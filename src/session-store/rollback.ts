@@ -8,14 +8,17 @@ import type { LeftAlone } from './ownership.js';
 import { openSessionStore } from './session-store.js';
 import type { SessionEntry } from './entry-record.js';
 
+/** Options of {@link exportSessionStore}: where to write, and the store's read bounds. */
 export interface ExportOptions extends Pick<SessionStoreOptions, 'logger' | 'maxEntryBytes' | 'maxEntryDepth' | 'fsync'> {
   /** Where to write. Default `<dir>/<stem>.export.json` beside the store; never the legacy file itself (rollback does that). */
   output?: string;
 }
 
+/** What {@link exportSessionStore} wrote. */
 export interface ExportResult {
   /** Absolute path written. */
   path: string;
+  /** Number of entries in the written file. */
   entries: number;
 }
 
@@ -81,6 +84,7 @@ export async function exportSessionStore(storePath: string, options: ExportOptio
   return { path: output, entries: Object.keys(entries).length };
 }
 
+/** What {@link rollbackSessionStore} restored, and what it kept. */
 export interface RollbackResult {
   /** The legacy file written. */
   storePath: string;
