@@ -68,15 +68,17 @@ export function accessOf(walk: Walk, syncDirectory: () => Promise<void>): Direct
 }
 
 const pause = new Int32Array(new SharedArrayBuffer(4));
-const REMOVE_ATTEMPTS = 100;
+/** How long a removal waits for a swapped path to lead home again (only ever under a swap). */
+const REMOVE_WAIT_MS = 1000;
 
 /**
- * Unlinks a file this walk created in its directory, waiting (1 ms at a time, at most
- * REMOVE_ATTEMPTS times) while a verify check says the path leads elsewhere: a swapped
- * ancestor is usually swapped back, and an unlink through the swapped path would miss.
+ * Unlinks a file this walk created in its directory, waiting (1 ms at a time, for at most
+ * REMOVE_WAIT_MS) while a verify check says the path leads elsewhere: a swapped ancestor is
+ * usually swapped back, and an unlink through the swapped path would miss.
  */
 export function removeWhenReachable(walk: Walk, path: string): void {
-  for (let attempt = 0; attempt < REMOVE_ATTEMPTS; attempt += 1) {
+  const deadline = Date.now() + REMOVE_WAIT_MS;
+  while (Date.now() < deadline) {
     try {
       walk.check();
       unlinkSync(path);
@@ -84,16 +86,28 @@ export function removeWhenReachable(walk: Walk, path: string): void {
       return;
     } catch (error) {
       if (!isHardfsError(error) && errnoCode(error) === 'ENOENT') {
-        // Gone, or the path moved between the check and the unlink: look again.
+        // Gone, or the path moved between the check and the unlink (the unlink then missed in
+        // the other directory): with the path leading home again, only a look at the name
+        // itself tells which.
         try {
           walk.check();
-          return;
+          if (!existsNoFollow(path)) return;
         } catch {
           // swapped: wait and retry
         }
       }
       Atomics.wait(pause, 0, 0, 1);
     }
+  }
+}
+
+function existsNoFollow(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return false;
+    throw error;
   }
 }
 
