@@ -1,4 +1,4 @@
-import { HardfsError, errnoCode, withFileLock, openDir, type SafeDir } from '../index.js';
+import { HardfsError, errnoCode, isHardfsError, withFileLock, openDir, type SafeDir } from '../index.js';
 import { entryFileName, serializeEntry, serializeRecord, type SessionEntry } from './entry-record.js';
 import { openStore } from '../store/index.js';
 import { assertStorableEntry } from '../store/entry-record.js';
@@ -130,7 +130,10 @@ export async function migrateWithParent(
   extra: Extra = {},
 ): Promise<MigrationResult> {
   // Cheap check first: opening a store with no legacy file must not take any lock.
-  if (!(await exists(parent, layout.legacyName))) return notMigrated(NO_LEGACY);
+  if (!(await exists(parent, layout.legacyName))) {
+    await clearDeadMigrationLock(parent, layout, options);
+    return notMigrated(NO_LEGACY);
+  }
   const untrusted = await firstUntrusted(parent, [layout.legacyName, layout.migrationLockName]);
   if (untrusted !== undefined) return leaveAlone(untrusted, options);
   const lockOptions = { staleMs: options.lockStaleMs, timeoutMs: migrationTimeout(options, extra) };
@@ -146,6 +149,28 @@ export async function migrateWithParent(
     },
     lockOptions,
   );
+}
+
+/**
+ * A migration killed after its backup rename leaves its lock behind with no legacy file left to
+ * migrate. Only when such a lock file exists (and is ours): take it over if its holder is gone,
+ * release it; a live holder is left alone (it is finishing) after a short wait.
+ */
+async function clearDeadMigrationLock(parent: SafeDir, layout: StoreLayout, options: ResolvedStoreOptions): Promise<void> {
+  let isFile: boolean;
+  try {
+    isFile = (await parent.lstat(layout.migrationLockName)).isFile();
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return;
+    throw error;
+  }
+  if (!isFile || (await firstUntrusted(parent, [layout.migrationLockName])) !== undefined) return;
+  try {
+    await withFileLock(parent, layout.migrationLockName, () => Promise.resolve(), { staleMs: options.lockStaleMs, timeoutMs: 200 });
+  } catch (error) {
+    // A cleanup, never a reason for the open to fail: whatever the lock layer refuses stays.
+    if (!isHardfsError(error)) throw error;
+  }
 }
 
 async function firstUntrusted(parent: SafeDir, names: readonly string[]): Promise<LeftAlone | undefined> {

@@ -147,6 +147,17 @@ describe("the migration's own lock", () => {
     await store.close();
   });
 
+  it('left behind by a migration killed after its backup (no legacy file any more) is cleared by the next open when its holder is dead', async () => {
+    const base = await tempDir();
+    const child = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid as number)));
+    const lockPath = join(base, '.sessions.migrate.lock');
+    writeFileSync(lockPath, JSON.stringify({ v: 1, token: 'cd'.repeat(16), pid: deadPid, host: hostname(), time: Date.now() }), { mode: 0o600 });
+    const store = await openSessionStore(join(base, 'sessions.json'), { logger: quiet, fsync: false });
+    await store.close();
+    expect(existsSync(lockPath)).toBe(false);
+  });
+
   it('a migration waits for it longer than lockTimeoutMs', async () => {
     const { base, path } = await legacyIn('{"a":{"updatedAt":1}}');
     const parent = await openDir(base);
