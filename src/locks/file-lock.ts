@@ -10,7 +10,7 @@ import { Backoff } from './backoff.js';
 import { trackHeld, untrackHeld, type HeldEntry } from './held-locks.js';
 import { inspectLock, type JudgeContext, type Verdict } from './lock-inspection.js';
 import { resolveLockOptions, type FileLockOptions, type ResolvedLockOptions } from './lock-options.js';
-import { removeIfSameFile } from './owned-removal.js';
+import { removeIfSameFileSync } from './owned-removal.js';
 import { createOwnerRecord, describeOwner, newToken, serializeOwnerRecord } from './owner-record.js';
 import { currentProcessIdentity, type ProcessIdentity } from './process-identity.js';
 import { isReservedLockName, takeOverStaleLock } from './stale-takeover.js';
@@ -105,7 +105,7 @@ class HeldFileLock implements FileLock {
     let removal;
     try {
       await this.#beat;
-      removal = await removeIfSameFile(this.#dir, this.#name, this.#fd);
+      removal = removeIfSameFileSync(this.#dir, this.#name, this.#fd);
     } finally {
       untrackHeld(this.#entry);
       // Inline: no heartbeat is in flight any more (awaited above), and closing is instant.

@@ -37,23 +37,31 @@ export async function removeIfOwned(dir: SafeDir, name: string, token: string): 
  * Removes `name` only if it still names the very file behind `fd` (same device and inode).
  * As strong as reading the token back — an inode cannot be reused while we hold it open — and
  * cheaper: two metadata calls instead of opening and reading the file. Same two-step caveat as
- * removeIfOwned.
+ * removeIfOwned. Inline, like the exclusive create that made the lock: an fstat of our own
+ * descriptor, an lstat and an unlink of one name are metadata calls that never wait on file
+ * data, where three thread-pool round trips would each queue behind the fsyncs of every commit
+ * in flight — and a release is on every commit's path.
  */
-export async function removeIfSameFile(dir: SafeDir, name: string, fd: number): Promise<OwnedRemoval> {
-  // fstat of our own descriptor: inline, it never waits on the disk.
+export function removeIfSameFileSync(dir: SafeDir, name: string, fd: number): OwnedRemoval {
   const mine = fstatSync(fd);
   let named: Stats;
   try {
-    named = await dir.lstat(name);
+    named = dir.lstatSync(name);
   } catch (error) {
     if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
     throw error;
   }
   if (named.dev !== mine.dev || named.ino !== mine.ino) return { outcome: 'foreign' };
-  return unlinkOwned(dir, name);
+  try {
+    dir.unlinkSync(name);
+  } catch (error) {
+    if (errnoCode(error) === 'ENOENT') return { outcome: 'missing' };
+    throw error;
+  }
+  return { outcome: 'removed' };
 }
 
-/** The last step of both: the name vanishing under us means someone else removed it. */
+/** The last step of removeIfOwned: the name vanishing under us means someone else removed it. */
 async function unlinkOwned(dir: SafeDir, name: string): Promise<OwnedRemoval> {
   try {
     await dir.unlink(name);

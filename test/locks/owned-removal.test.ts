@@ -6,7 +6,7 @@ import { closeSync, existsSync, lstatSync, openSync, readFileSync, readdirSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
-import { removeIfOwned, removeIfOwnedSync, removeIfSameFile } from '../../src/locks/owned-removal.js';
+import { removeIfOwned, removeIfOwnedSync, removeIfSameFileSync } from '../../src/locks/owned-removal.js';
 import { MAX_RECORD_BYTES, createOwnerRecord, newToken, serializeOwnerRecord } from '../../src/locks/owner-record.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
@@ -57,7 +57,7 @@ describe('removeIfOwned (by the token read back through the name)', () => {
   });
 });
 
-describe('removeIfSameFile (by the inode of the descriptor we hold)', () => {
+describe('removeIfSameFileSync (by the inode of the descriptor we hold)', () => {
   it('removes the name while it holds our file; a replacement or a vanished name is left as found', async () => {
     const base = await tempDir();
     const dir = await openDir(base);
@@ -65,7 +65,7 @@ describe('removeIfSameFile (by the inode of the descriptor we hold)', () => {
 
     writeFileSync(path, record(MINE));
     let fd = openSync(path, 'r');
-    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'removed' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'removed' });
     expect(existsSync(path)).toBe(false);
     closeSync(fd);
 
@@ -73,20 +73,20 @@ describe('removeIfSameFile (by the inode of the descriptor we hold)', () => {
     fd = openSync(path, 'r');
     renameSync(path, join(base, 'aside'));
     writeFileSync(path, record(THEIRS)); // a takeover put its own file at the name
-    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
     expect(readFileSync(path, 'utf8')).toContain(THEIRS);
     unlinkSync(path);
     symlinkSync(join(base, 'aside'), path); // even a link to our very file is not the name holding it
-    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
     expect(lstatSync(path).isSymbolicLink()).toBe(true);
     unlinkSync(path);
-    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'missing' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'missing' });
     closeSync(fd);
     await dir.close();
   });
 });
 
-describe('removeIfOwned / removeIfSameFile: errors other than a missing name', () => {
+describe('removeIfOwned / removeIfSameFileSync: errors other than a missing name', () => {
   it('removeIfOwned throws for a name that cannot be read, rather than calling it foreign', async () => {
     const base = await tempDir();
     const dir = await openDir(base);
@@ -95,13 +95,13 @@ describe('removeIfOwned / removeIfSameFile: errors other than a missing name', (
     await dir.close();
   });
 
-  it('removeIfSameFile throws for a name that cannot be looked up, rather than calling it missing', async () => {
+  it('removeIfSameFileSync throws for a name that cannot be looked up, rather than calling it missing', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'job.lock'), recordText());
     const fd = openSync(join(base, 'job.lock'), 'r');
     const dir = await openDir(base);
     try {
-      const error = await caught(removeIfSameFile(dir, '../escape.lock', fd));
+      const error = await caught(() => removeIfSameFileSync(dir, '../escape.lock', fd));
       expect(error.code).not.toBe('ENOENT');
       expect(existsSync(join(base, 'job.lock'))).toBe(true);
     } finally {
@@ -110,32 +110,30 @@ describe('removeIfOwned / removeIfSameFile: errors other than a missing name', (
     }
   });
 
-  it('removeIfSameFile leaves another file at the name alone', async () => {
+  it('removeIfSameFileSync leaves another file at the name alone', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'job.lock'), recordText());
     writeFileSync(join(base, 'other'), recordText());
     const fd = openSync(join(base, 'other'), 'r');
     const dir = await openDir(base);
-    expect(await removeIfSameFile(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'foreign' });
     expect(existsSync(join(base, 'job.lock'))).toBe(true);
     closeSync(fd);
     await dir.close();
   });
 
-  it('an unlink refused because the directory handle was closed meanwhile is an error, not "missing", and the file stays', async () => {
+  it('a removal through a closed directory handle is an error, not "missing", and the file stays', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'a.lock'), recordText());
     writeFileSync(join(base, 'b.lock'), recordText());
     const fd = openSync(join(base, 'a.lock'), 'r');
     try {
       let dir = await openDir(base);
-      const bySameFile = removeIfSameFile(dir, 'a.lock', fd); // its lstat is under way
-      const closing = dir.close(); // so the close waits for it, and the unlink after it is refused
-      expect((await caught(bySameFile)).code).toBe('ECLOSED');
-      await closing;
+      await dir.close();
+      expect((await caught(() => removeIfSameFileSync(dir, 'a.lock', fd))).code).toBe('ECLOSED');
       dir = await openDir(base);
-      const byToken = removeIfOwned(dir, 'b.lock', TOKEN);
-      const closingAgain = dir.close();
+      const byToken = removeIfOwned(dir, 'b.lock', TOKEN); // its read is under way
+      const closingAgain = dir.close(); // so the close waits for it, and the unlink after it is refused
       expect((await caught(byToken)).code).toBe('ECLOSED');
       await closingAgain;
       expect(readdirSync(base).sort()).toEqual(['a.lock', 'b.lock']);
@@ -144,13 +142,13 @@ describe('removeIfOwned / removeIfSameFile: errors other than a missing name', (
     }
   });
 
-  it('two removals racing for our own file: one removes it, the other finds it missing', async () => {
+  it('the same file removed twice: the first removes it, the second finds it missing', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'job.lock'), recordText());
     const fd = openSync(join(base, 'job.lock'), 'r');
     const dir = await openDir(base);
-    const outcomes = await Promise.all([removeIfSameFile(dir, 'job.lock', fd), removeIfSameFile(dir, 'job.lock', fd)]);
-    expect(outcomes.map((o) => o.outcome).sort()).toEqual(['missing', 'removed']);
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'removed' });
+    expect(removeIfSameFileSync(dir, 'job.lock', fd)).toEqual({ outcome: 'missing' });
     expect(existsSync(join(base, 'job.lock'))).toBe(false);
     closeSync(fd);
     await dir.close();
