@@ -256,12 +256,21 @@ export class CommitLayer {
         ? serializeTombstone(write.key, write.fromRev + 1, marker)
         : this.#recordText(write, write.entryJson, marker),
     );
+    for (const [index, write] of writes.entries()) {
+      intent.push({ file: write.fileName, staged: stagedFileName(id, index), from: write.fromRev, rev: write.fromRev + 1, del: write.entryJson === undefined });
+    }
     try {
-      for (const [index, write] of writes.entries()) {
-        const staged = stagedFileName(id, index);
-        intent.push({ file: write.fileName, staged, from: write.fromRev, rev: write.fromRev + 1, del: write.entryJson === undefined });
-        await this.#dir.writeFileAtomic(staged, texts[index] as string, { fsync, syncDirectory: false, mode: 0o600, exactMode: true });
-      }
+      // Staged side by side: their fsyncs overlap on the thread pool (and the filesystem joins
+      // them in one journal commit) instead of queueing one after another. All of them settle
+      // before anything else happens, so a failure never leaves a write in flight behind the
+      // clean-up below.
+      const staging = await Promise.allSettled(
+        intent.map((file, index) =>
+          this.#dir.writeFileAtomic(file.staged, texts[index] as string, { fsync, syncDirectory: false, mode: 0o600, exactMode: true }),
+        ),
+      );
+      const failed = staging.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
       if (fsync) await this.#dir.sync();
       await this.#changes.append(intentRecordFor(id, writes.map((write) => write.fileName)));
       await this.#locks.writeFileAtomic(intentFileName(id), `${JSON.stringify({ v: 1, id, files: intent })}\n`, {
@@ -279,7 +288,7 @@ export class CommitLayer {
       }
     }
     try {
-      await this.#rollForward(id, intent);
+      await this.#rollForward(id, intent, 'own');
     } catch (error) {
       throw markPossiblyApplied(error);
     }
@@ -298,15 +307,23 @@ export class CommitLayer {
    * Renames every staged file still there over its entry (unless the entry moved past the
    * rev the intent started from: a writer that took over a crashed commit's stale lock), syncs
    * the directory, unlinks the tombstones and retires the intent. Idempotent.
+   *
+   * `own`: the commit this process has just staged, under its locks (or as the exclusive
+   * writer). Its staged files are all there and no other writer can have moved its entries,
+   * so the look at each staged file and entry is skipped; a staged file that another
+   * roll-forward of the same commit (a reader of this process completing it) renamed first
+   * only makes its rename meet ENOENT, which is taken as done.
    */
-  async #rollForward(id: string, files: readonly IntentFile[]): Promise<void> {
+  async #rollForward(id: string, files: readonly IntentFile[], whose: 'own' | 'found' = 'found'): Promise<void> {
     for (const file of files) this.#owned.delete(file.file);
     for (const file of files) {
-      if (!(await this.#exists(this.#dir, file.staged))) continue;
-      const current = await this.#files.read(file.file).catch(() => undefined);
-      if (!stagedWins(current, file, id)) {
-        await this.#dir.unlink(file.staged).catch(() => undefined);
-        continue;
+      if (whose === 'found') {
+        if (!(await this.#exists(this.#dir, file.staged))) continue;
+        const current = await this.#files.read(file.file).catch(() => undefined);
+        if (!stagedWins(current, file, id)) {
+          await this.#dir.unlink(file.staged).catch(() => undefined);
+          continue;
+        }
       }
       try {
         await this.#dir.rename(file.staged, file.file);

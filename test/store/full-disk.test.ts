@@ -1,7 +1,7 @@
 // A commit on a full disk (issue 10 item 3), on a real tmpfs filled to the byte: an operation
 // reported failed has not taken effect (or says possiblyApplied), and no process's cache — this
 // one, or a long-lived reader in another process — keeps a value that differs from the files.
-import { appendFileSync, statSync } from 'node:fs';
+import { appendFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { isPossiblyApplied, openStore } from '../../src/store/index.js';
@@ -116,6 +116,8 @@ describe.skipIf(skip !== undefined)('a full disk', () => {
       if (error !== undefined && !isPossiblyApplied(error)) {
         expect(error.code).toBe('ENOSPC');
         expect((files['a'] as { n: number }).n).toBe(outcome === 0 ? 1 : outcome);
+        // The files staged side by side are all settled and removed before the rejection.
+        expect(readdirSync(dir).filter((name) => name.startsWith('.staged-'))).toEqual([]);
       }
       const values = new Set(Object.values(files).map((entry) => (entry as { n: number }).n));
       expect(values.size).toBe(1); // all-or-nothing, full disk or not
