@@ -86,8 +86,8 @@ function markPossiblyApplied(error: unknown): Error {
  *     disk), nothing has changed and the commit is reported failed — never "failed but
  *     applied". A record whose commit then fails costs readers one needless re-read.
  *  3. One key: atomic write (temp, fsync, rename, directory fsync). Several keys: every new
- *     file is staged (fsynced) under `.staged-<id>-<n>`, carrying a marker (the commit id and
- *     its files), the directory is synced, the intent `.locks/<id>.txn` is written durably —
+ *     file is staged (fsynced; all side by side) under `.staged-<id>-<n>`, carrying a marker
+ *     (the commit id and its files), the directory is synced, the intent `.locks/<id>.txn` is written durably —
  *     the point of no return — then the staged files are renamed over the entries (a delete
  *     renames a tombstone over it), the directory is synced, a commit with deletes is announced
  *     again and its tombstones unlinked, and the intent is removed. A crash before the intent leaves
