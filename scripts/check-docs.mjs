@@ -250,7 +250,7 @@ export function checkDocs({ root, mode = 'check', enabled = true }) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.d\.[m]?ts$/.test(entry.name)) declarationFiles.push(path);
+      else if (/\.d\.[cm]?ts$/.test(entry.name)) declarationFiles.push(path);
     }
   })(dist);
   for (const file of declarationFiles) {
