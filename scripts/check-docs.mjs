@@ -1,5 +1,6 @@
 // The documented-exports rule, checked on what users' editors read: the built declarations
-// (dist/**/*.d.ts, after `npm run build`), through the TypeScript compiler API.
+// (the entry points' dist/**/*.d.ts and the .d.cts they re-export, after `npm run build`),
+// through the TypeScript compiler API.
 //
 // Fails on
 //  - an export of any entry point (function, class, variable or constant, interface, type,
