@@ -1,5 +1,6 @@
 // The documented-exports rule, checked on what users' editors read: the built declarations
-// (dist/**/*.d.ts, after `npm run build`), through the TypeScript compiler API.
+// (the entry points' dist/**/*.d.ts and the .d.cts they re-export, after `npm run build`),
+// through the TypeScript compiler API.
 //
 // Fails on
 //  - an export of any entry point (function, class, variable or constant, interface, type,
@@ -250,7 +251,7 @@ export function checkDocs({ root, mode = 'check', enabled = true }) {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {
       const path = join(dir, entry.name);
       if (entry.isDirectory()) walk(path);
-      else if (/\.d\.[m]?ts$/.test(entry.name)) declarationFiles.push(path);
+      else if (/\.d\.[cm]?ts$/.test(entry.name)) declarationFiles.push(path);
     }
   })(dist);
   for (const file of declarationFiles) {

@@ -12,7 +12,7 @@ import { openDir, readFileNoFollow, writeFileAtomic, HardfsError } from '../dist
 import { openSessionStore } from '../dist/session-store/index.js';
 
 const sessionStoreModule = new URL('../dist/session-store/index.js', import.meta.url).href;
-const cli = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
+const cli = fileURLToPath(new URL('../dist/cli/main.cjs', import.meta.url));
 const indent = (text) => text.trimEnd().replace(/^/gm, '   ');
 
 const say = (text) => console.log(text);

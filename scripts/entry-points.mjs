@@ -2,9 +2,9 @@
 // the scripts that check the package (check-package.mjs, check-docs.mjs) and typedoc.config.mjs.
 // Types: entry-points.d.mts.
 //
-// An `exports` subpath "./a/b" is built from src/a/b/index.ts into dist/a/b/index.js (ESM),
-// dist/a/b/index.cjs (CJS) and their declarations .d.ts / .d.cts; "." is src/index.ts and
-// dist/index.*.
+// An `exports` subpath "./a/b" is built from src/a/b/index.ts into dist/a/b/index.cjs (the code)
+// and its declarations dist/a/b/index.d.cts, with an ESM wrapper of each, dist/a/b/index.js and
+// dist/a/b/index.d.ts (scripts/esm-wrappers.mjs); "." is src/index.ts and dist/index.*.
 
 /** The package's entry points, in `exports` order. */
 export function entryPoints(pkg, { withPackageJson = false } = {}) {

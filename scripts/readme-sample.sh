@@ -10,7 +10,7 @@
 set -euo pipefail
 
 repo="$(cd "$(dirname "$0")/.." && pwd)"
-cli="$repo/dist/cli/main.js"
+cli="$repo/dist/cli/main.cjs"
 base="${HARDFS_SAMPLE_DIR:-/tmp/gateway}"
 marker=".hardfs-readme-sample"
 

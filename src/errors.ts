@@ -60,9 +60,9 @@ export interface HardfsErrorOptions {
 }
 
 /**
- * A registered symbol (the same in every copy of hardfs loaded in one process: ESM and CJS
- * builds, two installed versions), so that `instanceof HardfsError` and `isHardfsError` answer
- * true for an error made by any copy.
+ * A registered symbol (the same in every copy of hardfs loaded in one process: two installed
+ * versions; `import` and `require` of one installation share one copy), so that
+ * `instanceof HardfsError` and `isHardfsError` answer true for an error made by any copy.
  */
 const BRAND: unique symbol = Symbol.for('hardfs.HardfsError') as never;
 

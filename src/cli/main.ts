@@ -75,4 +75,5 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+// Not a top-level await: the bin is CommonJS (docs/PACKAGING.md); main() settles every failure.
+void main();

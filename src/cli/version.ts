@@ -1,16 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { parseJsonSafe } from '../index.js';
+// The package version, written into the built CLI by tsup.config.ts (`define`) from
+// package.json: the bin needs no file lookup relative to itself, which the CommonJS build
+// (docs/PACKAGING.md) could not do with import.meta.
+declare const HARDFS_PACKAGE_VERSION: string | undefined;
 
-/**
- * The version in package.json. The built file is dist/cli/main.js, so the package root is two
- * levels up, both in a clone and in node_modules/hardfs.
- */
+/** The version in package.json at build time; 'unknown' when run unbuilt. */
 export function packageVersion(): string {
-  try {
-    const manifest = parseJsonSafe(readFileSync(new URL('../../package.json', import.meta.url)), { maxBytes: 1024 * 1024 });
-    const version = (manifest as { version?: unknown } | null)?.version;
-    return typeof version === 'string' ? version : 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return typeof HARDFS_PACKAGE_VERSION === 'string' ? HARDFS_PACKAGE_VERSION : 'unknown';
 }

@@ -1,7 +1,8 @@
 /**
  * Returned by an update() mutator (or assigned to a key in updateMany's record) to delete the
  * entry. Returning undefined keeps the current entry, as it always did; deletion is explicit.
- * A registered symbol, so the ESM and CJS copies of the package agree on it.
+ * A registered symbol, so that two copies of the package in one process (two installed
+ * versions) agree on it.
  * `hardfs/session-store` re-exports the same value.
  *
  * @example

@@ -6,7 +6,7 @@ import { beforeAll } from 'vitest';
 
 // The CLI is tested as operators run it: the BUILT bin, in a child process. `npm test` builds
 // first; after editing src/, run `npx tsup` before `npx vitest run test/cli`.
-export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.cjs', import.meta.url));
 // Staleness is judged against the CLI's own sources only: the primitives under src/ change
 // under other work all the time, and `npm test` rebuilds anyway.
 const CLI_SRC = fileURLToPath(new URL('../../src/cli', import.meta.url));
@@ -20,7 +20,7 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Fails fast, with the fix in the message, when dist/cli/main.js is missing or older than src/cli/. */
+/** Fails fast, with the fix in the message, when dist/cli/main.cjs is missing or older than src/cli/. */
 export function requireBuiltCli(): void {
   beforeAll(() => {
     let built: number;
