@@ -150,7 +150,7 @@ describe('entries that cannot be migrated', () => {
     for (const key of ['s', 'num', 'arr', 't']) expect(reasons[key]).toBe('entry is not a JSON object');
     for (const key of ['   ', '\ud800', 'Prototype']) expect(reasons[key]).toMatch(/^invalid key: /);
     expect(warnings).toEqual(
-      result.skipped.map((skip) => ({ message: 'hardfs session store: legacy entry not migrated', details: { file: path, ...skip } })),
+      result.skipped.map((skip) => ({ message: expect.stringContaining('legacy entry not migrated') as string, details: { file: path, ...skip } })),
     );
   });
 
@@ -160,14 +160,14 @@ describe('entries that cannot be migrated', () => {
       const before = statSync(path);
       const { warnings, logger } = recordingLogger();
       const result = await migrateSessionStoreToDirectory(path, { logger, fsync: false });
-      expect(result).toMatchObject({ migrated: false, entries: 0, reason: 'legacy store holds no valid entry; left untouched' });
+      expect(result).toMatchObject({ migrated: false, entries: 0, reason: expect.stringContaining('no valid entry') as string });
       expect(readFileSync(path, 'utf8')).toBe(content);
       expect(statSync(path).ino).toBe(before.ino);
       expect(readdirSync(base)).toEqual(['sessions.json']);
       expect(warnings).toEqual(
         content === '{}'
           ? []
-          : [{ message: 'hardfs session store: legacy store has no valid entry; left untouched', details: { file: path, skipped: 2 } }],
+          : [{ message: expect.stringContaining('no valid entry') as string, details: { file: path, skipped: 2 } }],
       );
       const store = await openSessionStore(path, { logger: quiet, fsync: false });
       expect(await store.loadAll()).toEqual({});
