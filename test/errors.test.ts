@@ -13,6 +13,7 @@ describe('HardfsError', () => {
   it('carries code, path, op and cause; the message is "<code>: <what>: <path>"', () => {
     const cause = new Error('inner');
     const error = new HardfsError('EESCAPE', 'out', { path: '/x', cause, op: 'readFile' });
+    // A whole message on purpose: the words are the test's own; the layout is the contract.
     expect(error.message).toBe('EESCAPE: out: /x');
     expect(error.op).toBe('readFile');
     expect(error.cause).toBe(cause);

@@ -153,7 +153,8 @@ describe('hardfs sessions verify', () => {
     expect(status).toBe(1);
     expect(kindsAt(json.findings, 'sessions.json')).toEqual(['corrupt-legacy', 'not-migrated']);
     const corrupt = json.findings.find((x) => x.kind === 'corrupt-legacy');
-    expect(corrupt?.detail).toMatch(/^ECORRUPT: legacy store is not valid JSON \(malformed JSON at byte \d+ \(line 1, column \d+\)\)/);
+    expect(corrupt?.detail).toMatch(/^ECORRUPT: /);
+    expect(corrupt?.detail).toMatch(/not valid JSON .*at byte \d+ \(line 1, column \d+\)/); // where, never what
     expect(corrupt?.detail).toContain('every open of the store fails');
     expect(corrupt?.detail).not.toContain('SECRET');
     expect(readFileSync(legacy, 'utf8')).toBe('{"token":"sk-SECRET", oops');

@@ -50,9 +50,19 @@ describe('Backoff', () => {
 
 describe('Backoff: refusals name the option and value; factor 1 is allowed', () => {
   it('states what is wrong with each option', async () => {
-    expect((await caught(() => new Backoff({ initialMs: 0 }))).message).toContain('initialMs must be a positive finite number, got 0');
-    expect((await caught(() => new Backoff({ initialMs: 5, maxMs: 1 }))).message).toContain('maxMs must be a finite number >= initialMs, got 1');
-    expect((await caught(() => new Backoff({ factor: 0.5 }))).message).toContain('factor must be a finite number >= 1, got 0.5');
+    // [options, the option named first, the bound it states, the value it got]
+    const cases: Array<[ConstructorParameters<typeof Backoff>[0], string, string, string]> = [
+      [{ initialMs: 0 }, 'initialMs', 'positive', 'got 0'],
+      [{ initialMs: 5, maxMs: 1 }, 'maxMs', '>= initialMs', 'got 1'],
+      [{ factor: 0.5 }, 'factor', '>= 1', 'got 0.5'],
+    ];
+    for (const [options, name, bound, got] of cases) {
+      const error = await caught(() => new Backoff(options));
+      expect(error, name).toBeInstanceOf(TypeError);
+      expect(error.message, name).toMatch(new RegExp(`^${name} `));
+      expect(error.message, name).toContain(bound);
+      expect(error.message, name).toContain(got);
+    }
   });
 
   it('accepts factor 1: a constant ceiling', () => {

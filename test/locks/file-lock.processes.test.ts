@@ -85,38 +85,35 @@ describe('file lock across processes', () => {
     expect(await readdir(temp.path)).toEqual(['log']);
   });
 
-  it('holders SIGKILLed at random moments while others race: takeovers never let two in at once', async () => {
+  it('holders SIGKILLed at random moments while others race: takeovers never let two in at once', { timeout: 180_000 }, async () => {
     const log = join(temp.path, 'log');
     await writeFile(log, '');
-    const spawnWorker = (): Child => start('chaos-worker.mjs', [temp.path, '60', log]);
-    const workers = Array.from({ length: 4 }, spawnWorker);
+    const spawnWorker = (freezeAt?: number): Child =>
+      start('chaos-worker.mjs', [temp.path, '60', log, ...(freezeAt === undefined ? [] : [String(freezeAt)])]);
+    const workers = Array.from({ length: 4 }, () => spawnWorker());
     const killed = new Set<number>();
-    const holderNow = (): number | undefined => {
-      const last = readFileSync(log, 'utf8').trim().split('\n').pop() ?? '';
-      const match = /^enter (\d+)$/.exec(last);
-      return match ? Number(match[1]) : undefined;
-    };
+    const killedHolding = new Set<number>();
     for (let round = 0; round < 8; round += 1) {
       await new Promise((resolve) => setTimeout(resolve, 40 + Math.random() * 60));
-      // Odd rounds kill whoever is inside the section right now (a takeover is then needed);
-      // even rounds kill a random worker (inside, waiting, or in the middle of a takeover).
-      const alive = workers.filter((worker) => worker.process.exitCode === null && !killed.has(worker.pid));
-      let victim = alive[Math.floor(Math.random() * alive.length)];
+      let victim: Child | undefined;
       if (round % 2 === 1) {
-        for (let poll = 0; poll < 200; poll += 1) {
-          const inside = holderNow();
-          const found = alive.find((worker) => worker.pid === inside);
-          if (found) {
-            victim = found;
-            break;
-          }
-          await new Promise((resolve) => setTimeout(resolve, 1));
-        }
+        // Odd rounds: a worker that freezes inside its k-th section says so on stdout and is
+        // SIGKILLed on that line, so the kill lands while it holds the lock, however loaded the
+        // machine is: a takeover of a dead holder is then certain to be needed.
+        victim = spawnWorker(Math.floor(Math.random() * 5));
+        workers.push(victim);
+        await victim.waitForLine('holding', 60_000);
+        killedHolding.add(victim.pid);
+      } else {
+        // Even rounds: a random worker at a random moment (inside, waiting, or mid-takeover).
+        const alive = workers.filter((worker) => worker.process.exitCode === null && !killed.has(worker.pid));
+        victim = alive[Math.floor(Math.random() * alive.length)];
       }
-      if (victim === undefined) break;
+      if (victim === undefined) continue;
       victim.kill('SIGKILL');
       killed.add(victim.pid);
-      await victim.exited;
+      expect((await victim.exited).signal).toBe('SIGKILL');
+      // A fresh racer after every kill: a dead holder is always followed by someone who must take over.
       workers.push(spawnWorker());
     }
     for (const worker of workers.filter((candidate) => !killed.has(candidate.pid))) {
@@ -127,13 +124,13 @@ describe('file lock across processes', () => {
     // was SIGKILLed (it will never write its "exit").
     let inside: number | undefined;
     let sections = 0;
-    let killedInside = 0;
+    const takenOver = new Set<number>();
     for (const line of readFileSync(log, 'utf8').trim().split('\n')) {
       const [kind, pidText] = line.split(' ');
       const pid = Number(pidText);
       if (kind === 'enter') {
         expect(inside === undefined || killed.has(inside), `${line} while ${inside} is inside`).toBe(true);
-        if (inside !== undefined) killedInside += 1;
+        if (inside !== undefined) takenOver.add(inside);
         inside = pid;
         sections += 1;
       } else {
@@ -142,8 +139,11 @@ describe('file lock across processes', () => {
         inside = undefined;
       }
     }
+    expect(inside, 'the log ends with a holder inside').toBeUndefined();
     expect(sections).toBeGreaterThanOrEqual(4 * 60);
-    expect(killedInside).toBeGreaterThanOrEqual(1); // dead holders were really taken over
+    // Every holder killed inside its section was taken over (4 such kills, by construction).
+    expect(killedHolding.size).toBe(4);
+    for (const pid of killedHolding) expect(takenOver.has(pid), `holder ${pid} killed while holding was never taken over`).toBe(true);
     // Only debris a SIGKILL during a takeover could leave (an aside copy of a dead lock) may remain.
     const rest = (await readdir(temp.path)).filter((name) => name !== 'log' && !name.startsWith('.hardfs-aside-'));
     expect(rest).toEqual([]);

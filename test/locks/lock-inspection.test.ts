@@ -285,7 +285,7 @@ describe('readLockSnapshot when the name changes between its lstat and its open'
     });
     const error = await caught(result);
     expect(error.code).toBe('EINSECURE');
-    expect(error.message).toMatch(/^EINSECURE: a FIFO occupies the lock name; it is not a lock file/);
+    expect(error.message).toContain('a FIFO occupies the lock name');
     expect(error.path).toBe(join(base, 'job.lock'));
     expect((error.cause as { code?: string } | undefined)?.code).toBe('EINSECURE');
   });

@@ -14,28 +14,29 @@ describe('listAgentSessionDirs: the template', () => {
     return refusal(await caught(listAgentSessionDirs(state, { storePathTemplate: template })));
   }
 
-  const badName = (message: string, path: string): ReturnType<typeof refusal> => ({
+  // Code, name and path exactly; of the message, the fragment that says what is wrong.
+  const badName = (why: string, path: string): ReturnType<typeof refusal> => ({
     name: 'HardfsError',
     code: 'EBADNAME',
-    message: `EBADNAME: ${message}: ${path}`,
+    message: expect.stringContaining(why) as string,
     path,
   });
 
   it('must hold {agentId} exactly once', async () => {
     for (const template of ['/state/agents/x/sessions.json', '/state/{agentId}/{agentId}/sessions.json', '/{agentId}/a/{agentId}']) {
-      expect(await refusedTemplate(template), template).toEqual(badName('store path template must contain {agentId} exactly once', template));
+      expect(await refusedTemplate(template), template).toEqual(badName('{agentId} exactly once', template));
     }
   });
 
   it('{agentId} must be a whole path component', async () => {
     for (const template of ['/state/agents/x{agentId}/sessions.json', '/state/agents/{agentId}x/sessions.json']) {
-      expect(await refusedTemplate(template), template).toEqual(badName('{agentId} must be a whole path component of the template', template));
+      expect(await refusedTemplate(template), template).toEqual(badName('whole path component', template));
     }
   });
 
   it('must name a store file below the agent directory, without . or .. components', async () => {
     for (const template of ['/state/agents/{agentId}/', '/state/agents/{agentId}//', '/state/agents/{agentId}/./sessions.json', '/state/agents/{agentId}/../sessions.json']) {
-      expect(await refusedTemplate(template), template).toEqual(badName('template must name a store file below the agent directory', template));
+      expect(await refusedTemplate(template), template).toEqual(badName('below the agent directory', template));
     }
   });
 

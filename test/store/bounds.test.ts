@@ -43,7 +43,10 @@ describe('bounds of one open store', () => {
 
   it('a bound that is not a positive number is a TypeError naming the option', async () => {
     const dir = join(await tempDir(), 'store');
-    await expect(openStore(dir, { maxTotalEntryBytes: 0 })).rejects.toThrow('maxTotalEntryBytes must be a positive');
-    await expect(openStore(dir, { maxSnapshotBytes: -1 })).rejects.toThrow('maxSnapshotBytes must be a positive');
+    for (const [name, value] of [['maxTotalEntryBytes', 0], ['maxSnapshotBytes', -1]] as const) {
+      const error = await caught(openStore(dir, { [name]: value }));
+      expect(error, name).toBeInstanceOf(TypeError);
+      expect(error.message, name).toMatch(new RegExp(`^${name} .*positive`));
+    }
   });
 });

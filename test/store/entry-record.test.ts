@@ -6,14 +6,14 @@ import { useTempDirs } from '../support/tmp.js';
 import { thrown, refusal, nested, recordText } from './record-helpers.js';
 const tempDir = useTempDirs();
 
-describe('session keys: what normalizeStoreKey refuses, and in which words', () => {
+describe('session keys: what normalizeStoreKey refuses, and what each refusal names', () => {
   const identity = (key: string): string => key;
 
   it('a key that is not a string', () => {
     expect(refusal(thrown(() => normalizeStoreKey(5, identity)))).toEqual({
       name: 'HardfsError',
       code: 'EBADNAME',
-      message: 'EBADNAME: store key must be a string',
+      message: expect.stringContaining('must be a string') as string,
       path: undefined,
     });
   });
@@ -23,7 +23,7 @@ describe('session keys: what normalizeStoreKey refuses, and in which words', () 
       expect(refusal(thrown(() => normalizeStoreKey('  Raw ', normalize)))).toEqual({
         name: 'HardfsError',
         code: 'EBADNAME',
-        message: 'EBADNAME: store key is empty after normalization:   Raw ',
+        message: expect.stringContaining('empty after normalization') as string,
         path: '  Raw ',
       });
     }
@@ -33,7 +33,7 @@ describe('session keys: what normalizeStoreKey refuses, and in which words', () 
     expect(refusal(thrown(() => normalizeStoreKey(' __PROTO__ ', (key) => key.trim().toLowerCase())))).toEqual({
       name: 'HardfsError',
       code: 'EBADNAME',
-      message: 'EBADNAME: store key is a blocked object key: __proto__',
+      message: expect.stringContaining('blocked object key') as string,
       path: '__proto__',
     });
   });
@@ -55,7 +55,7 @@ describe('entries: what can be stored', () => {
       expect(refusal(thrown(() => assertStorableEntry(value, 'k')))).toEqual({
         name: 'TypeError',
         code: undefined,
-        message: 'entry for "k" must be a plain JSON object',
+        message: expect.stringMatching(/"k" .*plain JSON object/) as string,
         path: undefined,
       });
     }
@@ -66,7 +66,7 @@ describe('entries: what can be stored', () => {
       expect(refusal(thrown(() => assertSessionEntry({ updatedAt }, 'k')))).toEqual({
         name: 'TypeError',
         code: undefined,
-        message: 'entry.updatedAt for "k" must be a finite number when it is a number',
+        message: expect.stringMatching(/^entry\.updatedAt for "k" .*finite number/) as string,
         path: undefined,
       });
     }
@@ -121,7 +121,7 @@ describe('entries: what can be stored', () => {
       expect(refusal(thrown(() => serializeEntry(value as unknown as SessionEntry, 10)))).toEqual({
         name: 'TypeError',
         code: undefined,
-        message: 'entry does not serialize to JSON',
+        message: expect.stringContaining('does not serialize to JSON') as string,
         path: undefined,
       });
     }
@@ -130,10 +130,11 @@ describe('entries: what can be stored', () => {
 });
 
 describe('entry records: each refusal is ECORRUPT, says why, and names where', () => {
-  const corrupt = (message: string): { name: string; code: string; message: string; path: string } => ({
+  // Code, name and path exactly; of the message, the fragment that says why.
+  const corrupt = (why: string): { name: string; code: string; message: string; path: string } => ({
     name: 'HardfsError',
     code: 'ECORRUPT',
-    message: `ECORRUPT: ${message}: where.json`,
+    message: expect.stringContaining(why) as string,
     path: 'where.json',
   });
 
@@ -145,10 +146,10 @@ describe('entry records: each refusal is ECORRUPT, says why, and names where', (
 
   it('an unsupported version, never quoted in the message', () => {
     expect(refusal(thrown(() => validateRecord({ v: 2, key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
-      corrupt('unsupported entry record version (this reader knows 1)'),
+      corrupt('unsupported entry record version'),
     );
     expect(refusal(thrown(() => validateRecord({ key: 'a', rev: 1, entry: {} }, 'where.json')))).toEqual(
-      corrupt('unsupported entry record version (this reader knows 1)'),
+      corrupt('unsupported entry record version'),
     );
     // The version found is file content: a planted value never reaches the message.
     for (const v of ['SECRET-TOKEN-1234', 987654321, { s: 'SECRET' }]) {
@@ -205,7 +206,7 @@ describe('entry records: each refusal is ECORRUPT, says why, and names where', (
     expect(refusal(error)).toEqual({
       name: 'HardfsError',
       code: 'ECORRUPT',
-      message: `ECORRUPT: file name does not match the key inside (expected ${entryFileName('bob')}): ${entryFileName('alice')}`,
+      message: expect.stringContaining(`(expected ${entryFileName('bob')})`) as string,
       path: entryFileName('alice'),
     });
   });

@@ -20,7 +20,7 @@ describe('refusals name themselves', () => {
     for (const call of calls) {
       const error = await caught(call);
       expect(error.code).toBe('ECLOSED');
-      expect(error.message).toBe(`ECLOSED: store is closed: ${store.directoryPath}`);
+      expect(error.message).toContain('store is closed');
       expect(error.path).toBe(store.directoryPath);
     }
   });
@@ -30,7 +30,7 @@ describe('refusals name themselves', () => {
     for (const call of [() => store.update('k', 'x' as never), () => store.updateMany(42 as never)]) {
       const error = await caught(call);
       expect(error).toBeInstanceOf(TypeError);
-      expect(error.message).toBe('mutator must be a function');
+      expect(error.message).toMatch(/^mutator /); // names the argument
     }
     expect(existsSync(fileOf('k'))).toBe(false);
   });
@@ -47,7 +47,9 @@ describe('refusals name themselves', () => {
       }),
     );
     expect(error.code).toBe('ELOCKED');
-    expect(error.message).toBe(`ELOCKED: updateMany gave up after 3 attempts: other processes kept changing the same keys (option maxUpdateRetries): ${dir}`);
+    expect(error.message).toContain('after 3 attempts');
+    // The wording that is the contract: the refusal names the option that raises the limit.
+    expect(error.message).toContain('maxUpdateRetries');
     expect(error.path).toBe(dir);
   });
 
@@ -60,7 +62,9 @@ describe('refusals name themselves', () => {
     expect(statSync(fileOf('k2')).size).toBe(exact);
     const error = await caught(store.update('k3', () => ({ pad: 'zzzzz' })));
     expect(error.code).toBe('ETOOBIG');
-    expect(error.message).toBe(`ETOOBIG: entry is over the ${exact}-byte bound (option maxEntryBytes): k3`);
+    expect(error.message).toContain(`${exact}-byte bound`);
+    // The wording that is the contract: the refusal names the option that raises the bound.
+    expect(error.message).toContain('maxEntryBytes');
     expect(error.path).toBe('k3');
     const many = await caught(store.updateMany((record) => void (record['k4'] = { pad: 'zzzzz' })));
     expect(many.code).toBe('ETOOBIG');
@@ -77,7 +81,10 @@ describe('refusals name themselves', () => {
       }),
     );
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('keys "x" and "X" normalize to the same key');
+    // Both raw keys are named, so the caller can tell which two collide.
+    expect(error.message).toContain('"x"');
+    expect(error.message).toContain('"X"');
+    expect(error.message).toContain('normalize to the same key');
   });
 
   it('a stored key that the current normalizeKey would change cannot be updated through updateMany (TypeError), nothing written', async () => {
@@ -91,7 +98,8 @@ describe('refusals name themselves', () => {
       }),
     );
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('key "Mixed" is not normalized');
+    expect(error.message).toContain('"Mixed"');
+    expect(error.message).toContain('not normalized');
     expect(await exact.get('Mixed')).toEqual({ v: 1 });
     expect(await exact.get('mixed')).toBeUndefined();
   });

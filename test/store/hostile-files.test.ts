@@ -6,7 +6,7 @@ import { createServer, type Server } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
-import { useTempDirs } from '../support/tmp.js';
+import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
 const servers: Server[] = [];
@@ -47,7 +47,9 @@ describe('what is found at an entry name', () => {
     expect(await store.loadAll()).toEqual({});
     expect(readdirSync(join(dir, '.quarantine'))).toHaveLength(1);
     // And what the writer refuses, the reader refuses: there is no value that loads but cannot be written back.
-    await expect(store.update('inf', () => ({ updatedAt: Infinity }))).rejects.toThrow('non-finite number at entry.updatedAt');
+    const refused = await caught(store.update('inf', () => ({ updatedAt: Infinity })));
+    expect(refused).toBeInstanceOf(TypeError);
+    expect(refused.message).toContain('non-finite number at entry.updatedAt'); // names where, by path
     await store.close();
   });
 

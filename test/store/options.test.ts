@@ -5,7 +5,16 @@ import { resolveStoreOptions } from '../../src/session-store/options.js';
 import { useTempDirs } from '../support/tmp.js';
 const tempDir = useTempDirs();
 
-describe('store options: defaults, and the wording of each refusal', () => {
+function thrown(action: () => unknown): Error {
+  try {
+    action();
+  } catch (error) {
+    return error as Error;
+  }
+  throw new Error('expected an error, nothing was thrown');
+}
+
+describe('store options: defaults, and what each refusal names', () => {
   it('fsync and migrateOnOpen default to true; false is kept', () => {
     const defaults = resolveStoreOptions({});
     expect(defaults.fsync).toBe(true);
@@ -15,23 +24,32 @@ describe('store options: defaults, and the wording of each refusal', () => {
   });
 
   it('each numeric option is named in its refusal, with the value and what it must be', () => {
-    const cases: [string, number, string][] = [
-      ['maxEntryBytes', 0, 'maxEntryBytes must be a positive finite number, got 0'],
-      ['maxEntryDepth', -1, 'maxEntryDepth must be a positive finite number, got -1'],
-      ['lockStaleMs', Infinity, 'lockStaleMs must be a positive finite number, got Infinity'],
-      ['lockTimeoutMs', 0, 'lockTimeoutMs must be a positive finite number, got 0'],
-      ['staleTempMs', -1, 'staleTempMs must be a non-negative finite number, got -1'],
-      ['maxUpdateRetries', Number.NaN, 'maxUpdateRetries must be a positive finite number, got NaN'],
+    // [option, bad value, the value as the refusal reports it, the range it names]
+    const cases: [string, number, string, string][] = [
+      ['maxEntryBytes', 0, '0', 'a positive'],
+      ['maxEntryDepth', -1, '-1', 'a positive'],
+      ['lockStaleMs', Infinity, 'Infinity', 'a positive'],
+      ['lockTimeoutMs', 0, '0', 'a positive'],
+      ['staleTempMs', -1, '-1', 'non-negative'],
+      ['maxUpdateRetries', Number.NaN, 'NaN', 'a positive'],
     ];
-    for (const [name, value, message] of cases) {
-      expect(() => resolveStoreOptions({ [name]: value })).toThrow(new TypeError(message));
+    for (const [name, value, got, range] of cases) {
+      const error = thrown(() => resolveStoreOptions({ [name]: value }));
+      expect(error, name).toBeInstanceOf(TypeError);
+      expect(error.message, name).toMatch(new RegExp(`^${name} `));
+      expect(error.message, name).toContain(range);
+      expect(error.message, name).toContain(`got ${got}`);
     }
     expect(resolveStoreOptions({ staleTempMs: 0 }).staleTempMs).toBe(0);
   });
 
   it('a normalizeKey that is not a function, and a logger without warn()', () => {
-    expect(() => resolveStoreOptions({ normalizeKey: 'lower' as never })).toThrow(new TypeError('normalizeKey must be a function'));
-    expect(() => resolveStoreOptions({ logger: {} as never })).toThrow(new TypeError('logger must have a warn(message, details) method'));
+    const normalizeKey = thrown(() => resolveStoreOptions({ normalizeKey: 'lower' as never }));
+    expect(normalizeKey).toBeInstanceOf(TypeError);
+    expect(normalizeKey.message).toMatch(/^normalizeKey /);
+    const logger = thrown(() => resolveStoreOptions({ logger: {} as never }));
+    expect(logger).toBeInstanceOf(TypeError);
+    expect(logger.message).toMatch(/^logger .*warn\(/); // names the method it lacks
   });
 
   it('the default logger emits a process warning coded HARDFS_STORE, with the details as JSON', async () => {
@@ -48,6 +66,8 @@ describe('store options: defaults, and the wording of each refusal', () => {
     } finally {
       process.off('warning', listener);
     }
+    // Whole messages on purpose: the words are the test's own; what is pinned is how the details
+    // are appended (as JSON, after a space, none when there are none).
     expect(warnings.map((warning) => ({ name: warning.name, message: warning.message, code: warning.code }))).toEqual([
       { name: 'Warning', message: 'hardfs test: with details {"file":"a.json","n":1}', code: 'HARDFS_STORE' },
       { name: 'Warning', message: 'hardfs test: bare', code: 'HARDFS_STORE' },

@@ -15,10 +15,11 @@ describe('.snapshot: reading the header and the body', () => {
     return openDir(base);
   }
 
+  // Code, name and path exactly; of the message, the fragment that says why.
   const unusable = (why: string): { name: string; code: string; message: string; path: string } => ({
     name: 'HardfsError',
     code: 'ECORRUPT',
-    message: `ECORRUPT: unusable snapshot: ${why}: .snapshot`,
+    message: expect.stringContaining(`unusable snapshot: ${why}`) as string,
     path: '.snapshot',
   });
 

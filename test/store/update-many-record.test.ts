@@ -67,7 +67,7 @@ describe('the updateMany record (a Proxy over the store)', () => {
       }),
     );
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('store entries cannot be accessor properties');
+    expect(error.message).toContain('accessor');
   });
 
   it('deleting a symbol property is allowed and changes nothing; assigning one is "store keys must be strings"', async () => {
@@ -86,7 +86,7 @@ describe('the updateMany record (a Proxy over the store)', () => {
       }),
     );
     expect(error).toBeInstanceOf(TypeError);
-    expect(error.message).toBe('store keys must be strings');
+    expect(error.message).toContain('keys must be strings');
   });
 
   it('its prototype cannot be set: Reflect.setPrototypeOf is false and Object.setPrototypeOf throws', async () => {
@@ -100,20 +100,20 @@ describe('the updateMany record (a Proxy over the store)', () => {
 
   it('assigning a blocked object key throws EBADNAME at the assignment itself, inside the mutator', async () => {
     const { store } = await storeIn();
-    const seen: Array<{ code: string | undefined; message: string; path: string | undefined }> = [];
+    const seen: Array<{ code: string | undefined; blocked: boolean; path: string | undefined }> = [];
     await store.updateMany((record) => {
       for (const key of ['__proto__', 'constructor']) {
         try {
           record[key] = { polluted: true };
         } catch (error) {
           const { code, message, path } = error as { code: string | undefined; message: string; path: string | undefined };
-          seen.push({ code, message, path });
+          seen.push({ code, blocked: message.includes('blocked object key'), path });
         }
       }
     });
     expect(seen).toEqual([
-      { code: 'EBADNAME', message: 'EBADNAME: store key is a blocked object key: __proto__', path: '__proto__' },
-      { code: 'EBADNAME', message: 'EBADNAME: store key is a blocked object key: constructor', path: 'constructor' },
+      { code: 'EBADNAME', blocked: true, path: '__proto__' },
+      { code: 'EBADNAME', blocked: true, path: 'constructor' },
     ]);
     expect(Object.keys(await store.loadAll())).toEqual([]);
   });

@@ -84,6 +84,8 @@ describe('HardfsError', () => {
   it('errors: codes, paths, causes and the errno helper', () => {
     const cause = new Error('root');
     const error = new HardfsError('EESCAPE', 'out', { path: '/x', cause });
+    // Whole messages on purpose: the words are the test's own; what is pinned is the
+    // constructor's "<code>: <what>[: <path>]" layout, which callers parse.
     expect(error.message).toBe('EESCAPE: out: /x');
     expect(error.cause).toBe(cause);
     expect(new HardfsError('ECYCLE', 'loop').message).toBe('ECYCLE: loop');

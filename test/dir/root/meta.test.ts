@@ -6,6 +6,10 @@ import { openDir, type OpenDirOptions, type SafeDir } from '../../../src/index.j
 import { modeOf, MODES } from '../harness.js';
 import { caught, useTempDirs } from '../../support/tmp.js';
 
+/** A TypeError whose message starts with the argument it refuses. */
+const typeErrorNaming = (argument: string): Error =>
+  expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(new RegExp(`^${argument} `)) as string }) as Error;
+
 describe.each(MODES)('setMode / sync (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
   const open = (path: string, options: OpenDirOptions = {}): Promise<SafeDir> => openDir(path, { ...options, resolution });
@@ -22,7 +26,7 @@ describe.each(MODES)('setMode / sync (%s resolution)', (resolution) => {
       }
       await dir.writeFileAtomic('f', 'x', { syncDirectory: false });
       await expect(dir.sync()).resolves.toBeUndefined();
-      for (const bad of [-1, 0o10000, 1.5, Number.NaN]) await expect(dir.setMode(bad)).rejects.toThrow(TypeError);
+      for (const bad of [-1, 0o10000, 1.5, Number.NaN]) await expect(dir.setMode(bad)).rejects.toThrow(typeErrorNaming('mode'));
       expect(modeOf(path)).toBe(0o700);
       await dir.close();
     });

@@ -11,6 +11,10 @@ import { openDir, openDirSync, type SafeDir } from '../../../src/index.js';
 import { descriptorsInto, MODES, outcome, rejectsNativeSync, rejectsSync } from '../harness.js';
 import { useTempDirs } from '../../support/tmp.js';
 
+/** A TypeError whose message starts with the argument it refuses. */
+const typeErrorNaming = (argument: string): Error =>
+  expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(new RegExp(`^${argument} `)) as string }) as Error;
+
 describe('openDirSync', () => {
   const tempDir = useTempDirs();
 
@@ -165,7 +169,7 @@ describe('openDirSync', () => {
     const dir: SafeDir = openDirSync(base, { resolution: 'descriptor' });
     expect(dir.resolution).toBe('descriptor');
     await dir.close();
-    expect(() => openDirSync(base, { resolution: 'sideways' as never })).toThrow(TypeError);
-    expect(() => openDirSync(base, { symlinks: 'sometimes' as never })).toThrow(TypeError);
+    expect(() => openDirSync(base, { resolution: 'sideways' as never })).toThrow(typeErrorNaming('resolution'));
+    expect(() => openDirSync(base, { symlinks: 'sometimes' as never })).toThrow(typeErrorNaming('symlinks'));
   });
 });

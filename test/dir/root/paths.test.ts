@@ -71,7 +71,8 @@ describe.each(MODES.flatMap((resolution) => POLICIES.map((symlinks) => ({ resolu
       expect(missing.message).not.toContain('/proc/self/fd');
       const notDir = await rejectsWith(dir.readFile('file/x'), 'ENOTDIR');
       expect(notDir.path).toBe(join(base, 'file/x'));
-      expect(notDir.message).toBe(`ENOTDIR: not a directory: ${join(base, 'file')}`);
+      expect(notDir.message).toContain('not a directory');
+      expect(notDir.message.endsWith(`: ${join(base, 'file')}`), notDir.message).toBe(true); // where the walk stopped
       await dir.close();
       expect(descriptorsInto(base)).toEqual([]); // the root's own, and no walk's, is left
     });

@@ -7,6 +7,10 @@ import { openDir, type OpenDirOptions, type SafeDir } from '../../../src/index.j
 import { descriptorsInto, MODES, rejectsNative, rejectsSync, rejectsWith } from '../harness.js';
 import { useTempDirs } from '../../support/tmp.js';
 
+/** A TypeError whose message starts with the argument it refuses. */
+const typeErrorNaming = (argument: string): Error =>
+  expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(new RegExp(`^${argument} `)) as string }) as Error;
+
 describe.each(MODES)('readFile (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
   const open = (path: string, options: OpenDirOptions = {}): Promise<SafeDir> => openDir(path, { ...options, resolution });
@@ -25,9 +29,9 @@ describe.each(MODES)('readFile (%s resolution)', (resolution) => {
       expect((await dir.readFile('empty', { maxBytes: 0 })).length).toBe(0);
       expect(dir.readFileSync('empty', { maxBytes: 0 }).length).toBe(0);
       await rejectsWith(dir.readFile('ten', { maxBytes: 0 }), 'ETOOBIG');
-      await expect(dir.readFile('ten', { maxBytes: 1.5 })).rejects.toThrow(TypeError);
-      expect(() => dir.readFileSync('ten', { maxBytes: Number.NaN })).toThrow(TypeError);
-      await expect(dir.readFile('ten', { maxBytes: -1 })).rejects.toThrow(TypeError);
+      await expect(dir.readFile('ten', { maxBytes: 1.5 })).rejects.toThrow(typeErrorNaming('maxBytes'));
+      expect(() => dir.readFileSync('ten', { maxBytes: Number.NaN })).toThrow(typeErrorNaming('maxBytes'));
+      await expect(dir.readFile('ten', { maxBytes: -1 })).rejects.toThrow(typeErrorNaming('maxBytes'));
       await dir.close();
     });
 

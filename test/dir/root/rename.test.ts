@@ -113,7 +113,7 @@ describe('verify resolution checks a rename target directory too', () => {
       for (const method of ['rename', 'renameNoReplace'] as const) {
         const error = await rejectsWith(a[method]('f', 'g', { targetDir: b }), 'EESCAPE');
         expect(error.path).toBe(join(base, 'b'));
-        expect(error.message).toContain('pinned directory was replaced by another directory');
+        expect(error.message).toContain('replaced by another directory');
         expect(readdirSync(join(base, 'a'))).toEqual(['f']);
         expect(readdirSync(join(base, 'b'))).toEqual([]);
         expect(readdirSync(join(base, 'b-moved'))).toEqual([]);
@@ -135,7 +135,7 @@ describe('verify resolution checks a rename target directory too', () => {
     try {
       const error = await rejectsWith(source.rename('lnk', 'moved-link', { targetDir: target }), 'EESCAPE');
       expect(error.path).toBe(join(base, 'lnk', 'd'));
-      expect(error.message).toContain('pinned directory is gone from its path (ENOENT)');
+      expect(error.message).toContain('gone from its path');
       // The rename itself happened: the symlink is now inside the target.
       expect(lstatSync(join(base, 'real', 'd', 'moved-link')).isSymbolicLink()).toBe(true);
       expect(existsSync(join(base, 'lnk'))).toBe(false);

@@ -7,6 +7,10 @@ import { isTempFileName, openDir, type OpenDirOptions, type SafeDir } from '../.
 import { descriptorsInto, modeOf, MODES, rejectsNative } from '../harness.js';
 import { caught, useTempDirs } from '../../support/tmp.js';
 
+/** A TypeError whose message starts with the argument it refuses. */
+const typeErrorNaming = (argument: string): Error =>
+  expect.objectContaining({ name: 'TypeError', message: expect.stringMatching(new RegExp(`^${argument} `)) as string }) as Error;
+
 describe.each(MODES)('writeFileAtomic (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
   const open = (path: string, options: OpenDirOptions = {}): Promise<SafeDir> => openDir(path, { ...options, resolution });
@@ -26,8 +30,8 @@ describe.each(MODES)('writeFileAtomic (%s resolution)', (resolution) => {
     await dir.writeFileAtomic('big', big);
     expect((await dir.readFile('big')).equals(big)).toBe(true);
     expect(readdirSync(base).filter(isTempFileName)).toEqual([]);
-    await expect(dir.writeFileAtomic('x', 'y', { mode: 0o10000 })).rejects.toThrow(TypeError);
-    await expect(dir.writeFileAtomic('x', 42 as unknown as string)).rejects.toThrow(TypeError);
+    await expect(dir.writeFileAtomic('x', 'y', { mode: 0o10000 })).rejects.toThrow(typeErrorNaming('mode'));
+    await expect(dir.writeFileAtomic('x', 42 as unknown as string)).rejects.toThrow(typeErrorNaming('data'));
     await dir.close();
   });
 
@@ -115,7 +119,7 @@ describe.each(MODES)('createFileExclusive (%s resolution)', (resolution) => {
       expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('victim');
       expect(existsSync(join(outside, 'would-be-created'))).toBe(false);
       expect(lstatSync(join(base, 'dangling')).isSymbolicLink()).toBe(true);
-      await expect(dir.createFileExclusive('bad-mode', 'x', { mode: -1 })).rejects.toThrow(TypeError);
+      await expect(dir.createFileExclusive('bad-mode', 'x', { mode: -1 })).rejects.toThrow(typeErrorNaming('mode'));
       expect(existsSync(join(base, 'bad-mode'))).toBe(false);
       await dir.close();
     });
@@ -149,8 +153,8 @@ describe.each(MODES)('createFileExclusive (%s resolution)', (resolution) => {
       expect(readFileSync(join(base, 'existing'), 'utf8')).toBe('keep');
       expect(readFileSync(join(outside, 'victim'), 'utf8')).toBe('victim');
       expect(existsSync(join(outside, 'would-be-created'))).toBe(false);
-      expect(() => dir.createFileExclusiveSync('bad-mode', 'x', { mode: -1 })).toThrow(TypeError);
-      expect(() => dir.createFileExclusiveSync('bad-data', 42 as unknown as string)).toThrow(TypeError);
+      expect(() => dir.createFileExclusiveSync('bad-mode', 'x', { mode: -1 })).toThrow(typeErrorNaming('mode'));
+      expect(() => dir.createFileExclusiveSync('bad-data', 42 as unknown as string)).toThrow(typeErrorNaming('data'));
       expect(() => dir.createFileExclusiveSync('../escape', 'x')).toThrow(expect.objectContaining({ code: 'EESCAPE' }) as Error);
       expect(existsSync(join(base, 'bad-mode'))).toBe(false);
       await dir.close();

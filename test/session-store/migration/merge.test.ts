@@ -177,7 +177,7 @@ describe('merging into an existing directory', () => {
     expect(phases).toEqual(['reading', 'merging', 'merged', 'backed-up']);
     expect(progress).toEqual([1, 2, 3, 4, 5, 6]);
     expect(result.skipped.map((skip) => skip.key).sort()).toEqual(['keep', 'tie', 'undated']);
-    for (const skip of result.skipped) expect(skip.reason).toBe('directory already holds an entry at least as new');
+    for (const skip of result.skipped) expect(skip.reason).toContain('at least as new');
     expect(await store.loadAll()).toEqual({
       keep: { updatedAt: 5, v: 'dir' },
       tie: { updatedAt: 5, v: 'dir' },
@@ -219,7 +219,7 @@ describe('merging into an existing directory', () => {
       },
     });
     expect(result).toMatchObject({ migrated: true, mode: 'merge', entries: 1 });
-    expect(result.skipped).toEqual([{ key: 'b', reason: 'directory already holds an entry at least as new' }]);
+    expect(result.skipped).toEqual([{ key: 'b', reason: expect.stringContaining('at least as new') as string }]);
     expect(existsSync(staging)).toBe(false);
     const store = await openSessionStore(path, { logger: quiet, fsync: false });
     expect(await store.loadAll()).toEqual({ a: { updatedAt: 1 }, b: { updatedAt: 5, v: 'dir' }, other: { updatedAt: 7 } });
