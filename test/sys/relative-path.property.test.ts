@@ -117,8 +117,30 @@ describe('isPlainName', () => {
     }
   });
 
+  it('on Windows too it is exactly "splits to one component, the name itself, that is not .."', () => {
+    const windowsComponent = fc.stringMatching(/^[a-zA-Z0-9:.\\ _-]{1,6}$/);
+    const windowsPath = fc.array(fc.oneof(windowsComponent, fc.constantFrom('', '.', '..')), { maxLength: 4 }).map((parts) => parts.join('/'));
+    const splitsTo = (path: string): string[] | undefined => {
+      try {
+        return windows.splitRelativePath(path, 'path');
+      } catch (error) {
+        if (error instanceof HardfsError) return undefined;
+        throw error;
+      }
+    };
+    fc.assert(
+      fc.property(windowsPath, (path) => {
+        const parts = splitsTo(path);
+        const plain = parts !== undefined && parts.length === 1 && parts[0] !== '..' && parts[0] === path;
+        expect(windows.isPlainName(path)).toBe(plain);
+      }),
+      fcParams(),
+    );
+  });
+
   it('on Windows a backslash or a drive prefix makes a name not plain', () => {
     for (const name of ['a\\b', '\\a', 'c:x', 'Z:']) expect([name, windows.isPlainName(name)]).toEqual([name, false]);
-    for (const name of ['a', '1:x', ':b']) expect([name, windows.isPlainName(name)]).toEqual([name, true]);
+    // only a leading drive letter is a root there, as splitRelativePath sees it
+    for (const name of ['a', '1:x', ':b', 'ab:c']) expect([name, windows.isPlainName(name)]).toEqual([name, true]);
   });
 });
