@@ -16,7 +16,6 @@ export const O_DIRECTORY: number = optional.O_DIRECTORY ?? 0;
 // at once so that fstat can refuse it. It has no effect on regular files.
 export const O_NONBLOCK: number = optional.O_NONBLOCK ?? 0;
 /* v8 ignore stop */
-export const HAS_NOFOLLOW = O_NOFOLLOW !== 0;
 
 export const OPEN_DIR_FLAGS = constants.O_RDONLY | O_DIRECTORY | O_NOFOLLOW;
 export const OPEN_READ_FLAGS = constants.O_RDONLY | O_NOFOLLOW | O_NONBLOCK;

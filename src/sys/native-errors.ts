@@ -9,18 +9,10 @@ export function renameDescriptorPaths(error: unknown, nameOf: (fd: number) => st
   const native = error as NodeJS.ErrnoException & { dest?: string };
   const rewrite = (value: string): string =>
     value.replace(DESCRIPTOR_PATH, (whole, fd: string) => nameOf(Number(fd)) ?? whole);
-  let changed = false;
-  if (typeof native.path === 'string' && native.path.startsWith(PREFIX)) {
-    native.path = rewrite(native.path);
-    changed = true;
-  }
-  if (typeof native.dest === 'string' && native.dest.startsWith(PREFIX)) {
-    native.dest = rewrite(native.dest);
-    changed = true;
-  }
-  if (changed || (typeof native.message === 'string' && native.message.includes(PREFIX))) {
-    native.message = rewrite(native.message);
-  }
+  if (typeof native.path === 'string' && native.path.startsWith(PREFIX)) native.path = rewrite(native.path);
+  if (typeof native.dest === 'string' && native.dest.startsWith(PREFIX)) native.dest = rewrite(native.dest);
+  // The message quotes path and dest; a message naming no descriptor path comes back unchanged.
+  if (typeof native.message === 'string') native.message = rewrite(native.message);
 }
 
 const PREFIX = '/proc/self/fd/';

@@ -4,9 +4,10 @@ import { HardfsError } from '../errors.js';
  * The components of a root-relative path: `/`-separated, empty and `.` components dropped,
  * `..` kept (the walk pops it, and refuses it above the root). An absolute path (POSIX `/x`,
  * a Windows drive `C:` or a backslash root) is EESCAPE, NUL is EBADNAME; a backslash is a
- * separator on Windows only, an ordinary name byte elsewhere (as the kernel sees it).
+ * separator on Windows only, an ordinary name byte elsewhere (as the kernel sees it). `what`
+ * names the path in messages (`path`, `symlink target`).
  */
-export function splitRelativePath(path: string, what = 'path'): string[] {
+export function splitRelativePath(path: string, what: string): string[] {
   if (typeof path !== 'string') {
     throw new HardfsError('EBADNAME', `${what} must be a string`);
   }

@@ -13,7 +13,8 @@ import { renameRetrySeam } from './fault-seam.js';
 export const RENAME_RETRY_BOUND_MS = 2000;
 const FIRST_DELAY_MS = 5;
 const MAX_DELAY_MS = 250;
-const RETRIED = new Set(['EPERM', 'EBUSY', 'EACCES']);
+// `undefined` (an error without a code) is simply not a member.
+const RETRIED: ReadonlySet<string | undefined> = new Set(['EPERM', 'EBUSY', 'EACCES']);
 
 /** The delays (ms) the retry sleeps between attempts, summing to at most the bound. */
 export function* retryDelays(random: () => number): Generator<number> {
@@ -29,7 +30,7 @@ export function* retryDelays(random: () => number): Generator<number> {
 }
 
 function retried(error: unknown): boolean {
-  return RETRIED.has(errnoCode(error) ?? '');
+  return RETRIED.has(errnoCode(error));
 }
 
 export async function renameWithRetry(rename: () => Promise<void>): Promise<void> {

@@ -1,11 +1,12 @@
 // mapOpenError and the open flags: which native open errors become typed refusals, with the
 // native error as cause; platform branches exercised by stubbing process.platform around one call.
-import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { constants, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { open } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { HardfsError, openDir } from '../../src/index.js';
-import { HAS_NOFOLLOW, OPEN_DIR_FLAGS, OPEN_READ_FLAGS } from '../../src/sys/flags.js';
+import { OPEN_DIR_FLAGS, OPEN_READ_FLAGS } from '../../src/sys/flags.js';
 import { mapOpenError } from '../../src/sys/open-errors.js';
 import { onPlatform, rejectsWith } from '../dir/harness.js';
 import { caught, useTempDirs } from '../support/tmp.js';
@@ -69,6 +70,55 @@ describe('mapOpenError: which native open errors become typed refusals', () => {
     expect(mapOpenError(missing, '/shown', 'directory')).toBe(missing);
   });
 
+  it('a directory opened for writing (EISDIR) is EINSECURE where a regular file is expected, untouched where a directory is', async () => {
+    const base = await tempDir();
+    const isDir = await openError(base, constants.O_WRONLY);
+    expect(isDir.code).toBe('EISDIR');
+    const mapped = mapOpenError(isDir, '/shown/dir', 'file') as HardfsError;
+    expect(mapped).toBeInstanceOf(HardfsError);
+    expect([mapped.code, mapped.path, mapped.cause]).toEqual(['EINSECURE', '/shown/dir', isDir]);
+    expect(mapped.message).toContain('not a regular file (a directory)');
+    expect(mapOpenError(isDir, '/shown/dir', 'directory')).toBe(isDir);
+  });
+
+  it('a UNIX socket (ENXIO) is EINSECURE where a regular file is expected, untouched where a directory is', async () => {
+    const base = await tempDir();
+    const socket = join(base, 'sock');
+    const server = createServer();
+    await new Promise<void>((resolve) => server.listen(socket, resolve));
+    try {
+      const noDevice = await openError(socket, OPEN_READ_FLAGS);
+      expect(noDevice.code).toBe('ENXIO');
+      const mapped = mapOpenError(noDevice, '/shown/sock', 'file') as HardfsError;
+      expect(mapped).toBeInstanceOf(HardfsError);
+      expect([mapped.code, mapped.path, mapped.cause]).toEqual(['EINSECURE', '/shown/sock', noDevice]);
+      expect(mapped.message).toContain('a socket or device');
+      expect(mapOpenError(noDevice, '/shown/sock', 'directory')).toBe(noDevice);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  it('ENODEV (a device node whose driver refuses the open) is the same EINSECURE where a regular file is expected', () => {
+    const noDriver = nativeError('ENODEV', '/dev/x');
+    const mapped = mapOpenError(noDriver, '/dev/x', 'file') as HardfsError;
+    expect(mapped).toBeInstanceOf(HardfsError);
+    expect([mapped.code, mapped.path, mapped.cause]).toEqual(['EINSECURE', '/dev/x', noDriver]);
+    expect(mapOpenError(noDriver, '/dev/x', 'directory')).toBe(noDriver);
+  });
+
+  it('other native errors pass through untouched whatever was expected', async () => {
+    const base = await tempDir();
+    const missing = await openError(join(base, 'missing'), OPEN_READ_FLAGS);
+    writeFileSync(join(base, 'there'), 'x');
+    const exists = await openError(join(base, 'there'), constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL);
+    expect([missing.code, exists.code]).toEqual(['ENOENT', 'EEXIST']);
+    for (const error of [missing, exists, 'not an error', undefined]) {
+      expect(mapOpenError(error, '/p', 'file')).toBe(error);
+      expect(mapOpenError(error, '/p', 'directory')).toBe(error);
+    }
+  });
+
   it('EMLINK passes through untouched on Linux, where it never means a symlink', () => {
     const emlink = nativeError('EMLINK', '/p');
     expect(mapOpenError(emlink, '/p', 'file')).toBe(emlink);
@@ -92,10 +142,6 @@ describe('mapOpenError: which native open errors become typed refusals', () => {
 
 describe('open flags', () => {
   const tempDir = useTempDirs();
-
-  it('O_NOFOLLOW is available on this platform', () => {
-    expect(HAS_NOFOLLOW).toBe(true);
-  });
 
   it('openDir refuses a regular file in the open itself (O_DIRECTORY): the native ENOTDIR is the cause', async () => {
     const base = await tempDir();

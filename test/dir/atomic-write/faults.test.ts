@@ -1,4 +1,4 @@
-// Fault injection into each step of the atomic write (src/io/fault-seam.ts) against a real
+// Fault injection into each step of the atomic write (src/sys/fault-seam.ts) against a real
 // directory, plus real (non-injected) failures of the same steps.
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
@@ -27,28 +27,7 @@ function failAt(step: AtomicWriteStep, injected: unknown): AtomicWriteStep[] {
   return seen;
 }
 
-describe('the fault seam itself', () => {
-  const tempDir = useTempDirs();
-
-  it('names every step, in order, and a write without faults passes through all of them', async () => {
-    expect([...ATOMIC_WRITE_STEPS]).toEqual(['open', 'chmod', 'write', 'fsync', 'close', 'rename', 'fsyncDir']);
-    const dir = await openDir(await tempDir());
-    const seen: AtomicWriteStep[] = [];
-    setFaultHook((step) => seen.push(step));
-    await dir.writeFileAtomic('a', 'x');
-    expect(seen).toEqual([...ATOMIC_WRITE_STEPS]);
-    seen.length = 0;
-    await dir.writeFileAtomic('a', 'x', { fsync: false });
-    expect(seen).toEqual(['open', 'chmod', 'write', 'close', 'rename']);
-    seen.length = 0;
-    await dir.writeFileAtomic('a', 'x', { syncDirectory: false });
-    expect(seen).toEqual(['open', 'chmod', 'write', 'fsync', 'close', 'rename']);
-    seen.length = 0;
-    await dir.writeFileAtomic('a', 'x', { fsync: false, syncDirectory: true });
-    expect(seen).toEqual(['open', 'chmod', 'write', 'close', 'rename', 'fsyncDir']);
-    await dir.close();
-  });
-});
+// The seam itself (its steps, their order, no hook, the rename retry switch): test/sys/fault-seam.test.ts.
 
 describe.each(MODES)('atomic write fault injection (%s resolution)', (resolution) => {
   const tempDir = useTempDirs();
