@@ -17,7 +17,11 @@
 // project back on forks (still one worker: Stryker sets maxWorkers: 1). `isolate: false` runs
 // all the test files a mutant needs in that one fork instead of one fork per file: the
 // narrowed suite drops from ~30 s to ~18 s, and most of a mutant's cost was fork start-up and
-// imports. Every mutant run still starts a fresh fork, so static mutants are still reloaded.
+// imports. The cost: a module is evaluated once per worker, so a *static* mutant (in code that
+// runs at module load: constants, tables, regexes, platform switches) is never seen by a
+// test that imports the module normally. Tests of load-time code load a fresh copy inside
+// the test (test/support/platform.ts, importFresh — optionally as another platform), and
+// import the module normally as well, since the runner only runs tests that import it.
 import { defineConfig, mergeConfig } from 'vitest/config';
 import base from './vitest.config.js';
 
