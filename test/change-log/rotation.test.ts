@@ -74,7 +74,7 @@ describe('rotation by size', () => {
 
 describe('calls of one instance that overlap', () => {
   it.skipIf(process.platform !== 'linux')(
-    'a read and an append both holding a generation another instance rotated away: the append lands in the new one, the old descriptor is closed',
+    'two reads and an append all holding a generation another instance rotated away: the append lands in the new one, the old descriptor is closed once all let go',
     async () => {
       const { base, path, open } = await fixture();
       const log = await open();
@@ -82,8 +82,10 @@ describe('calls of one instance that overlap', () => {
       let cursor = expectReset(await log.read());
       await other.rotate(); // `log` still holds the old generation
       await other.close();
-      const [read] = await Promise.all([log.read(cursor), log.append('overlapping')]);
-      cursor = expectReset(read, 'rotated');
+      // The first read finds the generation replaced and drops it while the others still use it.
+      const [first, second] = await Promise.all([log.read(cursor), log.read(cursor), log.append('overlapping')]);
+      expectReset(second, 'rotated');
+      cursor = expectReset(first, 'rotated');
       expect(cursor.generation).toBe(generationOnDisk(path));
       expect(recordsOnDisk(path)).toEqual(['overlapping']);
       // Only the new generation is held: the old one was closed by whichever call let go last.
