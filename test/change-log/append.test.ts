@@ -6,7 +6,17 @@ import { describe, expect, it } from 'vitest';
 import { openChangeLog, openDir } from '../../src/index.js';
 import { mountSmallDisk, smallDiskSkipReason } from '../support/full-disk.js';
 import { caught } from '../support/tmp.js';
-import { HEADER_BYTES, bytes, expectRecords, expectReset, fixture, generationOnDisk, recordsOnDisk, track } from './harness.js';
+import {
+  HEADER_BYTES,
+  bytes,
+  expectRecords,
+  expectReset,
+  generationOnDisk,
+  recordsOnDisk,
+  useLogs,
+} from './harness.js';
+
+const { fixture, track } = useLogs();
 
 describe('append: what a record may be', () => {
   it('a record that is not a string is a TypeError that says what a record must be; nothing written', async () => {

@@ -4,7 +4,9 @@ import { appendFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ChangeLogCursor } from '../../src/index.js';
 import { caught } from '../support/tmp.js';
-import { HEADER_BYTES, expectRecords, expectReset, fixture, generationOnDisk } from './harness.js';
+import { HEADER_BYTES, expectRecords, expectReset, generationOnDisk, useLogs } from './harness.js';
+
+const { fixture } = useLogs();
 
 const NOT_A_CURSOR = 'cursor must be one returned by ChangeLog#read';
 

@@ -15,23 +15,9 @@ import {
 } from '../../src/index.js';
 import { useTempDirs } from '../support/tmp.js';
 
-export const tempDir = useTempDirs();
-
 export const HEADER_PATTERN = /^hardfs-change-log 1 ([0-9a-f]{32})\n/;
 /** 'hardfs-change-log 1 ' + 32 hex digits + '\n'. */
 export const HEADER_BYTES = 53;
-
-const opened: Array<{ close(): Promise<void> }> = [];
-afterEach(async () => {
-  // Logs before their directories.
-  for (const handle of opened.splice(0).reverse()) await handle.close();
-});
-
-/** Closed after the test (logs before directories, in reverse order of opening). */
-export function track<T extends { close(): Promise<void> }>(handle: T): T {
-  opened.push(handle);
-  return handle;
-}
 
 export interface Fixture {
   base: string;
@@ -40,15 +26,40 @@ export interface Fixture {
   open(options?: ChangeLogOptions): Promise<ChangeLog>;
 }
 
-export async function fixture(resolution?: Resolution): Promise<Fixture> {
-  const base = await tempDir();
-  const dir = track(await openDir(base, resolution === undefined ? {} : { resolution }));
+export interface Logs {
+  /** A fresh real temp directory, removed after the test. */
+  tempDir(): Promise<string>;
+  /** Closed after the test, in reverse order of tracking (logs before their directories). */
+  track<T extends { close(): Promise<void> }>(handle: T): T;
+  /** A temp directory opened as a SafeDir, and openChangeLog on its name `log`. */
+  fixture(resolution?: Resolution): Promise<Fixture>;
+}
+
+/** Call at the top of a test file: registers that file's cleanup hooks. */
+export function useLogs(): Logs {
+  const tempDir = useTempDirs();
+  const opened: Array<{ close(): Promise<void> }> = [];
+  afterEach(async () => {
+    for (const handle of opened.splice(0).reverse()) await handle.close();
+  });
+  const track = <T extends { close(): Promise<void> }>(handle: T): T => {
+    opened.push(handle);
+    return handle;
+  };
   return {
-    base,
-    dir,
-    path: join(base, 'log'),
-    async open(options) {
-      return track(await openChangeLog(dir, 'log', options));
+    tempDir,
+    track,
+    async fixture(resolution) {
+      const base = await tempDir();
+      const dir = track(await openDir(base, resolution === undefined ? {} : { resolution }));
+      return {
+        base,
+        dir,
+        path: join(base, 'log'),
+        async open(options) {
+          return track(await openChangeLog(dir, 'log', options));
+        },
+      };
     },
   };
 }

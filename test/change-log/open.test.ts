@@ -3,7 +3,9 @@ import { readdirSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { HardfsError, openChangeLog, type ChangeLogOptions } from '../../src/index.js';
 import { caught } from '../support/tmp.js';
-import { fixture, track } from './harness.js';
+import { useLogs } from './harness.js';
+
+const { fixture, track } = useLogs();
 
 describe('openChangeLog arguments', () => {
   it('a name that is not one component is EBADNAME, naming the change log', async () => {

@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { openChangeLogSync } from '../../src/change-log/index.js';
 import { HardfsError, type ChangeLogReplaceReason } from '../../src/index.js';
 import { caught } from '../support/tmp.js';
-import { HEADER_BYTES, expectRecords, expectReset, fixture, generationOnDisk, track } from './harness.js';
+import { HEADER_BYTES, expectRecords, expectReset, generationOnDisk, useLogs } from './harness.js';
+
+const { fixture, track } = useLogs();
 
 describe('damage to a log an instance holds open', () => {
   it('truncated in place to nothing: read() is a start reset at offset 0 (not partial); the next read finds the cursor does not fit and replaces the log', async () => {

@@ -8,11 +8,13 @@ import {
   descriptorsInto,
   expectRecords,
   expectReset,
-  fixture,
   generationOnDisk,
   recordsOnDisk,
   settledDescriptorsInto,
+  useLogs,
 } from './harness.js';
+
+const { fixture } = useLogs();
 
 function contentOf(fd: number): string {
   const size = fstatSync(fd).size;

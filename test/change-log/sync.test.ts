@@ -13,13 +13,13 @@ import {
   descriptorsInto,
   expectRecords,
   expectReset,
-  fixture,
   generationOnDisk,
   settledDescriptorsInto,
-  tempDir,
-  track,
   type Fixture,
+  useLogs,
 } from './harness.js';
+
+const { fixture, tempDir, track } = useLogs();
 
 const NO_CURSOR: ChangeLogCursor = { generation: '', offset: 0, partial: false };
 
