@@ -1,6 +1,8 @@
 // The node:fs/promises vocabulary of a root: same names, argument order and option names, each
 // through the walk; what each refuses is pinned in the suites beside this one.
 import { constants, chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { join } from 'node:path';
@@ -138,6 +140,50 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     expect(dirents[0]?.path).toBe(join(base, 'd'));
     expect((await dir.readdir()).sort()).toEqual(['d']);
     await dir.close();
+  });
+
+  it('readdir withFileTypes (and readdirSync) types a FIFO, a socket and device nodes as what they are, each only as that', async () => {
+    const base = await tempDir();
+    execFileSync('mkfifo', [join(base, 'fifo')]);
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(base, 'sock'), resolve);
+    });
+    // We run as root (CAP_MKNOD): a character and a block device node, never opened.
+    execFileSync('mknod', [join(base, 'chr'), 'c', '1', '3']);
+    execFileSync('mknod', [join(base, 'blk'), 'b', '7', '250']);
+    writeFileSync(join(base, 'file'), 'x');
+    const dir = await open(base);
+    try {
+      const kinds = (dirent: SafeDirent): string[] =>
+        (
+          [
+            ['file', dirent.isFile()],
+            ['dir', dirent.isDirectory()],
+            ['link', dirent.isSymbolicLink()],
+            ['fifo', dirent.isFIFO()],
+            ['socket', dirent.isSocket()],
+            ['block', dirent.isBlockDevice()],
+            ['char', dirent.isCharacterDevice()],
+          ] as const
+        )
+          .filter(([, is]) => is)
+          .map(([kind]) => kind);
+      const expected = [
+        ['blk', ['block']],
+        ['chr', ['char']],
+        ['fifo', ['fifo']],
+        ['file', ['file']],
+        ['sock', ['socket']],
+      ];
+      const byName = (a: SafeDirent, b: SafeDirent): number => a.name.localeCompare(b.name);
+      expect((await dir.readdir('.', { withFileTypes: true })).sort(byName).map((dirent) => [dirent.name, kinds(dirent)])).toEqual(expected);
+      expect(dir.readdirSync('.', { withFileTypes: true }).sort(byName).map((dirent) => [dirent.name, kinds(dirent)])).toEqual(expected);
+    } finally {
+      await dir.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
   });
 
   it('symlink (node argument order), readlink, link; chmod, chown, utimes through a descriptor', async () => {
