@@ -52,6 +52,22 @@ describe('openStoreSync', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  it('an entry file it cannot read as an entry reads as absent, is reported with its path, and is left in place (nothing quarantined)', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    writeFileSync(join(dir, entryFileName('bad')), '{"entry": SECRET');
+    const before = snapshot(dir);
+    const warnings: Array<{ message: string; details: Record<string, unknown> | undefined }> = [];
+    const store = openStoreSync<Entry>(dir, { fsync: false, logger: { warn: (message, details) => void warnings.push({ message, details }) } }) as Store<Entry>;
+    expect({ ...store.loadAllSync() }).toEqual({ a: { n: 1 } });
+    expect(store.getSync('bad')).toBeUndefined();
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]?.message).toContain('left in place');
+    expect(warnings[0]?.details?.['file']).toBe(join(dir, entryFileName('bad')));
+    expect(JSON.stringify(warnings)).not.toContain('SECRET');
+    await store.close();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it('a symlinked store directory is ESYMLINK, synchronously, and nothing is created through it', async () => {
     const base = await tempDir();
     const real = join(base, 'real');
