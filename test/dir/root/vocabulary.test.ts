@@ -4,7 +4,7 @@ import { constants, chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, 
 import { execFileSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTempFileName, openDir, SafeDirent } from '../../../src/index.js';
@@ -266,6 +266,14 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     discarded.destroy(new Error('abandoned'));
     expect(((await failure) as Error).message).toBe('abandoned');
     expect(readFileSync(join(base, 'target'), 'utf8')).toBe('new content');
+    // highWaterMark is node's option of the same name: it sets the stream's buffer bound.
+    const small = dir.createWriteStream('small', { highWaterMark: 4 });
+    expect(small.writableHighWaterMark).toBe(4);
+    await new Promise((done, fail) => small.on('finish', done).on('error', fail).end('more than four bytes'));
+    expect(readFileSync(join(base, 'small'), 'utf8')).toBe('more than four bytes');
+    const unset = dir.createWriteStream('default');
+    expect(unset.writableHighWaterMark).toBe(new Writable().writableHighWaterMark);
+    await new Promise((done) => unset.on('close', done).destroy());
     expect(readdirSync(base).filter(isTempFileName)).toEqual([]);
     await dir.close();
     expect(descriptorsInto(base)).toEqual([]);
