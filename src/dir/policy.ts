@@ -36,6 +36,7 @@ export function checkDirStats(stats: AnyStats, path: string, policy: DirPolicy =
   }
   // Windows reports synthetic uid 0 and mode bits that do not describe its ACLs: the owner and
   // permission checks only mean something on POSIX.
+  /* v8 ignore next -- Windows only */
   if (process.platform === 'win32') return;
   const uid = currentUid();
   const owner = Number(stats.uid);

@@ -384,4 +384,5 @@ export function joinDisplay(parent: string, name: string): string {
   return parent.endsWith(SEP) ? `${parent}${name}` : `${parent}${SEP}${name}`;
 }
 
+/* v8 ignore next -- the backslash is Windows only */
 const SEP = process.platform === 'win32' ? '\\' : '/';

@@ -44,6 +44,7 @@ export function parseProcStat(text: string): ProcStat | undefined {
 
 /** Reads /proc/<pid>/stat; undefined where there is no procfs or it is not readable. 'gone' if the pid has no entry. */
 async function readProcStat(pid: number): Promise<ProcStat | 'gone' | undefined> {
+  /* v8 ignore next -- not Linux: no procfs */
   if (process.platform !== 'linux') return undefined;
   let text: string;
   try {

@@ -1,10 +1,4 @@
-import { HardfsError } from '../index.js';
-import {
-  parseRecord as parseStoreRecord,
-  type EntryRecord as StoreEntryRecord,
-  type ParseRecordLimits,
-  type StoreEntry,
-} from '../store/entry-record.js';
+import { type EntryRecord as StoreEntryRecord, type StoreEntry } from '../store/entry-record.js';
 
 // The record format belongs to hardfs/store; the session store only adds its vocabulary.
 export {
@@ -28,17 +22,6 @@ export type SessionEntry = {
 export interface EntryRecord<E extends SessionEntry = SessionEntry> extends Omit<StoreEntryRecord<E>, 'entry'> {
   /** The entry (never a tombstone here). */
   entry: E;
-}
-
-/**
- * parseRecord of hardfs/store for callers that expect an entry: a tombstone (what a multi-key
- * delete leaves until the key is written again) is ECORRUPT here. Prefer Store#commit, which
- * reads through the store.
- */
-export function parseRecord<E extends SessionEntry>(bytes: Buffer, fileName: string, limits: ParseRecordLimits): EntryRecord<E> {
-  const record = parseStoreRecord<E>(bytes, fileName, limits);
-  if (record.entry === undefined) throw new HardfsError('ECORRUPT', 'entry file is a tombstone (no entry)', { path: fileName });
-  return record as EntryRecord<E>;
 }
 
 /**

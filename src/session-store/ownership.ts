@@ -9,15 +9,10 @@ import type { BigIntStats, Stats } from 'node:fs';
  * merged or removed. On Windows the uid is synthetic: ownership is not judged there.
  */
 export function isTrustedOwner(stats: Stats | BigIntStats): boolean {
+  /* v8 ignore next -- Windows only (no getuid there) */
   if (process.platform === 'win32' || typeof process.getuid !== 'function') return true;
   const owner = Number(stats.uid);
   return owner === process.getuid() || owner === 0;
-}
-
-/** The uid expected of trusted files, for messages (undefined where ownership is not judged). */
-export function expectedOwnerUid(): number | undefined {
-  if (process.platform === 'win32' || typeof process.getuid !== 'function') return undefined;
-  return process.getuid();
 }
 
 /** Something found beside the store that is not trusted, or not usable, and was left alone. */

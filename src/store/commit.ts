@@ -12,7 +12,7 @@ import {
 import { parseRecord, serializeRecord, serializeTombstone, type StoreEntry, type TxnMarker } from './entry-record.js';
 import type { EntryFiles, LoadedRecord } from './entry-files.js';
 import { changeRecordFor, intentRecordFor } from './change-records.js';
-import { WRITER_LOCK, intentFileName, isIntentId, isSafeEntryFileName, lockFileName, lockedEntryFile, stagedFileName } from './layout.js';
+import { WRITER_LOCK, intentFileName, isSafeEntryFileName, lockFileName, lockedEntryFile, stagedFileName } from './layout.js';
 import type { LockCallOptions, ResolvedStoreOptions } from './options.js';
 
 /** One key's change in a commit. */
@@ -354,17 +354,6 @@ export class CommitLayer {
     await this.#locks.unlink(intentFileName(id)).catch((error: unknown) => {
       if (errnoCode(error) !== 'ENOENT') throw error;
     });
-  }
-
-  /** Ids of the multi-key commits whose intent is in `.locks/` now. */
-  async pendingIntents(names?: readonly string[]): Promise<string[]> {
-    const ids: string[] = [];
-    for (const name of names ?? (await this.#locks.list())) {
-      if (!name.endsWith('.txn')) continue;
-      const id = name.slice(0, -'.txn'.length);
-      if (isIntentId(id)) ids.push(id);
-    }
-    return ids;
   }
 
   /**

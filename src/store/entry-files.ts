@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { errnoCode, isHardfsError, isTempFileName, type SafeDir } from '../index.js';
-import { parseRecord, serializeEntry, type EntryRecord, type StoreEntry } from './entry-record.js';
+import { parseRecord, type EntryRecord, type StoreEntry } from './entry-record.js';
 import { QUARANTINE_DIR, STAGED_PREFIX } from './layout.js';
 import type { ResolvedStoreOptions } from './options.js';
 
@@ -95,12 +95,6 @@ export class EntryFiles {
     }
   }
 
-  /** Canonical JSON of a loaded record's entry (what the commit layer compares). */
-  entryJson(loaded: LoadedRecord<StoreEntry> | undefined): string | undefined {
-    const entry = loaded?.record.entry;
-    return entry === undefined ? undefined : serializeEntry(entry, this.#options.maxEntryDepth);
-  }
-
   /**
    * false for a store opened read-only (openStoreSync): a bad file reads as absent and is
    * reported, but left where it is (a read-only open changes nothing on disk).
@@ -184,7 +178,7 @@ export class EntryFiles {
    * than staleTempMs: a young one may belong to a writer in another process about to rename
    * it. `keep` names staged files an intent still needs.
    */
-  async sweepTempFiles(keep: (name: string) => boolean = () => false): Promise<void> {
+  async sweepTempFiles(keep: (name: string) => boolean): Promise<void> {
     const now = Date.now();
     for (const entry of await this.#dir.entries()) {
       if (entry.type !== 'file') continue;

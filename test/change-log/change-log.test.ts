@@ -616,6 +616,43 @@ describe('readSync', () => {
   });
 });
 
+describe('readSync by name (no usable descriptor: another instance rotated the log)', () => {
+  async function rotatedAway(options?: Parameters<Fixture['open']>[0]) {
+    const { open, path } = await fixture();
+    const writer = await open();
+    const reader = await open(options);
+    const start = await reader.read();
+    await writer.rotate();
+    const rotated = reader.readSync(start.cursor);
+    expect(rotated.reset && rotated.reason).toBe('rotated');
+    return { writer, reader, path, cursor: rotated.cursor };
+  }
+
+  it('a cursor past the end of the file is reset(corrupt) at the end', async () => {
+    const { reader, cursor, path } = await rotatedAway();
+    const read = reader.readSync({ ...cursor, offset: cursor.offset + 1000 });
+    expect(read.reset && read.reason).toBe('corrupt');
+    expect(read.cursor.offset).toBe(statSync(path).size);
+  });
+
+  it('garbage or nothing at the name, or a file over maxReadBytes, is reset(corrupt) and the cursor does not advance', async () => {
+    const { reader, writer, cursor, path } = await rotatedAway({ maxReadBytes: 64 });
+    writeFileSync(path, 'no header here\n');
+    const garbage = reader.readSync(cursor);
+    expect(garbage.reset && garbage.reason).toBe('corrupt');
+    expect(garbage.cursor).toEqual(cursor);
+    rmSync(path);
+    const gone = reader.readSync(cursor);
+    expect(gone.reset && gone.reason).toBe('corrupt');
+    expect(gone.cursor).toEqual(cursor);
+    await writer.rotate();
+    for (let i = 0; i < 10; i += 1) await writer.append(`record-${i}`);
+    const big = reader.readSync(cursor);
+    expect(big.reset && big.reason).toBe('corrupt');
+    expect(big.cursor).toEqual(cursor);
+  });
+});
+
 describe('validation', () => {
   it('a record must be a non-empty string without a newline (TypeError), nothing written', async () => {
     const { path, open } = await fixture();

@@ -1,7 +1,7 @@
 // The synchronous reads the gateway relies on (64 loadSessionStore and 16 readSessionUpdatedAt
 // call sites, none awaited), including a first call for a path this process has not opened.
 import { spawn } from 'node:child_process';
-import { existsSync, linkSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, linkSync, mkdirSync, readdirSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
@@ -43,6 +43,25 @@ describe('synchronous reads', () => {
     expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:a' })).toBe(6);
     expect(readdirSync(writer.directoryPath).sort()).toEqual(before);
     await writer.close();
+  });
+
+  it('a store directory replaced after a synchronous read: the next read is ECLOSED with the path, the one after reads the new directory', async () => {
+    const base = await caseDir('sync');
+    const storePath = join(base, 'sessions.json');
+    const first = await openSessionStore(storePath, { fsync: false });
+    await first.update('agent:a', () => ({ sessionId: 'old', updatedAt: 1 }));
+    await first.close();
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:a': { sessionId: 'old', updatedAt: 1 } });
+    renameSync(join(base, 'sessions.d'), join(base, 'sessions.d.old'));
+    const second = await openSessionStore(storePath, { fsync: false });
+    await second.update('agent:b', () => ({ sessionId: 'new', updatedAt: 2 }));
+    await second.close();
+    const error = await caught(() => loadSessionStore(storePath));
+    expect(error.code).toBe('ECLOSED');
+    expect(error.path?.startsWith(join(base, 'sessions.d'))).toBe(true);
+    expect(error.message).toContain('removed or replaced');
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:b': { sessionId: 'new', updatedAt: 2 } });
+    expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:b' })).toBe(2);
   });
 
   it('a legacy sessions.json not migrated yet is read through the owner-checked reader, not migrated', async () => {

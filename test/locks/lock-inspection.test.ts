@@ -122,6 +122,7 @@ describe('readLockSnapshot: what is at the lock name', () => {
     let device = true;
     try {
       execFileSync('mknod', [join(base, 'dev.lock'), 'c', '1', '3'], { stdio: 'ignore' });
+      execFileSync('mknod', [join(base, 'blk.lock'), 'b', '7', '251'], { stdio: 'ignore' });
     } catch {
       device = false; // no CAP_MKNOD here
     }
@@ -131,7 +132,7 @@ describe('readLockSnapshot: what is at the lock name', () => {
         ['fifo.lock', 'a FIFO occupies the lock name'],
         ['sock.lock', 'a socket occupies the lock name'],
       ];
-      if (device) expected.push(['dev.lock', 'a device node occupies the lock name']);
+      if (device) expected.push(['dev.lock', 'a device node occupies the lock name'], ['blk.lock', 'a device node occupies the lock name']);
       for (const [name, prefix] of expected) {
         const error = await caught(readLockSnapshot(dir, name));
         expect(error.code).toBe('EINSECURE');

@@ -1,4 +1,4 @@
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
@@ -56,5 +56,59 @@ describe('a change log under its old name (.stamp)', () => {
     expect(readFileSync(join(base, '.changes'), 'utf8')).toContain('a.json\n');
     expect(warnings).toHaveLength(1);
     await dir.close();
+  });
+});
+
+describe('what is at the change log names when a store opens its log', () => {
+  const HEADER = /^hardfs-change-log 1 [0-9a-f]{32}\n/;
+
+  it('a directory at .changes is moved to .quarantine whole, a fresh log is opened, and the warning names the file', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, '.changes'));
+    writeFileSync(join(base, '.changes', 'kept'), 'inside');
+    const dir = await openDir(base);
+    const warnings: Array<{ message: string; details: unknown }> = [];
+    const log = await openStoreChangeLog(dir, { warn: (message, details) => warnings.push({ message, details }) });
+    await log.append('a.json');
+    await log.close();
+    await dir.close();
+    expect(readFileSync(join(base, '.changes'), 'utf8')).toMatch(HEADER);
+    const moved = readdirSync(join(base, '.quarantine'));
+    expect(moved).toHaveLength(1);
+    expect(moved[0]).toMatch(/^\.changes\.\d+\.\d+$/);
+    expect(readFileSync(join(base, '.quarantine', moved[0] as string, 'kept'), 'utf8')).toBe('inside');
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.message).toContain('a directory was at its name');
+    expect(warnings[0]?.details).toEqual({ file: join(base, '.changes') });
+  });
+
+  it('a .stamp that is not a regular file is left alone and never renamed; a fresh .changes is made', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, '.stamp'));
+    const dir = await openDir(base);
+    const warnings: string[] = [];
+    const log = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
+    await log.close();
+    await dir.close();
+    expect(lstatSync(join(base, '.stamp')).isDirectory()).toBe(true);
+    expect(readFileSync(join(base, '.changes'), 'utf8')).toMatch(HEADER);
+    expect(warnings).toEqual([]);
+  });
+
+  it('a .stamp file cannot be renamed over a directory at .changes: the directory is quarantined, .stamp is kept', async () => {
+    const base = await tempDir();
+    const old = `hardfs-change-log 1 ${'cd'.repeat(16)}\nold.json\n`;
+    writeFileSync(join(base, '.stamp'), old, { mode: 0o600 });
+    mkdirSync(join(base, '.changes'));
+    writeFileSync(join(base, '.changes', 'x'), 'x');
+    const dir = await openDir(base);
+    const warnings: string[] = [];
+    const log = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
+    await log.close();
+    await dir.close();
+    expect(readFileSync(join(base, '.stamp'), 'utf8')).toBe(old);
+    expect(statSync(join(base, '.changes')).isFile()).toBe(true);
+    expect(readdirSync(join(base, '.quarantine'))).toHaveLength(1);
+    expect(warnings).toEqual(['hardfs store: replaced the change log (a directory was at its name; moved to .quarantine)']);
   });
 });

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { DELETE } from '../../src/store/index.js';
 import { describe, expect, it } from 'vitest';
 import { caught } from '../support/tmp.js';
 import { storeIn, holdLock } from './support.js';
@@ -73,4 +74,54 @@ describe('key locks', () => {
     const all = await store.loadAll();
     expect(all['a']).toEqual(all['b']);
   }, 8_000);
+});
+
+describe('store.commit(keys, decide)', () => {
+  it('decide gets the current entries and revs; DELETE of a present key deletes it, of an absent key writes nothing', async () => {
+    const { store, fileOf } = await storeIn();
+    await store.update('a', () => ({ v: 1 }));
+    let seen: unknown;
+    await store.commit(['a', 'b'], (current) => {
+      seen = [...current.entries()].map(([key, value]) => [key, value === undefined ? undefined : { entry: { ...value.entry }, rev: value.rev }]);
+      return new Map([
+        ['a', DELETE],
+        ['b', DELETE],
+      ]);
+    });
+    expect(seen).toEqual([
+      ['a', { entry: { v: 1 }, rev: 1 }],
+      ['b', undefined],
+    ]);
+    expect(existsSync(fileOf('a'))).toBe(false);
+    expect(existsSync(fileOf('b'))).toBe(false);
+    expect(await store.loadAll()).toEqual({});
+  });
+
+  it('an entry equal to the stored one is not written again (its rev stays); keys decide omits stay as they are', async () => {
+    const { store, fileOf } = await storeIn();
+    await store.update('a', () => ({ v: 1 }));
+    await store.update('b', () => ({ v: 1 }));
+    const before = readFileSync(fileOf('a'), 'utf8');
+    await store.commit(['a', 'b'], () => new Map([['a', { v: 1 }]]));
+    expect(readFileSync(fileOf('a'), 'utf8')).toBe(before);
+    await store.commit(['a', 'b'], () => new Map([['b', { v: 2 }]]));
+    expect({ ...(await store.loadAll()) }).toEqual({ a: { v: 1 }, b: { v: 2 } });
+    expect(JSON.parse(readFileSync(fileOf('b'), 'utf8'))).toMatchObject({ rev: 2 });
+  });
+
+  it('deciding on a key it was not given is a TypeError naming it, and nothing is written', async () => {
+    const { store, fileOf } = await storeIn();
+    const error = await caught(
+      store.commit(['a'], () =>
+        new Map([
+          ['a', { v: 1 }],
+          ['intruder', { v: 1 }],
+        ]),
+      ),
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toContain('"intruder"');
+    expect(existsSync(fileOf('a'))).toBe(false);
+    expect(existsSync(fileOf('intruder'))).toBe(false);
+  });
 });

@@ -52,6 +52,22 @@ describe('openStoreSync', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  it('an entry file it cannot read as an entry reads as absent, is reported with its path, and is left in place (nothing quarantined)', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    writeFileSync(join(dir, entryFileName('bad')), '{"entry": SECRET');
+    const before = snapshot(dir);
+    const warnings: Array<{ message: string; details: Record<string, unknown> | undefined }> = [];
+    const store = openStoreSync<Entry>(dir, { fsync: false, logger: { warn: (message, details) => void warnings.push({ message, details }) } }) as Store<Entry>;
+    expect({ ...store.loadAllSync() }).toEqual({ a: { n: 1 } });
+    expect(store.getSync('bad')).toBeUndefined();
+    expect(warnings.length).toBeGreaterThan(0);
+    expect(warnings[0]?.message).toContain('left in place');
+    expect(warnings[0]?.details?.['file']).toBe(join(dir, entryFileName('bad')));
+    expect(JSON.stringify(warnings)).not.toContain('SECRET');
+    await store.close();
+    expect(snapshot(dir)).toEqual(before);
+  });
+
   it('a symlinked store directory is ESYMLINK, synchronously, and nothing is created through it', async () => {
     const base = await tempDir();
     const real = join(base, 'real');
@@ -159,6 +175,33 @@ describe('openStoreSync', () => {
       expect(reader.getSync('b')).toBeUndefined();
       await reader.close();
       expect(JSON.parse(readFileSync(join(dir, entryFileName('b')), 'utf8'))).toMatchObject({ rev: 1, entry: { n: 1 } });
+    });
+
+    it('renamed and its intent removed but its locks not yet released: a warm read re-reads all its files (never half)', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      // The commit's files as its renames leave them, no change record, only a's lock still held.
+      writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'held by the committing writer', { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+      await reader.close();
+    });
+
+    it("a locked file whose marker does not list the commit's files: a warm read keeps its whole previous view, a first read lists every file", async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      const unlisted = { id: ID, files: undefined };
+      writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', unlisted), { mode: 0o600 });
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}', unlisted), { mode: 0o600 });
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'held by the committing writer', { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      const fresh = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...fresh.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+      await fresh.close();
+      await reader.close();
     });
 
     it('an entry moved past the intent\'s starting rev keeps its own value (the roll-forward rule)', async () => {

@@ -2,11 +2,11 @@
 // as commit.ts leaves it): stores already open complete it when they meet it — a get, a
 // loadAll, or an update holding the key's lock (without waiting on its own lock) — and a store
 // opened later completes it at open.
-import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
-import { useTempDirs } from '../support/tmp.js';
+import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
 const ID = 'ab'.repeat(12);
@@ -70,3 +70,71 @@ describe('a multi-key commit left by a writer that stopped', () => {
     await later.close();
   });
 });
+
+describe('a multi-key commit left pending, met by other writers', () => {
+  it('an exclusive writer opened afterwards completes it at open (it takes no key locks)', async () => {
+    const { dir, early } = await crashedCommit();
+    for (const store of early) await store?.close();
+    const exclusive = await openStore(dir, { fsync: false, writer: 'exclusive', logger: { warn: () => undefined } });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect(existsSync(join(dir, `.staged-${ID}-1`))).toBe(false);
+    expect({ ...(await exclusive.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    await exclusive.close();
+  });
+
+  it("while writer.lock is there, a shared reader waits for the exclusive writer's intent to go, then reads the commit whole", async () => {
+    const { dir, early } = await crashedCommit();
+    writeFileSync(join(dir, '.locks', 'writer.lock'), 'an exclusive writer mid-commit');
+    const read = early[0]?.loadAll();
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    // The exclusive writer finishes its commit: b renamed, intent removed.
+    renameSync(join(dir, `.staged-${ID}-1`), join(dir, entryFileName('b')));
+    rmSync(join(dir, '.locks', `${ID}.txn`));
+    expect({ ...(await read) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    for (const store of early) await store?.close();
+  });
+
+  it('an intent that never goes while writer.lock is there: ELOCKED after lockTimeoutMs, naming the intent', async () => {
+    const { dir, early } = await crashedCommit();
+    for (const store of early) await store?.close();
+    const reader = await openStore(dir, { fsync: false, lockTimeoutMs: 2_000, logger: { warn: () => undefined } });
+    writeFileSync(join(dir, entryFileName('a')), `{"entry":{"n":2},"key":"a","rev":2,"txn":"${ID}","v":1,"with":${JSON.stringify([entryFileName('a'), entryFileName('b')])}}\n`);
+    writeFileSync(join(dir, `.staged-${ID}-1`), `{"entry":{"n":2},"key":"b","rev":2,"txn":"${ID}","v":1,"with":${JSON.stringify([entryFileName('a'), entryFileName('b')])}}\n`);
+    writeFileSync(join(dir, '.locks', `${ID}.txn`), JSON.stringify({ v: 1, id: ID, files: intentFiles() }));
+    writeFileSync(join(dir, '.locks', 'writer.lock'), 'an exclusive writer that stopped mid-commit');
+    const started = Date.now();
+    const error = await caught(reader.loadAll());
+    expect(Date.now() - started).toBeGreaterThanOrEqual(1_900);
+    expect(error.code).toBe('ELOCKED');
+    expect(error.path).toBe(join(dir, '.locks', `${ID}.txn`));
+    expect(error.message).toContain('exclusive writer');
+    expect(existsSync(join(dir, `.staged-${ID}-1`))).toBe(true); // not its to complete
+    await reader.close();
+  }, 10_000);
+
+  it('a malformed intent (another id or version, a file entry of the wrong shape) is ECORRUPT naming it; nothing is renamed', async () => {
+    for (const text of [
+      JSON.stringify({ v: 1, id: 'cd'.repeat(12), files: intentFiles() }),
+      JSON.stringify({ v: 2, id: ID, files: intentFiles() }),
+      JSON.stringify({ v: 1, id: ID, files: [null] }),
+      JSON.stringify({ v: 1, id: ID, files: [{ ...intentFiles()[0], staged: '../elsewhere' }] }),
+      JSON.stringify({ v: 1, id: ID, files: [{ ...intentFiles()[0], file: '../x.json' }] }),
+    ]) {
+      const { dir, early } = await crashedCommit();
+      for (const store of early) await store?.close();
+      writeFileSync(join(dir, '.locks', `${ID}.txn`), text);
+      const error = await caught(openStore(dir, { fsync: false, logger: { warn: () => undefined } }));
+      expect([text, error.code]).toEqual([text, 'ECORRUPT']);
+      expect(error.path).toBe(join(dir, '.locks', `${ID}.txn`));
+      expect(error.message).toContain('malformed multi-key commit intent');
+      expect(existsSync(join(dir, `.staged-${ID}-1`))).toBe(true);
+    }
+  });
+});
+
+function intentFiles() {
+  return [
+    { file: entryFileName('a'), staged: `.staged-${ID}-0`, from: 1, rev: 2, del: false },
+    { file: entryFileName('b'), staged: `.staged-${ID}-1`, from: 1, rev: 2, del: false },
+  ];
+}

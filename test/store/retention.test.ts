@@ -1,7 +1,7 @@
 // prune() on a real store: removals through updateMany, archives written first, retention of
 // archives, entries refreshed meanwhile spared. Ports the gateway's pruneStaleEntries and
 // capEntryCount cases (store.pruning.test.ts) onto the store.
-import { existsSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSessionStore, type SessionEntry, type SessionStore } from '../../src/session-store/index.js';
@@ -228,6 +228,16 @@ describe('prune archives', () => {
     expect(await expireArchives({ dir: archiveDir, retentionMs: DAY_MS })).toEqual([files[0]]);
     expect(archiveFiles(archiveDir)).toEqual([files[1]]);
     expect(readdirSync(archiveDir)).toContain('notes.txt'); // only archive files are ever removed
+  });
+
+  it('maxArchives keeps the newest names whatever order the directory lists them in', async () => {
+    const dir = await tempDir();
+    const names = ['20260105', '20260101', '20260104', '20260102', '20260103', '20260106'].map((stamp) => `pruned-${stamp}T000000Z-1-1-abcdef.json`);
+    mkdirSync(join(dir, 'archive'));
+    for (const name of names) writeFileSync(join(dir, 'archive', name), '{}');
+    const expired = await expireArchives({ dir: join(dir, 'archive'), maxArchives: 2 });
+    expect(expired).toEqual([...names].sort().reverse().slice(2));
+    expect(readdirSync(join(dir, 'archive')).sort()).toEqual([...names].sort().slice(-2));
   });
 
   it('expiring archives of a directory that does not exist removes nothing and creates nothing', async () => {

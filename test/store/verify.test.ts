@@ -1,9 +1,11 @@
 // The snapshot file checked against the files (issue 10 item 13): a snapshot rewritten with the
 // current generation never makes loadAll list a key get() has no file for, and verify() — what
 // `hardfs sessions verify` calls — reports a snapshot whose values differ from the files.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openChangeLog, openDir } from '../../src/index.js';
 import { entryFileName, openStore } from '../../src/store/index.js';
 import { useTempDirs } from '../support/tmp.js';
 
@@ -78,6 +80,101 @@ describe('the snapshot file against the entry files', () => {
     await store.update('b', () => ({ n: 2 }));
     await store.update('c', () => ({ n: 1 }));
     expect((await store.verify()).problems).toEqual([]);
+    await store.close();
+  });
+});
+
+describe('verify() against files changed behind the store', () => {
+  /** A store with a and b whose cache is warm and whose snapshot is saved; verify then reads only what changed. */
+  async function warm() {
+    const dir = await storeWithSnapshot();
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    await store.loadAll();
+    return { dir, store };
+  }
+
+  it('entry files the store would quarantine are reported by code or reason, and left where they are', async () => {
+    const { dir, store } = await warm();
+    symlinkSync('/etc/passwd', join(dir, entryFileName('link')));
+    writeFileSync(join(dir, entryFileName('garbage')), '{"entry": SECRET');
+    writeFileSync(join(dir, entryFileName('elsewhere')), '{"entry":{},"key":"other","rev":1,"v":1}\n');
+    // A UNIX socket at an entry name: the root refuses it as no regular file.
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(dir, entryFileName('sock')), resolve);
+    });
+    const report = await store.verify().finally(() => new Promise<void>((resolve) => server.close(() => resolve())));
+    expect(report.ok).toBe(false);
+    const byFile = new Map(report.problems.map((problem) => [problem.file, problem]));
+    expect(byFile.get(entryFileName('link'))).toEqual({ kind: 'bad-entry-file', file: entryFileName('link'), detail: 'ESYMLINK' });
+    expect(byFile.get(entryFileName('sock'))).toEqual({ kind: 'bad-entry-file', file: entryFileName('sock'), detail: 'EINSECURE' });
+    expect(byFile.get(entryFileName('garbage'))?.kind).toBe('bad-entry-file');
+    expect(byFile.get(entryFileName('elsewhere'))?.detail).toContain(`expected ${entryFileName('other')}`);
+    expect(JSON.stringify(report)).not.toContain('SECRET');
+    expect(report.entries).toBe(2);
+    expect(existsSync(join(dir, '.quarantine'))).toBe(false);
+    expect(lstatSync(join(dir, entryFileName('link'))).isSymbolicLink()).toBe(true);
+    await store.close();
+  });
+
+  it("a multi-key commit's tombstone on disk counts as no entry and is no problem", async () => {
+    const { dir, store } = await warm();
+    const id = 'ef'.repeat(12);
+    writeFileSync(join(dir, entryFileName('t')), `{"deleted":true,"key":"t","rev":2,"txn":"${id}","v":1,"with":["${entryFileName('t')}"]}\n`);
+    expect(await store.verify()).toMatchObject({ ok: true, entries: 2, snapshotChecked: true, problems: [] });
+    await store.close();
+  });
+
+  it('a file removed behind the store: the cache and the snapshot hold a rev with no entry file; a file added: missing from the snapshot', async () => {
+    const { dir, store } = await warm();
+    rmSync(join(dir, entryFileName('b')));
+    writeFileSync(join(dir, entryFileName('c')), '{"entry":{"n":1},"key":"c","rev":4,"v":1}\n');
+    const report = await store.verify();
+    expect(report.entries).toBe(2);
+    expect(report.problems).toEqual(
+      expect.arrayContaining([
+        { kind: 'snapshot-differs', file: entryFileName('b'), detail: 'snapshot holds rev 1, no entry file' },
+        { kind: 'snapshot-missing', file: entryFileName('c'), detail: 'file rev 4 not in the snapshot' },
+        { kind: 'cache-differs', file: entryFileName('b'), detail: 'cache holds rev 1, no entry file' },
+      ]),
+    );
+    expect(report.problems).toHaveLength(3);
+    await store.close();
+  });
+
+  it('a cache rev that differs from the file is reported with both revs', async () => {
+    const { dir, store } = await warm();
+    writeFileSync(join(dir, entryFileName('a')), '{"entry":{"n":5},"key":"a","rev":5,"v":1}\n');
+    const report = await store.verify();
+    expect(report.problems).toContainEqual({ kind: 'cache-differs', file: entryFileName('a'), detail: 'cache holds rev 1, file rev 5' });
+    await store.close();
+  });
+
+  it('an unusable snapshot body is one bad-snapshot problem; the entry files are still compared', async () => {
+    const dir = await storeWithSnapshot();
+    const path = join(dir, '.snapshot');
+    const header = readFileSync(path, 'utf8').split('\n')[0] as string;
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    await store.loadAll();
+    writeFileSync(path, `${header}\n[{"entry":{"n":1},"key":"a","rev":1,"v":1},not json`);
+    const report = await store.verify();
+    expect(report.entries).toBe(2);
+    expect(report.problems).toHaveLength(1);
+    expect(report.problems[0]).toMatchObject({ kind: 'bad-snapshot', file: '.snapshot' });
+    await store.close();
+  });
+
+  it('a snapshot no new process would use (the log says everything changed since) is not compared', async () => {
+    const dir = await storeWithSnapshot();
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.changes');
+    await log.append('*');
+    await log.close();
+    await handle.close();
+    writeFileSync(join(dir, entryFileName('a')), '{"entry":{"n":5},"key":"a","rev":5,"v":1}\n');
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(await store.verify()).toMatchObject({ ok: true, entries: 2, snapshotChecked: false, problems: [] });
     await store.close();
   });
 });

@@ -25,6 +25,15 @@ function failing(code: string, times: number): { calls: () => number } {
   return { calls: () => calls };
 }
 
+function caughtSync(run: () => unknown): unknown {
+  try {
+    run();
+  } catch (error) {
+    return error;
+  }
+  throw new Error('expected an error, nothing was thrown');
+}
+
 describe('rename retry', () => {
   const tempDir = useTempDirs();
   const slept: number[] = [];
@@ -57,6 +66,47 @@ describe('rename retry', () => {
     expect(readFileSync(join(base, 'f'), 'utf8')).toBe('content');
     dir.writeFileSync('g', 'sync too');
     expect(readFileSync(join(base, 'g'), 'utf8')).toBe('sync too');
+    await dir.close();
+  });
+
+  it('with the real clock and Math.random (no seam overrides), the async and sync retries wait and then succeed', async () => {
+    setRenameRetrySeam({ enabled: true });
+    const base = await tempDir();
+    const dir = await openDir(base);
+    const fault = failing('EBUSY', 2);
+    await dir.writeFile('f', 'async');
+    expect(fault.calls()).toBe(3);
+    const again = failing('EACCES', 2);
+    dir.writeFileSync('g', 'sync');
+    expect(again.calls()).toBe(3);
+    expect(readFileSync(join(base, 'f'), 'utf8')).toBe('async');
+    expect(readFileSync(join(base, 'g'), 'utf8')).toBe('sync');
+    expect(readdirSync(base).filter(isTempFileName)).toEqual([]);
+    await dir.close();
+  });
+
+  it('the sync retry gives up at the bound too, and never retries another code', async () => {
+    enable();
+    const base = await tempDir();
+    const dir = await openDir(base);
+    failing('EPERM', Number.POSITIVE_INFINITY);
+    expect((caughtSync(() => dir.writeFileSync('f', 'x')) as NodeJS.ErrnoException).code).toBe('EPERM');
+    expect(slept.reduce((sum, ms) => sum + ms, 0)).toBe(RENAME_RETRY_BOUND_MS);
+    slept.length = 0;
+    const other = failing('EIO', 1);
+    expect((caughtSync(() => dir.writeFileSync('f', 'x')) as NodeJS.ErrnoException).code).toBe('EIO');
+    expect(other.calls()).toBe(1);
+    // An error without an errno code is not one a held handle causes: not retried either.
+    let codeless = 0;
+    setFaultHook((step) => {
+      if (step !== 'rename') return;
+      codeless += 1;
+      throw new Error('injected, no code');
+    });
+    expect((caughtSync(() => dir.writeFileSync('f', 'x')) as Error).message).toContain('no code');
+    expect(codeless).toBe(1);
+    expect(slept).toEqual([]);
+    expect(readdirSync(base).filter(isTempFileName)).toEqual([]);
     await dir.close();
   });
 

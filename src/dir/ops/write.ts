@@ -368,8 +368,3 @@ export function appendFileAt(walk: Walk, data: WriteData, mode: number, encoding
   }
 }
 
-export function fdIsRegularWithOneLink(fd: number): boolean {
-  const stats = fstatSync(fd);
-  return stats.isFile() && stats.nlink === 1;
-}
-

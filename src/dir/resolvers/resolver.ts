@@ -52,4 +52,5 @@ export function childPath(parent: string, name: string): string {
   return parent.endsWith('/') || parent.endsWith('\\') ? `${parent}${name}` : `${parent}${SEP}${name}`;
 }
 
+/* v8 ignore next -- the backslash is Windows only */
 const SEP = process.platform === 'win32' ? '\\' : '/';

@@ -1,8 +1,10 @@
 // The node:fs/promises vocabulary of a root: same names, argument order and option names, each
 // through the walk; what each refuses is pinned in the suites beside this one.
 import { constants, chmodSync, lstatSync, mkdirSync, readFileSync, readdirSync, readlinkSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { createServer } from 'node:net';
 import { pipeline } from 'node:stream/promises';
-import { Readable } from 'node:stream';
+import { Readable, Writable } from 'node:stream';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTempFileName, openDir, SafeDirent } from '../../../src/index.js';
@@ -144,6 +146,50 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     await dir.close();
   });
 
+  it('readdir withFileTypes (and readdirSync) types a FIFO, a socket and device nodes as what they are, each only as that', async () => {
+    const base = await tempDir();
+    execFileSync('mkfifo', [join(base, 'fifo')]);
+    const server = createServer();
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(join(base, 'sock'), resolve);
+    });
+    // We run as root (CAP_MKNOD): a character and a block device node, never opened.
+    execFileSync('mknod', [join(base, 'chr'), 'c', '1', '3']);
+    execFileSync('mknod', [join(base, 'blk'), 'b', '7', '250']);
+    writeFileSync(join(base, 'file'), 'x');
+    const dir = await open(base);
+    try {
+      const kinds = (dirent: SafeDirent): string[] =>
+        (
+          [
+            ['file', dirent.isFile()],
+            ['dir', dirent.isDirectory()],
+            ['link', dirent.isSymbolicLink()],
+            ['fifo', dirent.isFIFO()],
+            ['socket', dirent.isSocket()],
+            ['block', dirent.isBlockDevice()],
+            ['char', dirent.isCharacterDevice()],
+          ] as const
+        )
+          .filter(([, is]) => is)
+          .map(([kind]) => kind);
+      const expected = [
+        ['blk', ['block']],
+        ['chr', ['char']],
+        ['fifo', ['fifo']],
+        ['file', ['file']],
+        ['sock', ['socket']],
+      ];
+      const byName = (a: SafeDirent, b: SafeDirent): number => a.name.localeCompare(b.name);
+      expect((await dir.readdir('.', { withFileTypes: true })).sort(byName).map((dirent) => [dirent.name, kinds(dirent)])).toEqual(expected);
+      expect(dir.readdirSync('.', { withFileTypes: true }).sort(byName).map((dirent) => [dirent.name, kinds(dirent)])).toEqual(expected);
+    } finally {
+      await dir.close();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+
   it('symlink (node argument order), readlink, link; chmod, chown, utimes through a descriptor', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'f'), 'x');
@@ -224,6 +270,14 @@ describe.each(MODES)('root vocabulary (%s resolution)', (resolution) => {
     discarded.destroy(new Error('abandoned'));
     expect(((await failure) as Error).message).toBe('abandoned'); // the caller's own error, passed through
     expect(readFileSync(join(base, 'target'), 'utf8')).toBe('new content');
+    // highWaterMark is node's option of the same name: it sets the stream's buffer bound.
+    const small = dir.createWriteStream('small', { highWaterMark: 4 });
+    expect(small.writableHighWaterMark).toBe(4);
+    await new Promise((done, fail) => small.on('finish', done).on('error', fail).end('more than four bytes'));
+    expect(readFileSync(join(base, 'small'), 'utf8')).toBe('more than four bytes');
+    const unset = dir.createWriteStream('default');
+    expect(unset.writableHighWaterMark).toBe(new Writable().writableHighWaterMark);
+    await new Promise((done) => unset.on('close', done).destroy());
     expect(readdirSync(base).filter(isTempFileName)).toEqual([]);
     await dir.close();
     expect(descriptorsInto(base)).toEqual([]);

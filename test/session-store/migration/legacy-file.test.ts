@@ -1,13 +1,16 @@
 // Reading and planning the legacy sessions.json: what is migrated, what is reported, what is
 // refused. Nothing in the file goes unaccounted for.
-import { existsSync, linkSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, lchownSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { migrateSessionStoreToDirectory, openSessionStore, type SessionEntry } from '../../../src/session-store/index.js';
+import { migrateSessionStoreToDirectory, openSessionStore, readLegacySessionsSync, type SessionEntry } from '../../../src/session-store/index.js';
 import { caught } from '../../support/tmp.js';
 import { backups, entryFiles, legacyStores, migrate, quiet, recordingLogger } from './support.js';
 
 const { legacyIn, tempDir } = legacyStores();
+/** An owner that is neither us nor root (only lchown'd to: no process runs as it). */
+const FOREIGN_UID = 4_000_123;
 
 describe('what a crashed non-fsyncing writer leaves', () => {
   it('a 0-byte, whitespace-only or [] sessions.json opens an empty store, is left untouched, and is warned about', async () => {
@@ -241,6 +244,36 @@ describe('refusals leave the legacy file untouched', () => {
     expect(result.migrated).toBe(false);
     expect(result.leftAlone).toEqual([{ path: join(linked, 'sessions.json'), reason: expect.stringContaining('hard-linked') as string }]);
     expect(readFileSync(path, 'utf8')).toBe('{"a":{"updatedAt":1}}');
+  });
+
+  it('a directory or FIFO of our own at sessions.json is EINSECURE, async and sync; one owned by another uid is left alone', async () => {
+    for (const kind of ['directory', 'fifo'] as const) {
+      const base = await tempDir();
+      const path = join(base, 'sessions.json');
+      if (kind === 'directory') mkdirSync(path);
+      else execFileSync('mkfifo', [path]);
+      const error = await caught(migrate(path));
+      expect([kind, error.code, error.path]).toEqual([kind, 'EINSECURE', path]);
+      const sync = await caught(() => readLegacySessionsSync(path, { logger: quiet }));
+      expect([kind, sync.code, sync.path]).toEqual([kind, 'EINSECURE', path]);
+
+      lchownSync(path, FOREIGN_UID, FOREIGN_UID);
+      const result = await migrate(path);
+      expect(result.migrated).toBe(false);
+      expect(result.leftAlone).toEqual([{ path, reason: expect.stringContaining("not owned by the store's owner") as string, ownerUid: FOREIGN_UID }]);
+      const read = readLegacySessionsSync(path, { logger: quiet });
+      expect(read).toEqual({ kind: 'left-alone', leftAlone: { path, reason: expect.stringContaining('owner uid 4000123') as string, ownerUid: FOREIGN_UID } });
+      expect(readdirSync(base)).toEqual(['sessions.json']);
+    }
+  });
+
+  it('a symlink owned by another uid at sessions.json is left alone by the sync reader too; ours is ESYMLINK', async () => {
+    const base = await tempDir();
+    const path = join(base, 'sessions.json');
+    symlinkSync('elsewhere.json', path);
+    expect((await caught(() => readLegacySessionsSync(path, { logger: quiet }))).code).toBe('ESYMLINK');
+    lchownSync(path, FOREIGN_UID, FOREIGN_UID);
+    expect(readLegacySessionsSync(path, { logger: quiet })).toMatchObject({ kind: 'left-alone', leftAlone: { path, ownerUid: FOREIGN_UID } });
   });
 
   it('keeps every other JSON value of an entry exactly', async () => {

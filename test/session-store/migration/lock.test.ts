@@ -2,7 +2,7 @@
 // serializing migrations, and the legacy writer's (`sessions.json.lock`, the gateway's format)
 // so that a gateway still writing sessions.json cannot lose an update between read and backup.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, renameSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, lchownSync, lstatSync, mkdirSync, readFileSync, renameSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,9 @@ import { legacyStores, migrate, quiet, recordIn } from './support.js';
 
 const { legacyIn, tempDir } = legacyStores();
 const WRITER = fileURLToPath(new URL('./fixtures/legacy-writer.mjs', import.meta.url));
+const EXIT_MIGRATOR = fileURLToPath(new URL('./fixtures/exit-mid-migration.mjs', import.meta.url));
+/** An owner that is neither us nor root (only lchown'd to: no process runs as it). */
+const FOREIGN_UID = 4_000_123;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
@@ -133,6 +136,115 @@ describe("the legacy writer's lock (sessions.json.lock)", () => {
     expect(existsSync(path)).toBe(true);
     renameSync(`${path}.lock`, `${path}.lock.gone`);
     expect(await pending).toMatchObject({ migrated: true });
+  });
+});
+
+describe("what is at the legacy writer's lock name", () => {
+  it('a symlink (dangling or not) or a directory of ours there is refused with its code and the lock path; nothing is touched', async () => {
+    for (const [kind, code] of [
+      ['symlink', 'ESYMLINK'],
+      ['dangling symlink', 'ESYMLINK'],
+      ['directory', 'EINSECURE'],
+    ] as const) {
+      const content = '{"a":{"updatedAt":1}}';
+      const { base, path } = await legacyIn(content);
+      const lock = `${path}.lock`;
+      if (kind === 'symlink') {
+        writeFileSync(join(base, 'target'), 'x');
+        symlinkSync('target', lock);
+      } else if (kind === 'dangling symlink') symlinkSync('nowhere', lock);
+      else mkdirSync(lock);
+      const error = await caught(migrate(path, { migrationTimeoutMs: 300 }));
+      expect([kind, error.code]).toEqual([kind, code]);
+      expect(error.path).toBe(lock);
+      expect(readFileSync(path, 'utf8')).toBe(content);
+      expect(existsSync(join(base, 'sessions.d'))).toBe(false);
+      expect(lstatSync(lock).isDirectory() || lstatSync(lock).isSymbolicLink()).toBe(true);
+    }
+  });
+
+  it("one owned by another uid (a symlink or a directory) is left alone and reported: not migrated, not removed", async () => {
+    for (const kind of ['symlink', 'directory'] as const) {
+      const content = '{"a":{"updatedAt":1}}';
+      const { base, path } = await legacyIn(content);
+      const lock = `${path}.lock`;
+      if (kind === 'symlink') symlinkSync('nowhere', lock);
+      else mkdirSync(lock);
+      lchownSync(lock, FOREIGN_UID, FOREIGN_UID); // we are root: any owner will do, no second user needed
+      const result = await migrate(path);
+      expect(result.migrated).toBe(false);
+      expect(result.leftAlone).toEqual([{ path: lock, reason: expect.stringContaining("not owned by the store's owner") as unknown, ownerUid: FOREIGN_UID }]);
+      expect(readFileSync(path, 'utf8')).toBe(content);
+      expect(lstatSync(lock).uid).toBe(FOREIGN_UID);
+      expect(existsSync(join(base, 'sessions.d'))).toBe(false);
+    }
+  });
+
+  it('records the gateway rule cannot read (over 4 KiB, not an object, a createdAt of another type) go by the file age', async () => {
+    for (const content of ['x'.repeat(5000), 'null', '42', JSON.stringify({ pid: process.pid, createdAt: true })]) {
+      const { path } = await legacyIn('{"a":{"updatedAt":1}}');
+      const lock = `${path}.lock`;
+      writeFileSync(lock, content);
+      const old = new Date(Date.now() - 3_000);
+      utimesSync(lock, old, old);
+      expect(await migrate(path, { migrationTimeoutMs: 1_000 })).toMatchObject({ migrated: true, entries: 1 });
+      expect(existsSync(lock)).toBe(false);
+    }
+  });
+
+  it('a createdAt given as epoch milliseconds is judged like an ISO time: older than 30 s is stale, recent with a live pid is held', async () => {
+    const { path } = await legacyIn('{"a":{"updatedAt":1}}');
+    const lock = `${path}.lock`;
+    writeFileSync(lock, JSON.stringify({ pid: process.pid, createdAt: Date.now() - 31_000 }));
+    expect(await migrate(path)).toMatchObject({ migrated: true, entries: 1 });
+    expect(existsSync(lock)).toBe(false);
+
+    const held = await legacyIn('{"a":{"updatedAt":1}}');
+    const record = JSON.stringify({ pid: process.pid, createdAt: Date.now() });
+    writeFileSync(`${held.path}.lock`, record);
+    const error = await caught(migrate(held.path, { migrationTimeoutMs: 200 }));
+    expect(error.code).toBe('ELOCKED');
+    expect(error.path).toBe(`${held.path}.lock`);
+    expect(error.message).toContain(`pid ${process.pid}`);
+    expect(readFileSync(`${held.path}.lock`, 'utf8')).toBe(record);
+  });
+
+  it('a lock removed, or taken by another writer, while the migration holds it: the migration ends and removes only its own', async () => {
+    const removed = await legacyIn('{"a":{"updatedAt":1},"b":{"updatedAt":2}}');
+    expect(
+      await migrate(removed.path, {
+        onProgress: (done) => {
+          if (done === 1) rmSync(`${removed.path}.lock`);
+        },
+      }),
+    ).toMatchObject({ migrated: true, entries: 2 });
+    expect(existsSync(`${removed.path}.lock`)).toBe(false);
+
+    const taken = await legacyIn('{"a":{"updatedAt":1},"b":{"updatedAt":2}}');
+    const other = JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString(), token: 'another writer' });
+    expect(
+      await migrate(taken.path, {
+        onProgress: (done) => {
+          if (done === 1) writeFileSync(`${taken.path}.lock`, other);
+        },
+      }),
+    ).toMatchObject({ migrated: true, entries: 2 });
+    expect(readFileSync(`${taken.path}.lock`, 'utf8')).toBe(other);
+  });
+
+  it('a process that exits while migrating removes the lock it holds on the way out (its exit handler)', async () => {
+    const { base, path } = await legacyIn(JSON.stringify(Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`s${i}`, { updatedAt: i }]))));
+    const child = spawn(process.execPath, [EXIT_MIGRATOR, path], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+    let err = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (err += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect([code, err]).toEqual([7, '']);
+    expect(out).toContain('lock held');
+    expect(existsSync(`${path}.lock`)).toBe(false);
+    expect(existsSync(path)).toBe(true); // the migration never finished: the legacy file stays
+    expect(existsSync(join(base, 'sessions.d'))).toBe(false);
   });
 });
 

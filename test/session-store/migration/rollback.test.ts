@@ -1,6 +1,6 @@
 // Export (a sessions.json equivalent of the directory) and rollback (the legacy layout restored
 // from the directory, newest data wins, nothing lost).
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openSessionStore } from '../../../src/session-store/index.js';
@@ -97,5 +97,48 @@ describe('rollbackSessionStore', () => {
     const error = await caught(rollbackSessionStore(path, { logger: quiet, fsync: false }));
     expect(error.code).toBe('ECORRUPT');
     expect(readFileSync(path, 'utf8')).toBe('{"broken');
+  });
+});
+
+describe('rollback and export refuse what they must not read or replace', () => {
+  /** An owner that is neither us nor root (only lchown'd to: no process runs as it). */
+  const FOREIGN_UID = 4_000_123;
+
+  it('a file where the store directory should be is ENOTDIR with its path, for export and rollback alike', async () => {
+    const base = await tempDir();
+    const path = join(base, 'sessions.json');
+    writeFileSync(join(base, 'sessions.d'), 'not a directory');
+    for (const run of [() => exportSessionStore(path, { logger: quiet }), () => rollbackSessionStore(path, { logger: quiet, fsync: false })]) {
+      const error = await caught(run());
+      expect(error.code).toBe('ENOTDIR');
+      expect(error.path).toBe(join(base, 'sessions.d'));
+      expect(error.message).toContain('not a directory');
+    }
+    expect(readdirSync(base).sort()).toEqual(['sessions.d']);
+  });
+
+  it("a legacy file owned by another uid is not merged nor replaced: EINSECURE 'not rolled back', naming it", async () => {
+    const { base, path } = await storeWith({ a: { updatedAt: 1 } });
+    writeFileSync(path, '{"a":{"updatedAt":99,"planted":true}}');
+    chownSync(path, FOREIGN_UID, FOREIGN_UID);
+    const error = await caught(rollbackSessionStore(path, { logger: quiet, fsync: false }));
+    expect(error.code).toBe('EINSECURE');
+    expect(error.path).toBe(path);
+    expect(error.message).toContain('not rolled back');
+    expect(readFileSync(path, 'utf8')).toBe('{"a":{"updatedAt":99,"planted":true}}');
+    expect(backups(base)).toEqual([]);
+  });
+
+  it("a legacy writer lock owned by another uid is not judged: EINSECURE 'not rolled back'; no sessions.json is written", async () => {
+    const { base, path } = await storeWith({ a: { updatedAt: 1 } });
+    writeFileSync(`${path}.lock`, JSON.stringify({ pid: 1, createdAt: new Date(0).toISOString() }));
+    chownSync(`${path}.lock`, FOREIGN_UID, FOREIGN_UID);
+    const error = await caught(rollbackSessionStore(path, { logger: quiet, fsync: false }));
+    expect(error.code).toBe('EINSECURE');
+    expect(error.path).toBe(`${path}.lock`);
+    expect(error.message).toContain('not rolled back');
+    expect(existsSync(path)).toBe(false);
+    expect(statSync(`${path}.lock`).uid).toBe(FOREIGN_UID);
+    expect(existsSync(join(base, 'sessions.d'))).toBe(true);
   });
 });
