@@ -46,6 +46,8 @@ const DESTRUCTIVE = new Set<OpName>(['rm-rf', 'unlink', 'rmdir', 'rename']);
 const SLASH_TERMINATED = /(\/|\/\.)$/;
 /** Paths ending in "." with or without slashes after it ("a/.", "a/./"): refused as names (EINVAL). */
 const DOT_SLASH_TERMINATED = /(^|\/)\.\/*$/;
+/** Paths whose last component is ".." (a directory itself, not an entry in one). */
+const DOTDOT_TERMINATED = /(^|\/)\.\.\/*$/;
 
 function stepArb(paths: fc.Arbitrary<string>, ops: readonly OpName[]) {
   return fc.record({ op: fc.constantFrom(...ops), path: paths, other: paths });
@@ -266,7 +268,22 @@ describe.each(CONFIGS)('a root agrees with node:fs on a copy — $mode resolutio
               await viaNode(root2, op, path, other).catch(() => undefined);
               continue;
             }
+            // a name ending in ".." names a directory itself, never an entry: operations that
+            // need an entry refuse it (EBADNAME, walk.ts requireName) where node's rm -r would
+            // remove the parent; nothing changes, and node's copy is not compared again
+            if (!mine.ok && mine.error.code === 'EBADNAME' && [path, ...(op === 'rename' ? [other] : [])].some((p) => DOTDOT_TERMINATED.test(p))) {
+              expect(treeOf(base1), `${report}: a refused step changed the tree`).toEqual(before1);
+              return;
+            }
             const theirs: Outcome = await outcomeOf(() => viaNode(root2, op, path, other));
+            // CF-13 (KNOWN_GAPS): mkdir through a final symlink named with a trailing slash
+            if (op === 'mkdir' && mine.ok && !theirs.ok && theirs.error.code === 'EEXIST' && SLASH_TERMINATED.test(path)) {
+              const gap = knownGap(`property|mkdir-slash-link|${mode}|${policy}`, globMatch);
+              if (gap !== undefined) {
+                console.warn(`consistency property: ${report} where node:fs says EEXIST — KNOWN GAP: ${gap}`);
+                return;
+              }
+            }
             const full = `${report}; node:fs ${describeOutcome(theirs)}`;
             // where both fail: a typed refusal, or (CF-9, WONTFIX for now) the walk's own errno
             // for a name ending in "/" or "/.", stands in for node's
