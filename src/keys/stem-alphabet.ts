@@ -34,6 +34,7 @@ function escapeByte(byte: number): string {
 export function stemOfBytes(bytes: Uint8Array): string {
   const last = bytes.length - 1;
   // Byte-wise into a buffer, then one latin1 decode: 2-3x faster than string concatenation.
+  // Stryker disable next-line EqualityOperator: at exactly the scratch size a buffer of its own gives the same stem
   const out = bytes.length * 3 <= scratch.length ? scratch : Buffer.allocUnsafe(bytes.length * 3);
   let length = 0;
   for (let i = 0; i <= last; i += 1) {
@@ -73,7 +74,8 @@ export function bytesOfStemTokens(text: string): Uint8Array | undefined {
       if (high < 0 || low < 0) return undefined;
       bytes[count] = (high << 4) | low;
       i += 2;
-    } else if (code < 256 && LITERAL[code] === 1) {
+    } else if (LITERAL[code] === 1) {
+      // A typed array reads undefined past its end: no character past 0xff is literal.
       bytes[count] = code;
     } else {
       return undefined;
@@ -83,9 +85,10 @@ export function bytesOfStemTokens(text: string): Uint8Array | undefined {
   return bytes.subarray(0, count);
 }
 
-/** 0-15 for `0-9A-F`, -1 for anything else (lower-case hex included: it is not canonical). */
+/**
+ * 0-15 for `0-9A-F`, -1 for anything else (lower-case hex included: it is not canonical; NaN,
+ * past the end of the text, becomes U+0000, which is no digit either).
+ */
 function upperHexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x41 + 10;
-  return -1;
+  return HEX.indexOf(String.fromCharCode(code));
 }
