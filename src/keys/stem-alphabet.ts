@@ -34,7 +34,6 @@ function escapeByte(byte: number): string {
 export function stemOfBytes(bytes: Uint8Array): string {
   const last = bytes.length - 1;
   // Byte-wise into a buffer, then one latin1 decode: 2-3x faster than string concatenation.
-  // Stryker disable next-line EqualityOperator: at exactly the scratch size a buffer of its own gives the same stem
   const out = bytes.length * 3 <= scratch.length ? scratch : Buffer.allocUnsafe(bytes.length * 3);
   let length = 0;
   for (let i = 0; i <= last; i += 1) {
