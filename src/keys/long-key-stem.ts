@@ -60,8 +60,8 @@ function beginsValidUtf8(bytes: Uint8Array): boolean {
   try {
     // A fresh streaming decoder reports ill-formed sequences and keeps an incomplete tail.
     new TextDecoder('utf-8', { fatal: true }).decode(bytes, { stream: true });
-    return true;
   } catch {
     return false;
   }
+  return true;
 }

@@ -73,7 +73,8 @@ export function bytesOfStemTokens(text: string): Uint8Array | undefined {
       if (high < 0 || low < 0) return undefined;
       bytes[count] = (high << 4) | low;
       i += 2;
-    } else if (code < 256 && LITERAL[code] === 1) {
+    } else if (LITERAL[code] === 1) {
+      // A typed array reads undefined past its end: no character past 0xff is literal.
       bytes[count] = code;
     } else {
       return undefined;
@@ -83,9 +84,10 @@ export function bytesOfStemTokens(text: string): Uint8Array | undefined {
   return bytes.subarray(0, count);
 }
 
-/** 0-15 for `0-9A-F`, -1 for anything else (lower-case hex included: it is not canonical). */
+/**
+ * 0-15 for `0-9A-F`, -1 for anything else (lower-case hex included: it is not canonical; NaN,
+ * past the end of the text, becomes U+0000, which is no digit either).
+ */
 function upperHexValue(code: number): number {
-  if (code >= 0x30 && code <= 0x39) return code - 0x30;
-  if (code >= 0x41 && code <= 0x46) return code - 0x41 + 10;
-  return -1;
+  return HEX.indexOf(String.fromCharCode(code));
 }

@@ -13,11 +13,11 @@ const IDENTIFIER = /^[A-Za-z_$][\w$]*$/;
 export function formatJsonPath(segments: readonly JsonPathSegment[]): string {
   let text = '$';
   for (const segment of segments) {
-    // Stryker disable next-line StringLiteral: a number in the other branch is written `[n]` all the same
     if (typeof segment === 'number') {
       text += `[${segment}]`;
     } else {
-      const shown = segment.length > MAX_SHOWN_KEY ? `${segment.slice(0, MAX_SHOWN_KEY)}…` : segment;
+      const cut = segment.slice(0, MAX_SHOWN_KEY);
+      const shown = cut.length < segment.length ? `${cut}…` : cut;
       text += IDENTIFIER.test(shown) ? `.${shown}` : `[${JSON.stringify(shown)}]`;
     }
   }

@@ -8,7 +8,7 @@ export function describeTextOffset(text: string, offset: number, leadingBytes: n
   const before = text.slice(0, offset);
   const lineStart = before.lastIndexOf('\n') + 1;
   const line = before.split('\n').length;
-  const byte = leadingBytes + Buffer.byteLength(before, 'utf8');
+  const byte = leadingBytes + Buffer.byteLength(before);
   return `byte ${byte} (line ${line}, column ${offset - lineStart + 1})`;
 }
 
@@ -28,7 +28,8 @@ export function firstNonFiniteNumberOffset(text: string): number {
       i += 1;
     } else if (code === 0x2d || (code >= 0x30 && code <= 0x39)) {
       const start = i;
-      while (i < length && isNumberChar(text.charCodeAt(i))) i += 1;
+      // Past the end charCodeAt is NaN, which is no number character: no length test needed.
+      while (isNumberChar(text.charCodeAt(i))) i += 1;
       if (!Number.isFinite(Number(text.slice(start, i)))) return start;
     } else {
       i += 1;

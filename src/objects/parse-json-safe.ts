@@ -64,9 +64,7 @@ export function parseJsonSafe(input: string | Uint8Array, options: ParseJsonSafe
   const maxBytes = resolveJsonMaxBytes(options.maxBytes);
   const maxDepth = resolveMaxDepth(options.maxDepth);
   const onDropped = resolveDroppedKeyListener(options);
-  // Stryker disable next-line StringLiteral: a string's first element is never the number 0xef, so the BOM test is false for strings either way
-  const leadingBytes = typeof input !== 'string' && hasUtf8Bom(input) ? 3 : 0;
-  const text = decodeBounded(input, maxBytes);
+  const { text, leadingBytes } = decodeBounded(input, maxBytes);
   assertJsonDepthWithin(text, maxDepth);
   let value: unknown;
   try {
@@ -106,20 +104,21 @@ function hasUtf8Bom(bytes: Uint8Array): boolean {
   return bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf;
 }
 
-function decodeBounded(input: string | Uint8Array, maxBytes: number): string {
+/** The text, and how many bytes before it the decoder dropped (a BOM) for error offsets. */
+function decodeBounded(input: string | Uint8Array, maxBytes: number): { text: string; leadingBytes: number } {
   if (typeof input === 'string') {
     // UTF-8 needs at most 3 bytes per UTF-16 unit: skip the byte count when that cannot exceed.
     // Stryker disable next-line ConditionalExpression,EqualityOperator,StringLiteral: the first test only skips the byte count; byteLength's default encoding is UTF-8
     if (input.length * 3 > maxBytes && Buffer.byteLength(input, 'utf8') > maxBytes) {
       throw new HardfsError('ETOOBIG', `JSON text is over the ${maxBytes}-byte bound`);
     }
-    return input;
+    return { text: input, leadingBytes: 0 };
   }
   if (!(input instanceof Uint8Array)) throw new TypeError('JSON input must be a string or a Uint8Array');
   if (input.byteLength > maxBytes) {
     throw new HardfsError('ETOOBIG', `JSON text is ${input.byteLength} bytes, over the ${maxBytes}-byte bound`);
   }
-  return decodeUtf8Text(input);
+  return { text: decodeUtf8Text(input), leadingBytes: hasUtf8Bom(input) ? 3 : 0 };
 }
 
 /**
@@ -164,6 +163,7 @@ function detachPrototypes(root: object): boolean {
     }
     Object.setPrototypeOf(current, null);
   }
+  // Stryker disable next-line BooleanLiteral: false only hands the value to detachCarefully, which returns the same value
   return true;
 }
 

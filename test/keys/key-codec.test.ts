@@ -2,7 +2,10 @@
 import { describe, expect, it } from 'vitest';
 import { HardfsError } from '../../src/errors.js';
 import { LONG_STEM_DIGEST_LENGTH, MAX_STEM_LENGTH, decodeKey, encodeKey } from '../../src/keys/index.js';
+import { importFresh } from '../support/platform.js';
 import { expectHardfsError } from '../objects/expect-hardfs-error.js';
+
+const MODULE = new URL('../../src/keys/key-codec.ts', import.meta.url);
 
 describe('encodeKey', () => {
   it.each([
@@ -161,5 +164,20 @@ describe('case-insensitive filesystems', () => {
     const keys = ['con', 'CON', 'Con', 'cON', 'con.txt', 'CON.TXT', 'a', 'A', '.a', '.A', 'a.', 'A.', 'é', 'É', 'ß', 'SS', 'ss'];
     const lowered = new Set(keys.map((key) => encodeKey(key).toLowerCase()));
     expect(lowered.size).toBe(keys.length);
+  });
+});
+
+describe('the codec as it loads', () => {
+  // A copy evaluated by this test (see importFresh): the surrogate pattern and the strict
+  // decoder are built when the module loads.
+  it('refuses lone surrogates only, decodes strictly and keeps a byte-order mark', async () => {
+    const fresh = await importFresh<typeof import('../../src/keys/key-codec.js')>(MODULE);
+    expect(fresh.encodeKey('a')).toBe('a');
+    expect(fresh.encodeKey('\uD83D\uDE00')).toBe('%F0%9F%98%80');
+    expect(expectHardfsError(() => fresh.encodeKey('\uD800'), 'EBADNAME').message).toContain('lone surrogate');
+    expect(fresh.decodeKey('%EF%BB%BFa')).toBe('\uFEFFa');
+    const invalid = expectHardfsError(() => fresh.decodeKey('%FF'), 'EBADNAME');
+    expect(invalid.message).toContain('valid UTF-8');
+    expect(invalid.path).toBe('%FF');
   });
 });

@@ -2,7 +2,10 @@
 // isLongKeyStem recognizes exactly the shapes that cut can give.
 import { describe, expect, it } from 'vitest';
 import { LONG_STEM_DIGEST_LENGTH, MAX_STEM_LENGTH, decodeKey, encodeKey, isLongKeyStem } from '../../src/keys/index.js';
+import { importFresh } from '../support/platform.js';
 import { expectHardfsError } from '../objects/expect-hardfs-error.js';
+
+const MODULE = new URL('../../src/keys/long-key-stem.ts', import.meta.url);
 
 describe('encodeKey: long keys', () => {
   it('get a bounded stem: a prefix, ~, and a hex SHA-256 digest', () => {
@@ -116,5 +119,21 @@ describe('isLongKeyStem: the exact shape', () => {
   it('a prefix whose bytes are not the start of UTF-8 is refused', () => {
     expect(isLongKeyStem(`${'k'.repeat(prefixLength - 3)}%FF~${digest}`)).toBe(false);
     expect(decodeKey(`${'k'.repeat(prefixLength - 3)}%C3~${digest}`)).toBeUndefined();
+  });
+});
+
+describe('the long-key form as it loads', () => {
+  // A copy evaluated by this test (see importFresh): the prefix length and the digest
+  // pattern are computed when the module loads.
+  it('cuts at the bound and accepts only an all-hex digest', async () => {
+    const fresh = await importFresh<typeof import('../../src/keys/long-key-stem.js')>(MODULE);
+    const key = 'k'.repeat(300);
+    const stem = fresh.longKeyStem(key, new TextEncoder().encode(key));
+    expect(stem.length).toBe(MAX_STEM_LENGTH);
+    expect(stem.indexOf('~')).toBe(MAX_STEM_LENGTH - 1 - LONG_STEM_DIGEST_LENGTH);
+    expect(fresh.isLongKeyStem(stem)).toBe(true);
+    expect(fresh.isLongKeyStem(`${stem.slice(0, -1)}g`)).toBe(false);
+    const separator = stem.indexOf('~');
+    expect(fresh.isLongKeyStem(`${stem.slice(0, separator + 1)}g${stem.slice(separator + 2)}`)).toBe(false);
   });
 });

@@ -72,3 +72,19 @@ describe('isAlreadyCanonical', () => {
     expect(() => stableStringify(cycle)).toThrow(expect.objectContaining({ code: 'ECYCLE' }));
   });
 });
+
+describe('isAlreadyCanonical: a toJSON on an array', () => {
+  // An array's own toJSON is no index, so only the toJSON check sees it; JSON.stringify calls
+  // it when it is a function and ignores it otherwise.
+  it('refuses a toJSON method, and the careful path writes what it returns, sorted', () => {
+    const value = Object.assign([1], { toJSON: () => ({ b: 1, a: 2 }) });
+    expect(isAlreadyCanonical(value, FAST_PATH_MAX_DEPTH)).toBe(false);
+    expect(stableStringify(value)).toBe('{"a":2,"b":1}');
+  });
+
+  it('accepts a toJSON that is no function: nothing calls it', () => {
+    const value = Object.assign([1], { toJSON: 'x' });
+    expect(isAlreadyCanonical(value, FAST_PATH_MAX_DEPTH)).toBe(true);
+    expect(stableStringify(value)).toBe('[1]');
+  });
+});

@@ -50,3 +50,23 @@ describe('jsonErrorOffset: the offending character, as V8 reports it', () => {
     expect(jsonErrorOffset('{"a":1,\n"b":tru}')).toBe(15);
   });
 });
+
+describe('jsonErrorOffset: edges of strings, numbers and empty containers', () => {
+  it.each([
+    ['a control character in a string', '"a\u0001b"', 2],
+    ['a tab in a string', '["\t"]', 2],
+    ['a \\u escape takes four digits, no more', '["\\u0041" x', 10],
+    ['a \\u escape cut at the third digit', '"\\u00x"', 5],
+    ['a leading zero ends the integer part', '01', 1],
+    ['a leading zero, then a letter', '[0x]', 2],
+    ['a negative leading zero', '-01', 2],
+    ['an upper-case exponent', '[1E5x]', 4],
+    ['an upper-case exponent with a sign', '1E+5 x', 5],
+    ['an empty object, then junk', '{} x', 3],
+    ['an empty array, then junk', '[] x', 3],
+    ['an empty object inside an array', '[{}, {} x', 8],
+  ])('%s', (_name, text, offset) => {
+    expect(() => JSON.parse(text)).toThrow(SyntaxError);
+    expect(jsonErrorOffset(text)).toBe(offset);
+  });
+});

@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { DEFAULT_JSON_MAX_BYTES, DEFAULT_JSON_MAX_DEPTH } from '../../src/objects/index.js';
 import { depthError, resolveJsonMaxBytes, resolveMaxDepth } from '../../src/objects/json-limits.js';
 import { fcParams } from '../support/fc.js';
+import { importFresh } from '../support/platform.js';
+
+const MODULE = new URL('../../src/objects/json-limits.ts', import.meta.url);
 
 describe('resolveMaxDepth / resolveJsonMaxBytes', () => {
   it('default to 256 levels and 16 MiB', () => {
@@ -44,5 +47,16 @@ describe('depthError', () => {
     expect(depthError(3)).toMatchObject({ code: 'EDEPTH', path: undefined });
     expect(depthError(3).message).toContain('deeper than 3');
     expect(depthError(3, '$.a[0]')).toMatchObject({ code: 'EDEPTH', path: '$.a[0]' });
+  });
+});
+
+describe('the defaults as the module loads them', () => {
+  // A copy evaluated by this test (see importFresh): the constants are computed when it loads.
+  it('are 16 MiB and 256 levels', async () => {
+    const fresh = await importFresh<typeof import('../../src/objects/json-limits.js')>(MODULE);
+    expect(fresh.DEFAULT_JSON_MAX_BYTES).toBe(16_777_216);
+    expect(fresh.resolveJsonMaxBytes(undefined)).toBe(16_777_216);
+    expect(fresh.DEFAULT_JSON_MAX_DEPTH).toBe(256);
+    expect(DEFAULT_JSON_MAX_BYTES).toBe(16_777_216);
   });
 });

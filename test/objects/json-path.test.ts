@@ -4,6 +4,9 @@ import { describe, expect, it } from 'vitest';
 import { formatJsonPath } from '../../src/objects/index.js';
 import { framePath } from '../../src/objects/json-path.js';
 import { fcParams } from '../support/fc.js';
+import { importFresh } from '../support/platform.js';
+
+const MODULE = new URL('../../src/objects/json-path.ts', import.meta.url);
 
 describe('formatJsonPath', () => {
   it.each([
@@ -49,5 +52,29 @@ describe('framePath', () => {
         { keys: undefined, index: 1 },
       ]),
     ).toBe('$.b[0]');
+  });
+});
+
+describe('formatJsonPath: identifiers and cut keys', () => {
+  // A copy evaluated by this test (see importFresh): the identifier pattern is built when the
+  // module loads.
+  it('writes a key with a dot exactly when it is an identifier, as the module loads', async () => {
+    const fresh = await importFresh<typeof import('../../src/objects/json-path.js')>(MODULE);
+    for (const format of [fresh.formatJsonPath, formatJsonPath]) {
+      expect(format(['a', 'ab1', '$x', '_', 'a_$9'])).toBe('$.a.ab1.$x._.a_$9');
+      expect(format(['1a'])).toBe('$["1a"]');
+      expect(format(['a-b'])).toBe('$["a-b"]');
+      expect(format(['-a'])).toBe('$["-a"]');
+      expect(format(['ab-'])).toBe('$["ab-"]');
+      expect(format(['a b c'])).toBe('$["a b c"]');
+      expect(format(['a--'])).toBe('$["a--"]');
+      expect(format([''])).toBe('$[""]');
+      expect(format([0, 12, 'a'])).toBe('$[0][12].a');
+    }
+  });
+
+  it('cuts a key only past 40 characters', () => {
+    expect(formatJsonPath(['k'.repeat(40)])).toBe(`$.${'k'.repeat(40)}`);
+    expect(formatJsonPath(['k'.repeat(41)])).toBe(`$["${'k'.repeat(40)}…"]`);
   });
 });

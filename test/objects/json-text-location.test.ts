@@ -55,3 +55,16 @@ describe('firstNonFiniteNumberOffset', () => {
     );
   });
 });
+
+describe('firstNonFiniteNumberOffset: strings are skipped', () => {
+  it('does not read a number inside a string', () => {
+    expect(firstNonFiniteNumberOffset('["1e400", 1e400]')).toBe(10);
+    expect(firstNonFiniteNumberOffset('{"a\\"1e400": 2e400}')).toBe(13);
+    expect(firstNonFiniteNumberOffset('"1e400"')).toBe(-1);
+  });
+
+  it('stops at the end of a text whose string never closes', () => {
+    expect(firstNonFiniteNumberOffset('"1e400')).toBe(-1);
+    expect(firstNonFiniteNumberOffset('["a\\')).toBe(-1);
+  });
+});

@@ -260,3 +260,21 @@ describe('parseJsonSafe: options', () => {
     expectHardfsError(() => parseJsonSafe('', { maxBytes: 0 }), 'ECORRUPT');
   });
 });
+
+describe('parseJsonSafe: a BOM is exactly EF BB BF', () => {
+  // Each text starts with a three-byte character sharing two of the BOM's bytes: no byte is
+  // dropped, so the error's byte offset counts from the first byte.
+  it.each([
+    ['E1 BB BF (U+1EFF)', '\u1EFF'],
+    ['EF BC BF (U+FF3F)', '\uFF3F'],
+    ['EF BB 80 (U+FEC0)', '\uFEC0'],
+  ])('%s is no BOM', (_name, lead) => {
+    const error = expectHardfsError(() => parseJsonSafe(Buffer.from(`["${lead}" x`, 'utf8')), 'ECORRUPT');
+    expect(error.message).toContain('byte 7 (line 1, column 6)');
+  });
+
+  it('a real BOM is counted in the byte offset, not in the column', () => {
+    const error = expectHardfsError(() => parseJsonSafe(Buffer.from('\uFEFF["a" x', 'utf8')), 'ECORRUPT');
+    expect(error.message).toContain('byte 8 (line 1, column 6)');
+  });
+});
