@@ -113,6 +113,9 @@ describe('property: no error text holds a marker planted in malformed input', ()
       return { text: text.slice(0, i) + planted + text.slice(i), mark };
     })
     .filter(({ text }) => {
+      // A leading U+FEFF is malformed in a string but, as UTF-8 bytes, the byte order mark
+      // that a decoder drops: keep only texts malformed in every form.
+      if (text.startsWith('\uFEFF')) return false;
       try {
         JSON.parse(text);
         return false;
