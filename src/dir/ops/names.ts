@@ -14,10 +14,22 @@ function existsAsName(path: string): boolean {
   }
 }
 
+// A target spelled `name/` names a directory, so only a directory may move there: rename(2)
+// refuses a file with ENOTDIR (POSIX, Linux, Go) even where the target does not exist yet. The
+// walk settles the trailing slash and keeps the bare name, so the kernel never sees the slash
+// and the check is ours. Not followed: a symlink to a directory is not a directory here either.
+function requireDirectorySource(source: string, from: Walk, to: Walk): void {
+  if (!to.namesDirectory || from.namesDirectory) return;
+  if (!lstatSync(source).isDirectory()) {
+    throw from.tag(new HardfsError('ENOTDIR', 'not a directory (a target ending in "/" takes only a directory)', { path: from.displayPath }));
+  }
+}
+
 /** rename(2) of two names, neither followed; retried on Windows as sys/rename-retry.ts says. */
 export async function renameAt(from: Walk, to: Walk): Promise<void> {
   const source = from.core.resolver.pathIn(from.dir, from.requireName());
   const target = to.core.resolver.pathIn(to.dir, to.requireName());
+  requireDirectorySource(source, from, to);
   await renameWithRetry(() => {
     renameSync(source, target);
     return Promise.resolve();
@@ -29,6 +41,7 @@ export async function renameAt(from: Walk, to: Walk): Promise<void> {
 export function renameAtSync(from: Walk, to: Walk): void {
   const source = from.core.resolver.pathIn(from.dir, from.requireName());
   const target = to.core.resolver.pathIn(to.dir, to.requireName());
+  requireDirectorySource(source, from, to);
   renameWithRetrySync(() => { renameSync(source, target); });
   from.check();
   to.check();
@@ -41,6 +54,7 @@ export function renameAtSync(from: Walk, to: Walk): void {
 export function renameNoReplaceAt(from: Walk, to: Walk): void {
   const source = from.core.resolver.pathIn(from.dir, from.requireName());
   const target = to.core.resolver.pathIn(to.dir, to.requireName());
+  requireDirectorySource(source, from, to);
   linkSync(source, target);
   unlinkSync(source);
   from.check();

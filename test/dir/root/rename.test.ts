@@ -95,6 +95,32 @@ describe.each(MODES)('rename (%s resolution)', (resolution) => {
       await dir.close();
     }
   });
+  // POSIX: a target ending in "/" names a directory, so a file cannot move there even when the
+  // name is free (Linux and Go's os.Root say ENOTDIR); a directory can.
+  it('a target ending in "/" takes a directory, and refuses a file or a symlink with ENOTDIR', async () => {
+    const base = await tempDir();
+    writeFileSync(join(base, 'file'), 'F');
+    mkdirSync(join(base, 'sub'));
+    symlinkSync('sub', join(base, 'link'));
+    expect(() => { renameSync(join(base, 'file'), join(base, 'free/')); }).toThrow(expect.objectContaining({ code: 'ENOTDIR' }));
+    const dir = await openDir(base, { resolution });
+    try {
+      for (const method of ['rename', 'renameNoReplace'] as const) {
+        for (const source of ['file', 'link']) {
+          const error = await rejectsWith(dir[method](source, 'free/'), 'ENOTDIR');
+          expect(error.path).toBe(join(base, source));
+          expect(error.message).toContain('ending in "/"');
+        }
+      }
+      expect(readdirSync(base).sort()).toEqual(['file', 'link', 'sub']);
+      expect(readFileSync(join(base, 'file'), 'utf8')).toBe('F');
+      await dir.rename('sub', 'moved/');
+      expect(statSync(join(base, 'moved')).isDirectory()).toBe(true);
+      expect(readdirSync(base).sort()).toEqual(['file', 'link', 'moved']);
+    } finally {
+      await dir.close();
+    }
+  });
 });
 
 describe('verify resolution checks a rename target directory too', () => {
