@@ -107,6 +107,25 @@ export async function withLegacyWriterLock<T>(
   }
 }
 
+/**
+ * A migration killed after its backup rename (or a gateway killed while writing) can leave the
+ * legacy writer's lock with no legacy file beside it, and a gateway that starts later would wait
+ * for it. Removes it when the gateway's own rule judges it stale (its pid gone, or createdAt older
+ * than 30 s); a live holder, a file of another user or anything but a regular file stays. A
+ * cleanup: never a reason for an open to fail, so what the filesystem refuses is left as it is.
+ */
+export async function clearStaleLegacyWriterLock(parent: SafeDir, layout: StoreLayout): Promise<void> {
+  const name = legacyLockName(layout);
+  try {
+    const stats = await parent.lstat(name);
+    if (!stats.isFile() || !isTrustedOwner(stats)) return;
+    const judged = await judge(parent, name, `${parent.path}/${name}`, LEGACY_LOCK_STALE_MS);
+    if (judged.kind === 'stale') await removeIfSame(parent, name, judged.ino);
+  } catch (error) {
+    if (errnoCode(error) !== 'ENOENT' && !isHardfsError(error)) throw error;
+  }
+}
+
 function recordText(token: string): string {
   // pid and createdAt are what the gateway reads; token lets us tell our record from another's.
   return JSON.stringify({ pid: process.pid, createdAt: new Date().toISOString(), token });

@@ -14,7 +14,7 @@ import {
   type LegacyPlan,
   type SkippedLegacyEntry,
 } from './legacy-file.js';
-import { withLegacyWriterLock } from './legacy-lock.js';
+import { clearStaleLegacyWriterLock, withLegacyWriterLock } from './legacy-lock.js';
 import { backUpLegacy, pruneBackups, resolveRetention, type BackupRetention } from './backups.js';
 import type { LeftAlone } from './ownership.js';
 
@@ -132,6 +132,7 @@ export async function migrateWithParent(
   // Cheap check first: opening a store with no legacy file must not take any lock.
   if (!(await exists(parent, layout.legacyName))) {
     await clearDeadMigrationLock(parent, layout, options);
+    await clearStaleLegacyWriterLock(parent, layout);
     return notMigrated(NO_LEGACY);
   }
   const untrusted = await firstUntrusted(parent, [layout.legacyName, layout.migrationLockName]);

@@ -137,6 +137,29 @@ describe("the legacy writer's lock (sessions.json.lock)", () => {
     renameSync(`${path}.lock`, `${path}.lock.gone`);
     expect(await pending).toMatchObject({ migrated: true });
   });
+
+  // A migration killed between its backup rename and its release leaves the lock with no legacy
+  // file: nothing is left to migrate, yet a gateway starting later would wait on it.
+  it('left behind with no legacy file: the next open removes it when the gateway rule judges it stale, and only then', async () => {
+    const child = spawn(process.execPath, ['-e', '']);
+    const deadPid = await new Promise<number>((resolve) => child.on('exit', () => resolve(child.pid as number)));
+    const cases: Array<{ record: object; foreign?: boolean; stays: boolean }> = [
+      { record: { pid: deadPid, createdAt: new Date().toISOString(), token: 'ab'.repeat(16) }, stays: false },
+      { record: { pid: process.pid, createdAt: new Date(Date.now() - 31_000).toISOString() }, stays: false },
+      { record: { pid: process.pid, createdAt: new Date().toISOString() }, stays: true },
+      { record: { pid: deadPid, createdAt: new Date().toISOString() }, foreign: true, stays: true },
+    ];
+    for (const { record, foreign, stays } of cases) {
+      const base = await tempDir();
+      const lock = join(base, 'sessions.json.lock');
+      writeFileSync(lock, JSON.stringify(record), { mode: 0o600 });
+      if (foreign === true) lchownSync(lock, FOREIGN_UID, FOREIGN_UID);
+      const store = await openSessionStore(join(base, 'sessions.json'), { logger: quiet, fsync: false });
+      await store.close();
+      expect(existsSync(lock), JSON.stringify({ record, foreign })).toBe(stays);
+      if (stays) expect(readFileSync(lock, 'utf8')).toBe(JSON.stringify(record));
+    }
+  });
 });
 
 describe("what is at the legacy writer's lock name", () => {
