@@ -4,6 +4,7 @@ import {
   HardfsError,
   acquireFileLock,
   errnoCode,
+  isHardfsError,
   parseJsonSafe,
   type ChangeLog,
   type FileLock,
@@ -463,7 +464,14 @@ export const MAX_INTENT_BYTES = 64 * 1024 * 1024;
 
 /** The files of intent `id` (its bytes as read from `.locks/<id>.txn`); ECORRUPT when malformed. */
 export function parseIntent(bytes: Buffer, id: string, path: string): IntentFile[] {
-  const parsed = parseJsonSafe(bytes, { maxBytes: MAX_INTENT_BYTES, maxDepth: 4 }) as { v?: unknown; id?: unknown; files?: unknown } | null;
+  let parsed: { v?: unknown; id?: unknown; files?: unknown } | null;
+  try {
+    parsed = parseJsonSafe(bytes, { maxBytes: MAX_INTENT_BYTES, maxDepth: 4 }) as typeof parsed;
+  } catch (error) {
+    // Torn or garbage bytes are the same refusal as a wrong shape, and name the intent file.
+    if (!isHardfsError(error)) throw error;
+    throw new HardfsError('ECORRUPT', `malformed multi-key commit intent (${error.code})`, { path, cause: error });
+  }
   const files = parsed?.files;
   if (parsed?.v !== 1 || parsed.id !== id || !Array.isArray(files) || !files.every(isIntentFile)) {
     throw new HardfsError('ECORRUPT', 'malformed multi-key commit intent', { path });

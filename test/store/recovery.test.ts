@@ -119,6 +119,10 @@ describe('a multi-key commit left pending, met by other writers', () => {
       JSON.stringify({ v: 1, id: ID, files: [null] }),
       JSON.stringify({ v: 1, id: ID, files: [{ ...intentFiles()[0], staged: '../elsewhere' }] }),
       JSON.stringify({ v: 1, id: ID, files: [{ ...intentFiles()[0], file: '../x.json' }] }),
+      // not JSON at all: torn, garbage, nested past the depth bound
+      JSON.stringify({ v: 1, id: ID, files: intentFiles() }).slice(0, 40),
+      'garbage',
+      JSON.stringify({ v: 1, id: ID, files: [[[[[[1]]]]]] }),
     ]) {
       const { dir, early } = await crashedCommit();
       for (const store of early) await store?.close();
