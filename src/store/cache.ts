@@ -225,13 +225,15 @@ export class CoherentCache<E extends StoreEntry> {
 
   // The names are listed through the pinned handle (SafeDir#readdirSync); the path must still
   // name that directory, so that a store whose directory was replaced says so (ECLOSED).
+  // The store directory is checked first whichever is listed: when it was replaced, that is what
+  // the caller must hear (and its path), not that `.locks` inside it moved too.
   #listSync(dir: SafeDir): string[] {
-    const now = statSync(dir.path, { bigint: true });
-    const pinned = dir.identity;
-    if (now.ino !== pinned.ino || now.dev !== pinned.dev) {
-      throw new HardfsError('ECLOSED', 'the store directory was removed or replaced since it was opened (open the store again)', {
-        path: dir.path,
-      });
+    for (const pinned of dir === this.#dir ? [dir] : [this.#dir, dir]) {
+      const now = statIfAny(pinned.path);
+      if (now === undefined || now.ino !== pinned.identity.ino || now.dev !== pinned.identity.dev) {
+        const what = pinned === this.#dir ? 'the store directory' : "the store's lock directory";
+        throw new HardfsError('ECLOSED', `${what} was removed or replaced since it was opened (open the store again)`, { path: pinned.path });
+      }
     }
     return dir.readdirSync();
   }
@@ -474,3 +476,13 @@ export class CoherentCache<E extends StoreEntry> {
 }
 
 export { freezeEntry };
+
+/** stat(2) of a path, undefined when nothing is there any more (a store directory removed). */
+function statIfAny(path: string): { ino: bigint; dev: bigint } | undefined {
+  try {
+    return statSync(path, { bigint: true });
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
+  }
+}

@@ -58,10 +58,30 @@ describe('synchronous reads', () => {
     await second.close();
     const error = await caught(() => loadSessionStore(storePath));
     expect(error.code).toBe('ECLOSED');
-    expect(error.path?.startsWith(join(base, 'sessions.d'))).toBe(true);
-    expect(error.message).toContain('removed or replaced');
+    expect(error.path).toBe(join(base, 'sessions.d'));
+    expect(error.message).toContain('store directory was removed or replaced');
     expect(loadSessionStore(storePath)).toEqual({ 'agent:b': { sessionId: 'new', updatedAt: 2 } });
     expect(readSessionUpdatedAt({ storePath, sessionKey: 'agent:b' })).toBe(2);
+  });
+
+  it('a store directory removed, or only its .locks replaced, after a synchronous read: ECLOSED naming which, then the next read recovers', async () => {
+    const base = await caseDir('sync-gone');
+    const storePath = join(base, 'sessions.json');
+    const writer = await openSessionStore(storePath, { fsync: false });
+    await writer.update('agent:a', () => ({ sessionId: 'a', updatedAt: 1 }));
+    await writer.close();
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:a': { sessionId: 'a', updatedAt: 1 } });
+    const locks = join(base, 'sessions.d', '.locks');
+    renameSync(locks, `${locks}.old`);
+    mkdirSync(locks, { mode: 0o700 });
+    const lockError = await caught(() => loadSessionStore(storePath));
+    expect([lockError.code, lockError.path]).toEqual(['ECLOSED', locks]);
+    expect(lockError.message).toContain("store's lock directory was removed or replaced");
+    expect(loadSessionStore(storePath)).toEqual({ 'agent:a': { sessionId: 'a', updatedAt: 1 } });
+    renameSync(join(base, 'sessions.d'), join(base, 'gone.d'));
+    const goneError = await caught(() => loadSessionStore(storePath));
+    expect([goneError.code, goneError.path]).toEqual(['ECLOSED', join(base, 'sessions.d')]);
+    expect(goneError.message).toContain('store directory was removed or replaced');
   });
 
   it('a legacy sessions.json not migrated yet is read through the owner-checked reader, not migrated', async () => {
