@@ -1,5 +1,6 @@
 // The physical floor for a durable update: O_EXCL temp, write, fsync, rename, directory fsync
-// of the same bytes to a distinct file per writer; no locks, no reads, no parsing.
+// of the same bytes to a distinct file per writer; no locks, no reads, no parsing. The caller
+// fills the directory as the compared store's is filled.
 import { randomBytes } from 'node:crypto';
 import { constants } from 'node:fs';
 import { open, rename } from 'node:fs/promises';

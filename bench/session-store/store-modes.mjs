@@ -6,7 +6,7 @@
 //   node bench/session-store/store-modes.mjs [N]       (after npm run build)
 //   strace -c -f -o out node bench/session-store/store-modes.mjs --syscalls <shared|exclusive> <count>
 import { mkdtemp, rm } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../dist/store/index.js';
@@ -54,6 +54,10 @@ for (let round = 0; round < ROUNDS; round += 1) {
       const dir = await mkdtemp(join(tmpdir(), 'hardfs-bench-floor-'));
       const floor = await openFloor(dir);
       const text = JSON.stringify(makeEntry(0, BYTES));
+      // The same directory population as the stores (N files of the same size): what a create
+      // and a rename cost depends on the directory they land in, and the store's N entries live
+      // in one directory.
+      for (let i = WRITERS; i < N; i += 1) writeFileSync(join(dir, `s${i}.json`), text);
       const result = await measureFor((worker, i) => floor.write(`s${worker}.json`, text + i), { concurrency: WRITERS, durationMs: DURATION_MS });
       put('floor', result.opsPerSec);
       await floor.close();
