@@ -1,9 +1,10 @@
-// ChangeLog#append: what a record may be, and an append that a full disk cuts short (a real
-// tmpfs filled to the byte, see test/support/full-disk.ts).
+// ChangeLog#append: what a record may be, what reads back (in bytes, and across instances on
+// the same name), and an append that a full disk cuts short (a real tmpfs filled to the byte,
+// see test/support/full-disk.ts).
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openChangeLog, openDir } from '../../src/index.js';
+import { HardfsError, MAX_CHANGE_RECORD_BYTES, openChangeLog, openDir } from '../../src/index.js';
 import { mountSmallDisk, smallDiskSkipReason } from '../support/full-disk.js';
 import { caught } from '../support/tmp.js';
 import {
@@ -26,13 +27,91 @@ describe('append: what a record may be', () => {
     for (const bad of [42, undefined, null, {}, ['a'], { length: 1, includes: () => false }]) {
       const error = await caught(log.append(bad as unknown as string));
       expect(error, JSON.stringify(bad)).toBeInstanceOf(TypeError);
-      expect(error.message, JSON.stringify(bad)).toContain('a change record must be a non-empty string');
+      expect(error.message, JSON.stringify(bad)).toContain('must be a non-empty string');
     }
     const empty = await caught(log.append(''));
+    expect(empty).toBeInstanceOf(TypeError);
     expect(empty.message).toContain('non-empty string');
-    const newline = await caught(log.append('a\nb'));
-    expect(newline.message).toContain('must not contain a newline');
+    for (const withNewline of ['a\nb', '\n', 'trailing\n']) {
+      const newline = await caught(log.append(withNewline));
+      expect(newline, JSON.stringify(withNewline)).toBeInstanceOf(TypeError);
+      expect(newline.message, JSON.stringify(withNewline)).toContain('must not contain a newline');
+    }
     expect(statSync(path).size).toBe(size);
+  });
+
+  it('a record with a lone surrogate is a TypeError (UTF-8 would read it back as another record)', async () => {
+    const { path, open } = await fixture();
+    const log = await open();
+    for (const record of ['\ud800x', 'x\udfff', '\udc00']) {
+      const error = await caught(log.append(record));
+      expect(error, JSON.stringify(record)).toBeInstanceOf(TypeError);
+      expect(error.message, JSON.stringify(record)).toContain('lone surrogate');
+    }
+    await log.append('😀 paired is fine');
+    expect(recordsOnDisk(path)).toEqual(['😀 paired is fine']);
+  });
+
+  it('a record is at most MAX_CHANGE_RECORD_BYTES UTF-8 bytes: one more is ETOOBIG, exactly that many reads back', async () => {
+    expect(MAX_CHANGE_RECORD_BYTES).toBe(64 * 1024);
+    const { path, open } = await fixture();
+    const log = await open();
+    let cursor = expectReset(await log.read());
+    const size = statSync(path).size;
+
+    const tooBig = await caught(log.append('a'.repeat(MAX_CHANGE_RECORD_BYTES + 1)));
+    expect(tooBig).toBeInstanceOf(HardfsError);
+    expect(tooBig.code).toBe('ETOOBIG');
+    expect(tooBig.message).toContain(`at most ${MAX_CHANGE_RECORD_BYTES} bytes`);
+    // Counted in bytes, not in UTF-16 units: half as many 'é' fill it, one more byte is too many.
+    const tooBigUtf8 = await caught(log.append(`${'é'.repeat(MAX_CHANGE_RECORD_BYTES / 2)}a`));
+    expect(tooBigUtf8.code).toBe('ETOOBIG');
+    expect(statSync(path).size).toBe(size);
+
+    const exact = 'b'.repeat(MAX_CHANGE_RECORD_BYTES);
+    const exactUtf8 = 'é'.repeat(MAX_CHANGE_RECORD_BYTES / 2);
+    await log.append(exact);
+    await log.append(exactUtf8);
+    cursor = expectRecords(await log.read(cursor), [exact, exactUtf8]);
+    expect(cursor.offset).toBe(HEADER_BYTES + 2 * (MAX_CHANGE_RECORD_BYTES + 1));
+  });
+});
+
+describe('append: what reads back', () => {
+  it('multi-byte UTF-8 records round-trip and the offsets count bytes, across several reads', async () => {
+    const { path, open } = await fixture();
+    const log = await open();
+    let cursor = expectReset(await log.read());
+    const batches = [['é'], ['😀', 'a😀é', 'ÆØÅ'], ['日本語テキスト', '\u0301combining'], ['𝄞𝄞', 'tab\there', 'cr\rinside']];
+    const all: string[] = [];
+    for (const batch of batches) {
+      for (const record of batch) await log.append(record);
+      all.push(...batch);
+      cursor = expectRecords(await log.read(cursor), batch);
+      expect(cursor.offset).toBe(HEADER_BYTES + bytes(all));
+    }
+    expect(recordsOnDisk(path)).toEqual(all);
+    expect(statSync(path).size).toBe(cursor.offset);
+  });
+
+  it('two instances on the same name (one through another SafeDir handle) see each other’s appends', async () => {
+    const { base, open } = await fixture();
+    const a = await open();
+    const otherDir = track(await openDir(base));
+    const b = track(await openChangeLog(otherDir, 'log'));
+    let cursorA = expectReset(await a.read(), 'start');
+    let cursorB = expectReset(await b.read(), 'start');
+    expect(cursorB).toEqual(cursorA);
+
+    await a.append('from a');
+    await b.append('from b');
+    await a.append('from a again');
+    cursorA = expectRecords(await a.read(cursorA), ['from a', 'from b', 'from a again']);
+    cursorB = expectRecords(await b.read(cursorB), ['from a', 'from b', 'from a again']);
+    expect(cursorB).toEqual(cursorA);
+    // A cursor is plain data: one instance's cursor works with the other.
+    await b.append('last');
+    expectRecords(await a.read(cursorB), ['last']);
   });
 });
 

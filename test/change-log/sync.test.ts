@@ -57,6 +57,75 @@ describe('openChangeLogSync', () => {
     expect(thrown.message).toContain('change log name');
     expect(readdirSync(f.base)).toEqual([]);
   });
+
+  it('checks its options as openChangeLog does: a TypeError naming the option, nothing created', async () => {
+    const f = await fixture();
+    for (const options of [{ rotateBytes: HEADER_BYTES - 1 }, { maxReadBytes: 1.5 }, { mode: 0o400 }, { onReplace: 'no' }]) {
+      const error = await caught(() => openChangeLogSync(f.dir, 'log', options as ChangeLogOptions));
+      expect(error, JSON.stringify(options)).toBeInstanceOf(TypeError);
+      expect(error.message, JSON.stringify(options)).toContain(`${Object.keys(options)[0]!} must be`);
+    }
+    expect(readdirSync(f.base)).toEqual([]);
+  });
+});
+
+describe('readSync and read', () => {
+  it('give the same: through the open descriptor, or by name after a rotation', async () => {
+    const f = await fixture();
+    const writer = await f.open();
+    const reader = await f.open();
+    const first = reader.readSync();
+    expect(first.reset).toBe(true);
+    await writer.append('a');
+    await writer.append('b');
+    const second = reader.readSync(first.cursor);
+    expect(second).toEqual({ reset: false, records: ['a', 'b'], cursor: second.cursor });
+    await writer.rotate(); // the reader's descriptor now names a replaced file
+    await writer.append('c');
+    const third = reader.readSync(second.cursor);
+    expect(third.reset && third.reason).toBe('rotated');
+    await writer.append('d');
+    const fourth = reader.readSync(third.cursor);
+    expect(fourth).toEqual({ reset: false, records: ['d'], cursor: fourth.cursor });
+    expect(await reader.read(third.cursor)).toEqual(fourth);
+  });
+});
+
+describe('readSync by name once another instance rotated the log (no usable descriptor)', () => {
+  async function rotatedAway(options?: ChangeLogOptions) {
+    const f = await fixture();
+    const writer = await f.open();
+    const reader = await f.open(options);
+    const start = await reader.read();
+    await writer.rotate();
+    const rotated = reader.readSync(start.cursor);
+    expect(rotated.reset && rotated.reason).toBe('rotated');
+    return { writer, reader, path: f.path, cursor: rotated.cursor };
+  }
+
+  it('a cursor past the end of the file is reset(corrupt) at the end', async () => {
+    const { reader, cursor, path } = await rotatedAway();
+    const read = reader.readSync({ ...cursor, offset: cursor.offset + 1000 });
+    expect(read.reset && read.reason).toBe('corrupt');
+    expect(read.cursor.offset).toBe(statSync(path).size);
+  });
+
+  it('garbage or nothing at the name, or a file over maxReadBytes, is reset(corrupt) and the cursor does not advance', async () => {
+    const { reader, writer, cursor, path } = await rotatedAway({ maxReadBytes: 64 });
+    writeFileSync(path, 'no header here\n');
+    const garbage = reader.readSync(cursor);
+    expect(garbage.reset && garbage.reason).toBe('corrupt');
+    expect(garbage.cursor).toEqual(cursor);
+    rmSync(path);
+    const gone = reader.readSync(cursor);
+    expect(gone.reset && gone.reason).toBe('corrupt');
+    expect(gone.cursor).toEqual(cursor);
+    await writer.rotate();
+    for (let i = 0; i < 10; i += 1) await writer.append(`record-${i}`);
+    const big = reader.readSync(cursor);
+    expect(big.reset && big.reason).toBe('corrupt');
+    expect(big.cursor).toEqual(cursor);
+  });
 });
 
 describe('readSync by name', () => {

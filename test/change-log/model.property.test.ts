@@ -10,11 +10,10 @@ import { describe, expect, it } from 'vitest';
 import { openChangeLog, openDir, type ChangeLog, type ChangeLogCursor, type ChangeLogRead } from '../../src/index.js';
 import { fcParams, fcRuns } from '../support/fc.js';
 import { useTempDirs } from '../support/tmp.js';
+import { HEADER_BYTES, HEADER_PATTERN } from './harness.js';
 
 const tempDir = useTempDirs();
 
-const HEADER_BYTES = 53;
-const HEADER_PATTERN = /^hardfs-change-log 1 ([0-9a-f]{32})\n/;
 
 type Op =
   | { kind: 'append'; by: number; text: string }

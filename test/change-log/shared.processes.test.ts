@@ -1,12 +1,13 @@
 // The change log shared by real processes: children append through the BUILT package
-// (dist/index.js, see fixtures/change-log-appender.mjs) while this process reads through src.
+// (dist/index.js, see fixtures/change-log-appender.mjs) while this process reads through src,
+// and two children open a missing log at once (in one process: open.test.ts).
 import { readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openChangeLog, type ChangeLog, type ChangeLogCursor, type ChangeLogReplaceReason } from '../../src/index.js';
 import { Child, makeTempDir, sleep, type TempDir } from '../locks/support.js';
+import { HEADER_PATTERN } from './harness.js';
 
-const HEADER_PATTERN = /^hardfs-change-log 1 ([0-9a-f]{32})\n/;
 const RECORD = /^p(\d+)-(\d+)$/;
 
 let temp: TempDir;
