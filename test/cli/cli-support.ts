@@ -3,9 +3,20 @@ import { readdirSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll } from 'vitest';
+import type { CliStream } from '../../src/cli/io.js';
+import { runCli as runCliFromSource } from '../../src/cli/run.js';
 
 // The CLI is tested as operators run it: the BUILT bin, in a child process. `npm test` builds
 // first; after editing src/, run `npx tsup` before `npx vitest run test/cli`.
+//
+// HARDFS_CLI_IN_PROCESS=1 runs the same tests against src/cli/run.ts in this process instead
+// (vitest.stryker.config.ts sets it): a mutant lives in src/, which a child running dist/ never
+// executes. Tests that need a process of their own (a signal, the bin file itself) are marked
+// with PROCESS_ONLY and skipped there.
+export const IN_PROCESS = process.env['HARDFS_CLI_IN_PROCESS'] === '1';
+/** For it.skipIf: the test needs the CLI as a process of its own (see IN_PROCESS). */
+export const PROCESS_ONLY = IN_PROCESS;
+
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.cjs', import.meta.url));
 // Staleness is judged against the CLI's own sources only: the primitives under src/ change
 // under other work all the time, and `npm test` rebuilds anyway.
@@ -20,16 +31,21 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-/** Fails fast, with the fix in the message, when dist/cli/main.cjs is missing or older than src/cli/. */
+/** Throws, with the fix in the message, when dist/cli/main.cjs is missing or older than src/cli/. */
+export function checkBuiltCli(): void {
+  let built: number;
+  try {
+    built = statSync(CLI).mtimeMs;
+  } catch {
+    throw new Error(`${CLI} is missing: run \`npx tsup\` (npm test builds before testing)`);
+  }
+  if (built < newestMtime(CLI_SRC)) throw new Error(`${CLI} is older than src/cli/: run \`npx tsup\` first`);
+}
+
+/** Fails fast when the bin the tests will run is missing or stale; in-process runs need no build. */
 export function requireBuiltCli(): void {
   beforeAll(() => {
-    let built: number;
-    try {
-      built = statSync(CLI).mtimeMs;
-    } catch {
-      throw new Error(`${CLI} is missing: run \`npx tsup\` (npm test builds before testing)`);
-    }
-    if (built < newestMtime(CLI_SRC)) throw new Error(`${CLI} is older than src/cli/: run \`npx tsup\` first`);
+    if (!IN_PROCESS) checkBuiltCli();
   });
 }
 
@@ -39,14 +55,44 @@ export interface CliResult {
   stderr: string;
 }
 
-export function runCli(args: readonly string[], options: { cwd?: string } = {}): CliResult {
+export interface CliOptions {
+  /** The working directory relative path arguments are resolved against. */
+  cwd?: string;
+}
+
+/** `hardfs <args…>`: the built bin in a child process, or src/ in-process with HARDFS_CLI_IN_PROCESS=1. */
+export async function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  return IN_PROCESS ? runCliInProcess(args, options) : runBuiltCli(args, options);
+}
+
+/** The built bin, as operators run it. */
+export function runBuiltCli(args: readonly string[], options: CliOptions = {}): CliResult {
   const result = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', cwd: options.cwd, timeout: 30_000 });
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
+/** A stream that keeps what is written as UTF-8 bytes, as a pipe to the bin would carry them. */
+function capture(): CliStream & { text(): string } {
+  const chunks: Buffer[] = [];
+  return {
+    // Not a terminal, like spawnSync's pipes: no progress bar.
+    isTTY: false,
+    write: (chunk: string) => chunks.push(Buffer.from(chunk, 'utf8')) > 0,
+    text: () => Buffer.concat(chunks).toString('utf8'),
+  };
+}
+
+/** src/cli/run.ts in this process, with its output captured and decoded as spawnSync decodes the bin's. */
+export async function runCliInProcess(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const stdout = capture();
+  const stderr = capture();
+  const status = await runCliFromSource(args, { stdout, stderr, cwd: options.cwd ?? process.cwd() });
+  return { status, stdout: stdout.text(), stderr: stderr.text() };
+}
+
 /** Runs with --json appended and parses stdout, which must be exactly one JSON document. */
-export function runCliJson<T = Record<string, unknown>>(args: readonly string[]): CliResult & { json: T } {
-  const result = runCli([...args, '--json']);
+export async function runCliJson<T = Record<string, unknown>>(args: readonly string[], options: CliOptions = {}): Promise<CliResult & { json: T }> {
+  const result = await runCli([...args, '--json'], options);
   let json: T;
   try {
     json = JSON.parse(result.stdout) as T;
