@@ -73,6 +73,19 @@ const INTERRUPTED_STATE: Record<MigrationPhase | 'starting', string> = {
   'backed-up': 'the store was migrated and its legacy file backed up',
 };
 
+/**
+ * What Ctrl-C during a migration prints: the store it stopped in (none yet: nothing was written),
+ * what the phase it stopped in leaves behind, how many stores were migrated before, what to run.
+ */
+export function interruptedMessage(argument: string, storePath: string | undefined, phase: MigrationPhase | 'starting', migrated: number): string {
+  const where = storePath === undefined ? '' : ` while migrating ${printable(storePath)}`;
+  const state = storePath === undefined ? 'nothing was written' : INTERRUPTED_STATE[phase];
+  return (
+    `hardfs sessions migrate: interrupted${where}: ${state}. ${plural(migrated, 'store')} migrated before it. ` +
+    `The migration's locks are removed on exit. Run 'hardfs sessions migrate ${printable(argument)}' again to finish.`
+  );
+}
+
 export async function runSessionsMigrate(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
   if (args.help) {
@@ -113,15 +126,12 @@ export async function runSessionsMigrate(argv: readonly string[], io: CliIo): Pr
   }
   const stores: StoreMigration[] = [];
   const current: { target: Target | undefined; phase: MigrationPhase | 'starting' } = { target: undefined, phase: 'starting' };
+  // Process-level on purpose, not through io: Ctrl-C ends the process, and process.exit runs the
+  // 'exit' handlers that remove the locks this process holds (test/cli/sessions-migrate.test.ts
+  // sends a real SIGINT to the bin).
   const onInterrupt = (): void => {
-    const where = current.target === undefined ? '' : ` while migrating ${printable(current.target.storePath)}`;
-    const state = current.target === undefined ? 'nothing was written' : INTERRUPTED_STATE[current.phase];
     const done = stores.filter((store) => store.status === 'migrated').length;
-    writeErr(io, 
-      `hardfs sessions migrate: interrupted${where}: ${state}. ${plural(done, 'store')} migrated before it. ` +
-        `The migration's locks are removed on exit. Run 'hardfs sessions migrate ${printable(argument)}' again to finish.`,
-    );
-    // process.exit runs the 'exit' handlers that remove the locks this process holds.
+    writeErr(io, interruptedMessage(argument, current.target?.storePath, current.phase, done));
     process.exit(EXIT_INTERRUPTED);
   };
   process.on('SIGINT', onInterrupt);

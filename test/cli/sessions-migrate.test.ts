@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAsSecondUser, secondUser, secondUserSkipReason } from '../support/second-user.js';
 import { useTempDirs } from '../support/tmp.js';
+import { interruptedMessage } from '../../src/cli/sessions-migrate.js';
 import { CLI, PROCESS_ONLY, requireBuiltCli, runCli, runCliJson } from './cli-support.js';
 
 requireBuiltCli();
@@ -251,6 +252,31 @@ describe('hardfs sessions migrate', () => {
     const again = await runCliJson<MigrateJson>(['sessions', 'migrate', store]);
     expect(again.json.stores[0]).toMatchObject({ status: 'migrated', entries: 3_000, mode: 'fresh' });
   }, 60_000);
+
+  // What the SIGINT handler prints, phase by phase (the signal itself is the test above).
+  it.each([
+    ['starting', 'the legacy file is untouched'],
+    ['reading', 'the legacy file is untouched'],
+    ['staging', '(sessions.d.migrating) may remain: the next run discards it'],
+    ['published', 'sessions.d is complete'],
+    ['merging', 'the next run merges the rest'],
+    ['merged', 'every entry is in sessions.d'],
+    ['backed-up', 'the store was migrated'],
+  ] as const)('an interrupt while %s says what that phase leaves behind', (phase, state) => {
+    const message = interruptedMessage('/state', '/state/agents/a/sessions/sessions.json', phase, 2);
+    expect(message).toMatch(/^hardfs sessions migrate: interrupted while migrating \/state\/agents\/a\/sessions\/sessions\.json: /);
+    expect(message).toContain(state);
+    expect(message).toContain('. 2 stores migrated before it.');
+    expect(message).toContain("Run 'hardfs sessions migrate /state' again");
+  });
+
+  it('an interrupt before the first store says nothing was written, and escapes what it echoes', () => {
+    const message = interruptedMessage('/st\u001bate', undefined, 'starting', 1);
+    expect(message).toContain('interrupted: nothing was written. 1 store migrated before it.');
+    expect(message).not.toContain('\u001b');
+    expect(message).toContain("Run 'hardfs sessions migrate /st\\u001bate' again");
+    expect(interruptedMessage('/s', '/s/\u202esessions.json', 'reading', 0)).toContain('while migrating /s/\\u202esessions.json: ');
+  });
 
   it('exits 2 when the state directory cannot be opened', async () => {
     const base = await tempDir();
