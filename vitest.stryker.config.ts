@@ -5,12 +5,18 @@
 // (dist/), or that only race real processes. A mutant lives in the sandbox's src/, so those
 // children never execute it: they cannot kill a src mutant, they only cost minutes per run.
 //   test/crash/**            crash children run dist/ and are SIGKILLed mid-write
-//   test/cli/**              the CLI runs as a child process (src/cli is not mutated either)
+//   test/cli/run.test.ts     compares the in-process CLI with the built bin: any mutant that
+//                            changes output differs from the bin, which pins no behaviour
 //   test/attack/**           attacker processes racing the code; nondeterministic by design,
 //                            and the parts that run in-process are covered by test/dir + test/io
 //   **/*.processes.test.ts   lock contention between worker processes that import dist/
 //   test/io/concurrency.test.ts, test/io/fifo.test.ts, test/session-store/concurrency.test.ts
 //                            the code under test runs in children importing dist/
+//
+// The rest of test/cli/ runs, in-process: HARDFS_CLI_IN_PROCESS=1 (test.env below) makes
+// test/cli/cli-support.ts call src/cli/run.ts with a captured output instead of spawning
+// dist/cli/main.cjs, and skips the tests that need a process of their own (PROCESS_ONLY there:
+// the bin file's shebang and mode, a real SIGINT).
 //
 // Stryker's vitest runner forces `pool: 'threads'`; several suites call process.umask(mask),
 // which worker threads refuse (ERR_WORKER_UNSUPPORTED_OPERATION), so the plugin below puts the
@@ -40,10 +46,11 @@ export default mergeConfig(
     ],
     test: {
       isolate: false,
+      env: { HARDFS_CLI_IN_PROCESS: '1' },
       exclude: [
         '**/node_modules/**',
         'test/crash/**',
-        'test/cli/**',
+        'test/cli/run.test.ts',
         'test/attack/**',
         '**/*.processes.test.ts',
         'test/io/concurrency.test.ts',

@@ -5,6 +5,7 @@ import { auditTree, type AuditReport } from './audit-walk.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { plural, summarize } from './findings.js';
 import { commandHelp } from './help.js';
+import { fromCwd, type CliIo } from './io.js';
 import { formatTable, printable, reportFatal, writeJson, writeOut, type Column } from './output.js';
 import { REPORTING_POLICY } from './policy.js';
 
@@ -16,10 +17,10 @@ const SPEC = {
   values: [{ name: 'exclude', multiple: true }, { name: 'max-depth' }],
 } as const;
 
-export async function runAudit(argv: readonly string[]): Promise<number> {
+export async function runAudit(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
   if (args.help) {
-    writeOut(commandHelp('audit'));
+    writeOut(io, commandHelp('audit'));
     return EXIT_OK;
   }
   const target = args.positionals[0] ?? '';
@@ -31,21 +32,21 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
   let root: SafeDir;
   try {
     // Relaxed policy: an insecure root is a finding to report, not a reason to refuse.
-    root = await openDir(target, REPORTING_POLICY);
+    root = await openDir(fromCwd(io, target), REPORTING_POLICY);
   } catch (error) {
-    return reportFatal('audit', `cannot audit ${target}`, error, json);
+    return reportFatal(io, 'audit', `cannot audit ${target}`, error, json);
   }
   let report: AuditReport;
   try {
     report = await auditTree(root, { fix, dryRun, exclude: globMatcher(exclude), ...(maxDepth === undefined ? {} : { maxDepth }) });
   } catch (error) {
-    return reportFatal('audit', `audit of ${target} failed`, error, json);
+    return reportFatal(io, 'audit', `audit of ${target} failed`, error, json);
   } finally {
     await root.close();
   }
   const summary = summarize(report.findings);
   if (json) {
-    writeJson({
+    writeJson(io, {
       command: 'audit',
       root: report.root,
       fix,
@@ -58,7 +59,7 @@ export async function runAudit(argv: readonly string[]): Promise<number> {
       findings: report.findings,
     });
   } else {
-    writeOut(renderAudit(report, fix, dryRun));
+    writeOut(io, renderAudit(report, fix, dryRun));
   }
   return summary.remaining === 0 ? EXIT_OK : EXIT_FINDINGS;
 }

@@ -1,5 +1,6 @@
 import { isHardfsError } from '../index.js';
 import { EXIT_USAGE } from './exit-codes.js';
+import type { CliIo } from './io.js';
 
 // Names on disk are attacker-controlled: control characters (a newline forging a table row, an
 // escape sequence rewriting the terminal) and bidi overrides are shown escaped, never raw.
@@ -126,12 +127,14 @@ export function formatTable(columns: readonly Column[], rows: readonly (readonly
   return [render(columns.map((column) => column.header)), ...cells.map(render)].flat().join('\n');
 }
 
-export function writeOut(text: string): void {
-  process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+/** `text` on the command's stdout, as one line or more ending in a newline. */
+export function writeOut(io: CliIo, text: string): void {
+  io.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
-export function writeErr(text: string): void {
-  process.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
+/** `text` on the command's stderr, as one line or more ending in a newline. */
+export function writeErr(io: CliIo, text: string): void {
+  io.stderr.write(text.endsWith('\n') ? text : `${text}\n`);
 }
 
 /**
@@ -139,10 +142,10 @@ export function writeErr(text: string): void {
  * can only occur inside JSON strings, where \uXXXX means the same: the document parses to the
  * same value and is safe on a terminal.
  */
-export function writeJson(document: unknown): void {
+export function writeJson(io: CliIo, document: unknown): void {
   const text = JSON.stringify(document, null, 2);
   // Pretty-printing's own newlines are the only raw control characters outside strings.
-  process.stdout.write(`${text.split('\n').map(printable).join('\n')}\n`);
+  io.stdout.write(`${text.split('\n').map(printable).join('\n')}\n`);
 }
 
 export interface ErrorInfo {
@@ -229,8 +232,8 @@ export function refusalLine(error: unknown): string {
  * A command that cannot do its work at all: one line on stderr and, with --json, a JSON
  * document on stdout so that a consumer always gets one. Returns the exit status (2).
  */
-export function reportFatal(command: string, what: string, error: unknown, json: boolean): number {
-  writeErr(`hardfs ${command}: ${printable(what)}: ${refusalLine(error)}`);
-  if (json) writeJson({ command, ok: false, error: describeError(error), hint: hintFor(error) });
+export function reportFatal(io: CliIo, command: string, what: string, error: unknown, json: boolean): number {
+  writeErr(io, `hardfs ${command}: ${printable(what)}: ${refusalLine(error)}`);
+  if (json) writeJson(io, { command, ok: false, error: describeError(error), hint: hintFor(error) });
   return EXIT_USAGE;
 }

@@ -1,11 +1,8 @@
+import type { CliStream } from './io.js';
 import { printable } from './output.js';
 
-/** What a progress bar needs from a stream (process.stderr, or a fake in tests). */
-export interface ProgressStream {
-  isTTY?: boolean;
-  columns?: number;
-  write(chunk: string): boolean;
-}
+/** What a progress bar needs from a stream: the command's stderr (CliIo), or a fake in tests. */
+export type ProgressStream = CliStream;
 
 export interface ProgressOptions {
   label: string;

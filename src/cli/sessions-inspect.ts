@@ -8,6 +8,7 @@ import { ENTRY_MAX_BYTES, checkEntryFile, isJsonObject } from './entry-file.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { plural } from './findings.js';
 import { commandHelp } from './help.js';
+import type { CliIo } from './io.js';
 import { errorLine, formatTable, printable, reportFatal, writeErr, writeJson, writeOut } from './output.js';
 import { resolveStorePath } from './store-path.js';
 
@@ -42,10 +43,10 @@ interface Shown {
  * Read-only by construction: the store is not opened (openSessionStore would migrate, create
  * sessions.d and quarantine bad files); the directory is read through pinned handles only.
  */
-export async function runSessionsInspect(argv: readonly string[]): Promise<number> {
+export async function runSessionsInspect(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
   if (args.help) {
-    writeOut(commandHelp('sessions inspect'));
+    writeOut(io, commandHelp('sessions inspect'));
     return EXIT_OK;
   }
   const { json } = args.flags;
@@ -53,11 +54,11 @@ export async function runSessionsInspect(argv: readonly string[]): Promise<numbe
   let layout: StoreLayout;
   let parent: SafeDir;
   try {
-    layout = storeLayout(resolveStorePath(argument));
+    layout = storeLayout(resolveStorePath(io, argument));
     // The store's own policy: if the store would refuse its directory, inspect says so too.
     parent = await openDir(layout.parentPath);
   } catch (error) {
-    return reportFatal('sessions inspect', `cannot inspect ${argument}`, error, json);
+    return reportFatal(io, 'sessions inspect', `cannot inspect ${argument}`, error, json);
   }
   try {
     const dir = await openStoreDir(parent, layout);
@@ -66,21 +67,21 @@ export async function runSessionsInspect(argv: readonly string[]): Promise<numbe
       const where = dir === undefined ? layout.storePath : dir.path;
       if (key !== undefined) {
         const shown = dir === undefined ? await legacyEntry(parent, layout, key) : await directoryEntry(dir, key);
-        return printEntry(json, layout, source, where, key, shown);
+        return printEntry(io, json, layout, source, where, key, shown);
       }
       const { rows, problems } = dir === undefined ? await listLegacy(parent, layout) : await listDirectory(dir);
       rows.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
       if (json) {
-        writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, count: rows.length, entries: rows, problems });
+        writeJson(io, { command: 'sessions inspect', storePath: layout.storePath, source, path: where, count: rows.length, entries: rows, problems });
       } else {
-        writeOut(renderList(source, where, rows, problems));
+        writeOut(io, renderList(source, where, rows, problems));
       }
       return EXIT_OK;
     } finally {
       await dir?.close();
     }
   } catch (error) {
-    return reportFatal('sessions inspect', `cannot inspect ${layout.storePath}`, error, json);
+    return reportFatal(io, 'sessions inspect', `cannot inspect ${layout.storePath}`, error, json);
   } finally {
     await parent.close();
   }
@@ -201,16 +202,16 @@ async function legacyEntry(parent: SafeDir, layout: StoreLayout, rawKey: string)
   return { key: found, file: layout.legacyName, rev: null, updatedAt: isoOrNull(value['updatedAt']), size: Buffer.byteLength(JSON.stringify(value)), entry: value };
 }
 
-function printEntry(json: boolean, layout: StoreLayout, source: Source, where: string, key: string, shown: Shown | undefined): number {
+function printEntry(io: CliIo, json: boolean, layout: StoreLayout, source: Source, where: string, key: string, shown: Shown | undefined): number {
   if (shown === undefined) {
-    writeErr(`hardfs sessions inspect: no entry for key ${printable(JSON.stringify(key))} in ${printable(where)}`);
-    if (json) writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: false });
+    writeErr(io, `hardfs sessions inspect: no entry for key ${printable(JSON.stringify(key))} in ${printable(where)}`);
+    if (json) writeJson(io, { command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: false });
     return EXIT_FINDINGS;
   }
   if (json) {
-    writeJson({ command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: true, ...shown });
+    writeJson(io, { command: 'sessions inspect', storePath: layout.storePath, source, path: where, requestedKey: key, found: true, ...shown });
   } else {
-    writeOut(JSON.stringify(shown.entry, null, 2).split('\n').map(printable).join('\n'));
+    writeOut(io, JSON.stringify(shown.entry, null, 2).split('\n').map(printable).join('\n'));
   }
   return EXIT_OK;
 }

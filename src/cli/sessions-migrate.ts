@@ -7,6 +7,7 @@ import { integerOption, parseCommandArgs } from './args.js';
 import { EXIT_FINDINGS, EXIT_OK } from './exit-codes.js';
 import { plural } from './findings.js';
 import { commandHelp } from './help.js';
+import { fromCwd, type CliIo } from './io.js';
 import { describeError, formatTable, hintFor, printable, refusalLine, reportFatal, writeErr, writeJson, writeOut, type ErrorInfo } from './output.js';
 import { REPORTING_POLICY } from './policy.js';
 import { ProgressBar } from './progress.js';
@@ -72,10 +73,23 @@ const INTERRUPTED_STATE: Record<MigrationPhase | 'starting', string> = {
   'backed-up': 'the store was migrated and its legacy file backed up',
 };
 
-export async function runSessionsMigrate(argv: readonly string[]): Promise<number> {
+/**
+ * What Ctrl-C during a migration prints: the store it stopped in (none yet: nothing was written),
+ * what the phase it stopped in leaves behind, how many stores were migrated before, what to run.
+ */
+export function interruptedMessage(argument: string, storePath: string | undefined, phase: MigrationPhase | 'starting', migrated: number): string {
+  const where = storePath === undefined ? '' : ` while migrating ${printable(storePath)}`;
+  const state = storePath === undefined ? 'nothing was written' : INTERRUPTED_STATE[phase];
+  return (
+    `hardfs sessions migrate: interrupted${where}: ${state}. ${plural(migrated, 'store')} migrated before it. ` +
+    `The migration's locks are removed on exit. Run 'hardfs sessions migrate ${printable(argument)}' again to finish.`
+  );
+}
+
+export async function runSessionsMigrate(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
   if (args.help) {
-    writeOut(commandHelp('sessions migrate'));
+    writeOut(io, commandHelp('sessions migrate'));
     return EXIT_OK;
   }
   const argument = args.positionals[0] ?? '';
@@ -85,13 +99,13 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
     keepBackups: integerOption(SPEC.command, 'keep-backups', args.values['keep-backups']?.at(-1), 1),
     maxLegacyBytes: integerOption(SPEC.command, 'max-legacy-bytes', args.values['max-legacy-bytes']?.at(-1), 0),
   };
-  const singleStore = namesStore(argument);
+  const singleStore = namesStore(io, argument);
   const targets: Target[] = [];
   const refused: Refusal[] = [];
   let root: string;
   try {
     if (singleStore) {
-      const storePath = resolveStorePath(argument);
+      const storePath = resolveStorePath(io, argument);
       root = storePath;
       // The same refusal as the state-directory walk: no symlinked agent or sessions directory
       // (nor any other symlink on the way, except root's own, such as /tmp on macOS).
@@ -99,7 +113,7 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
       await (await openDir(dirname(storePath))).close();
       targets.push({ storePath, agentId: null });
     } else {
-      const stateDir = await openDir(argument, REPORTING_POLICY);
+      const stateDir = await openDir(fromCwd(io, argument), REPORTING_POLICY);
       root = stateDir.path;
       await stateDir.close();
       const found = await listAgentSessionDirs(root, {
@@ -108,19 +122,16 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
       for (const agent of found) targets.push({ storePath: agent.storePath, agentId: agent.agentId });
     }
   } catch (error) {
-    return reportFatal('sessions migrate', `cannot migrate ${argument}`, error, json);
+    return reportFatal(io, 'sessions migrate', `cannot migrate ${argument}`, error, json);
   }
   const stores: StoreMigration[] = [];
   const current: { target: Target | undefined; phase: MigrationPhase | 'starting' } = { target: undefined, phase: 'starting' };
+  // Process-level on purpose, not through io: Ctrl-C ends the process, and process.exit runs the
+  // 'exit' handlers that remove the locks this process holds (test/cli/sessions-migrate.test.ts
+  // sends a real SIGINT to the bin).
   const onInterrupt = (): void => {
-    const where = current.target === undefined ? '' : ` while migrating ${printable(current.target.storePath)}`;
-    const state = current.target === undefined ? 'nothing was written' : INTERRUPTED_STATE[current.phase];
     const done = stores.filter((store) => store.status === 'migrated').length;
-    writeErr(
-      `hardfs sessions migrate: interrupted${where}: ${state}. ${plural(done, 'store')} migrated before it. ` +
-        `The migration's locks are removed on exit. Run 'hardfs sessions migrate ${printable(argument)}' again to finish.`,
-    );
-    // process.exit runs the 'exit' handlers that remove the locks this process holds.
+    writeErr(io, interruptedMessage(argument, current.target?.storePath, current.phase, done));
     process.exit(EXIT_INTERRUPTED);
   };
   process.on('SIGINT', onInterrupt);
@@ -128,7 +139,7 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
     for (const target of targets) {
       current.target = target;
       current.phase = 'starting';
-      stores.push(await migrateOne(target, options, (phase) => (current.phase = phase)));
+      stores.push(await migrateOne(io, target, options, (phase) => (current.phase = phase)));
     }
   } finally {
     process.off('SIGINT', onInterrupt);
@@ -136,9 +147,9 @@ export async function runSessionsMigrate(argv: readonly string[]): Promise<numbe
   const ok =
     refused.length === 0 && stores.every((store) => store.status !== 'failed' && store.status !== 'not-migrated' && store.status !== 'left-alone');
   if (json) {
-    writeJson({ command: 'sessions migrate', target: root, dryRun: options.dryRun, ok, stores, refused });
+    writeJson(io, { command: 'sessions migrate', target: root, dryRun: options.dryRun, ok, stores, refused });
   } else {
-    writeOut(renderMigration(root, singleStore, options.dryRun, stores, refused));
+    writeOut(io, renderMigration(root, singleStore, options.dryRun, stores, refused));
   }
   return ok ? EXIT_OK : EXIT_FINDINGS;
 }
@@ -165,9 +176,9 @@ function refusalHint(reason: string): string {
   return "check it with 'hardfs audit' and migrate it by its .json path once fixed";
 }
 
-async function migrateOne(target: Target, options: RunOptions, onPhase: (phase: MigrationPhase) => void): Promise<StoreMigration> {
+async function migrateOne(io: CliIo, target: Target, options: RunOptions, onPhase: (phase: MigrationPhase) => void): Promise<StoreMigration> {
   const warnings: string[] = [];
-  const progress = new ProgressBar(process.stderr, { label: target.agentId ?? basename(target.storePath) });
+  const progress = new ProgressBar(io.stderr, { label: target.agentId ?? basename(target.storePath) });
   const base: StoreMigration = {
     storePath: target.storePath,
     agentId: target.agentId,

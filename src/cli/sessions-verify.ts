@@ -13,6 +13,7 @@ import { plural, summarize, type Finding, type FindingKind, type Severity } from
 import { commandHelp } from './help.js';
 import { classifyLockFile, classifyTempFile } from './leftovers.js';
 import { currentUid, exactModeProblem, ownerProblem } from './modes.js';
+import type { CliIo } from './io.js';
 import { errorLine, formatTable, printable, reportFatal, writeJson, writeOut } from './output.js';
 import { REPORTING_POLICY } from './policy.js';
 import { resolveStorePath } from './store-path.js';
@@ -302,10 +303,10 @@ function describeType(stats: Stats): string {
   return 'device';
 }
 
-export async function runSessionsVerify(argv: readonly string[]): Promise<number> {
+export async function runSessionsVerify(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseCommandArgs(SPEC, argv);
   if (args.help) {
-    writeOut(commandHelp('sessions verify'));
+    writeOut(io, commandHelp('sessions verify'));
     return EXIT_OK;
   }
   const { json } = args.flags;
@@ -313,10 +314,10 @@ export async function runSessionsVerify(argv: readonly string[]): Promise<number
   let layout: StoreLayout;
   let parent: SafeDir;
   try {
-    layout = storeLayout(resolveStorePath(argument));
+    layout = storeLayout(resolveStorePath(io, argument));
     parent = await openDir(layout.parentPath, REPORTING_POLICY);
   } catch (error) {
-    return reportFatal('sessions verify', `cannot verify ${argument}`, error, json);
+    return reportFatal(io, 'sessions verify', `cannot verify ${argument}`, error, json);
   }
   let report: VerifyReport;
   try {
@@ -325,15 +326,15 @@ export async function runSessionsVerify(argv: readonly string[]): Promise<number
     const snapshotChecked = await compareSnapshot(verifier, directory);
     report = { storePath: layout.storePath, directory, snapshotChecked, checked: verifier.checked, entries: verifier.entries, findings: verifier.findings };
   } catch (error) {
-    return reportFatal('sessions verify', `cannot verify ${layout.storePath}`, error, json);
+    return reportFatal(io, 'sessions verify', `cannot verify ${layout.storePath}`, error, json);
   } finally {
     await parent.close();
   }
   const summary = summarize(report.findings);
   if (json) {
-    writeJson({ command: 'sessions verify', ...report, ok: summary.problems === 0, summary });
+    writeJson(io, { command: 'sessions verify', ...report, ok: summary.problems === 0, summary });
   } else {
-    writeOut(renderVerify(report));
+    writeOut(io, renderVerify(report));
   }
   return summary.problems === 0 ? EXIT_OK : EXIT_FINDINGS;
 }

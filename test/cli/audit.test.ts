@@ -42,10 +42,10 @@ describe('hardfs audit', () => {
     file(join(root, 'a'), 'x');
     dir(join(root, 'sub'));
     file(join(root, 'sub', 'b'), 'y');
-    const human = runCli(['audit', root]);
+    const human = await runCli(['audit', root]);
     expect(human.status).toBe(0);
     expect(human.stdout).toContain('4 entries checked: no problems.');
-    const { status, json } = runCliJson<AuditJson>(['audit', root]);
+    const { status, json } = await runCliJson<AuditJson>(['audit', root]);
     expect(status).toBe(0);
     expect(json).toMatchObject({ command: 'audit', root, fix: false, ok: true, checked: 4, findings: [] });
     expect(json.summary).toEqual({ problems: 0, notes: 0, fixed: 0, remaining: 0 });
@@ -84,7 +84,7 @@ describe('hardfs audit', () => {
     file(join(misc, 'copied.json'), record('original'));
     file(join(misc, 'config.json'), '{"not":"a record"}');
 
-    const { status, json, stderr } = runCliJson<AuditJson>(['audit', root]);
+    const { status, json, stderr } = await runCliJson<AuditJson>(['audit', root]);
     expect(stderr).toBe('');
     expect(status).toBe(1);
     expect(json.ok).toBe(false);
@@ -134,7 +134,7 @@ describe('hardfs audit', () => {
     const root = await tempDir();
     file(join(root, 'wide'), 'w', 0o644);
     symlinkSync('/etc/passwd', join(root, 'a-much-longer-link-name'));
-    const { status, stdout } = runCli(['audit', root]);
+    const { status, stdout } = await runCli(['audit', root]);
     expect(status).toBe(1);
     const lines = stdout.trimEnd().split('\n');
     expect(lines[0]).toBe(`Audit of ${root}`);
@@ -152,14 +152,14 @@ describe('hardfs audit', () => {
     for (const part of ['a-rather-long-directory-name', 'and-another-long-one', 'and-a-third']) deep = dir(join(deep, part));
     file(join(deep, 'a-file-with-a-long-name-too.json'), 'w', 0o644);
     symlinkSync('/etc/passwd', join(deep, 'link'));
-    const { stdout } = runCli(['audit', root]);
+    const { stdout } = await runCli(['audit', root]);
     const lines = stdout.trimEnd().split('\n').slice(1, -1);
     expect(lines.length).toBeGreaterThan(3);
     for (const line of lines) expect(line.length).toBeLessThanOrEqual(80);
     expect(stdout).toContain('…');
     expect(stdout).toMatch(/a-rather-long-dir[^\n]*…[^\n]*long-name-too\.json/);
     // The JSON keeps every path whole.
-    const { json } = runCliJson<AuditJson>(['audit', root]);
+    const { json } = await runCliJson<AuditJson>(['audit', root]);
     expect(json.findings.map((x) => x.relativePath)).toContain('a-rather-long-directory-name/and-another-long-one/and-a-third/a-file-with-a-long-name-too.json');
   });
 
@@ -178,7 +178,7 @@ describe('hardfs audit', () => {
     age(file(join(root, TEMP_NAME), 'junk'), 3600);
     file(join(root, TEMP_NAME_2), 'in progress');
 
-    const { status, json } = runCliJson<AuditJson>(['audit', root, '--fix']);
+    const { status, json } = await runCliJson<AuditJson>(['audit', root, '--fix']);
     expect(modeOf(wide)).toBe(0o600);
     expect(modeOf(open)).toBe(0o700);
     expect(modeOf(nested)).toBe(0o600);
@@ -205,11 +205,11 @@ describe('hardfs audit', () => {
     file(join(root, 'wide'), 'w', 0o644);
     dir(join(root, 'open'), 0o777);
     age(file(join(root, TEMP_NAME), 'junk'), 120);
-    const fixed = runCli(['audit', root, '--fix']);
+    const fixed = await runCli(['audit', root, '--fix']);
     expect(fixed.status).toBe(0);
     expect(fixed.stdout).toMatch(/FIX/);
     expect(fixed.stdout).toContain('3 problems, 3 fixed, 0 remaining');
-    expect(runCli(['audit', root]).status).toBe(0);
+    expect((await runCli(['audit', root])).status).toBe(0);
   });
 
   it('--fix leaves hard-linked and foreign files alone and says why (exit 1)', async () => {
@@ -219,7 +219,7 @@ describe('hardfs audit', () => {
     linkSync(shared, join(root, 'hardlinked'));
     const foreign = file(join(root, 'foreign'), 'f', 0o644);
     chownSync(foreign, 65534, 65534);
-    const { status, json } = runCliJson<AuditJson>(['audit', root, '--fix']);
+    const { status, json } = await runCliJson<AuditJson>(['audit', root, '--fix']);
     expect(status).toBe(1);
     expect(modeOf(shared)).toBe(0o644);
     expect(modeOf(foreign)).toBe(0o644);
@@ -238,8 +238,8 @@ describe('hardfs audit', () => {
     chownSync(file(join(root, 'foreign'), 'f', 0o644), 65534, 65534);
     const stale = file(join(root, TEMP_NAME), 'half');
     age(stale, 3600);
-    const plain = runCliJson<AuditJson>(['audit', root]);
-    const dry = runCliJson<AuditJson>(['audit', root, '--fix', '--dry-run']);
+    const plain = await runCliJson<AuditJson>(['audit', root]);
+    const dry = await runCliJson<AuditJson>(['audit', root, '--fix', '--dry-run']);
     const byPath = (findings: JsonFinding[]) => Object.fromEntries(findings.filter((x) => x.severity === 'problem').map((x) => [x.relativePath, x]));
     for (const run of [plain.json, dry.json]) {
       const found = byPath(run.findings);
@@ -253,11 +253,11 @@ describe('hardfs audit', () => {
     expect(dry.status).toBe(1);
     expect(modeOf(wide)).toBe(0o644);
     expect(existsSync(stale)).toBe(true);
-    const human = runCli(['audit', root, '--fix', '--dry-run']);
+    const human = await runCli(['audit', root, '--fix', '--dry-run']);
     expect(human.stdout).toContain('(--fix --dry-run: nothing is changed)');
     expect(human.stdout).toContain('2 would be fixed');
     // The real run then fixes exactly what the dry run said.
-    const fixed = runCliJson<AuditJson>(['audit', root, '--fix']);
+    const fixed = await runCliJson<AuditJson>(['audit', root, '--fix']);
     expect(byPath(fixed.json.findings)['wide']).toMatchObject({ fixable: true, fixed: true, action: 'mode 0644 -> 0600' });
     expect(modeOf(wide)).toBe(0o600);
     expect(existsSync(stale)).toBe(false);
@@ -273,7 +273,7 @@ describe('hardfs audit', () => {
     file(join(modules, 'pkg.json'), '{}', 0o644);
     const log = file(join(root, 'debug.log'), 'l', 0o644);
     const kept = file(join(root, 'kept'), 'k', 0o644);
-    const { status, json } = runCliJson<AuditJson & { excluded: number; exclude: string[] }>([
+    const { status, json } = await runCliJson<AuditJson & { excluded: number; exclude: string[] }>([
       'audit', root, '--exclude', 'agents/*/workspace', '--exclude', 'node_modules', '--exclude=*.log', '--fix',
     ]);
     expect(status).toBe(0);
@@ -283,7 +283,7 @@ describe('hardfs audit', () => {
     expect(modeOf(kept)).toBe(0o600);
     for (const path of [inWs, log]) expect(modeOf(path)).toBe(0o644);
     expect(modeOf(ws)).toBe(0o755);
-    expect(runCli(['audit', root, '--exclude', '**/workspace', '--exclude', 'node_modules', '--exclude', 'debug.*']).stdout).toMatch(/; 3 excluded\.$/m);
+    expect((await runCli(['audit', root, '--exclude', '**/workspace', '--exclude', 'node_modules', '--exclude', 'debug.*'])).stdout).toMatch(/; 3 excluded\.$/m);
   });
 
   it('--max-depth reports deeper directories as too-deep instead of descending', async () => {
@@ -291,10 +291,10 @@ describe('hardfs audit', () => {
     const one = dir(join(root, 'one'));
     const two = dir(join(one, 'two'));
     file(join(two, 'wide'), 'w', 0o644);
-    const { json } = runCliJson<AuditJson>(['audit', root, '--max-depth', '2']);
+    const { json } = await runCliJson<AuditJson>(['audit', root, '--max-depth', '2']);
     expect(json.findings.map((x) => [x.relativePath, x.kind])).toEqual([['one/two', 'too-deep']]);
     expect(json.findings[0]?.detail).toContain('deeper than 2 levels');
-    const deeper = runCliJson<AuditJson>(['audit', root, '--max-depth', '3']);
+    const deeper = await runCliJson<AuditJson>(['audit', root, '--max-depth', '3']);
     expect(deeper.json.findings.map((x) => [x.relativePath, x.kind])).toEqual([['one/two/wide', 'wide-mode']]);
   });
 
@@ -307,7 +307,7 @@ describe('hardfs audit', () => {
     const writerLock = file(join(root, 'sessions.json.lock'), JSON.stringify({ pid: 4243, createdAt: new Date(0).toISOString() }));
     age(writerLock, 600);
     file(join(root, 'unrelated.json.lock'), 'x');
-    const { json } = runCliJson<AuditJson>(['audit', root]);
+    const { json } = await runCliJson<AuditJson>(['audit', root]);
     const at = (path: string) => json.findings.find((x) => x.relativePath === path);
     expect(at('sessions.d.migrating')).toMatchObject({ kind: 'migration-leftover' });
     expect(at('sessions.d.migrating')?.detail).toContain("'hardfs sessions migrate sessions.json'");
@@ -323,11 +323,23 @@ describe('hardfs audit', () => {
   it('reports an insecure root instead of refusing it', async () => {
     const root = await tempDir();
     chmodSync(root, 0o777);
-    const { status, json } = runCliJson<AuditJson>(['audit', root]);
+    const { status, json } = await runCliJson<AuditJson>(['audit', root]);
     expect(status).toBe(1);
     expect(json.findings).toEqual([expect.objectContaining({ relativePath: '.', kind: 'insecure-dir', path: root })]);
-    expect(runCli(['audit', root, '--fix']).status).toBe(0);
+    expect((await runCli(['audit', root, '--fix'])).status).toBe(0);
     expect(modeOf(root)).toBe(0o700);
+  });
+
+  it('a relative <dir> is relative to the working directory; an empty one is refused, not taken as the working directory', async () => {
+    const root = await tempDir();
+    dir(join(root, 'sub'));
+    file(join(root, 'sub', 'a'), 'x');
+    const { status, json } = await runCliJson<AuditJson>(['audit', 'sub'], { cwd: root });
+    expect(status).toBe(0);
+    expect(json).toMatchObject({ root: join(root, 'sub'), checked: 2 });
+    const empty = await runCli(['audit', ''], { cwd: root });
+    expect(empty.status).toBe(2);
+    expect(empty.stderr).toContain('hardfs audit: cannot audit : EBADNAME');
   });
 
   it('exits 2 with a one-line reason (code and path) when the path cannot be audited', async () => {
@@ -340,13 +352,13 @@ describe('hardfs audit', () => {
       [join(base, 'link'), 'ESYMLINK'],
     ];
     for (const [path, code] of cases) {
-      const human = runCli(['audit', path]);
+      const human = await runCli(['audit', path]);
       expect(human.status).toBe(2);
       expect(human.stdout).toBe('');
       expect(human.stderr.trimEnd().split('\n')).toHaveLength(1);
       expect(human.stderr).toContain(`hardfs audit: cannot audit ${path}: ${code}`);
       expect(human.stderr).toContain(path);
-      const { status, json } = runCliJson<{ ok: boolean; error: { code: string; path: string } }>(['audit', path]);
+      const { status, json } = await runCliJson<{ ok: boolean; error: { code: string; path: string } }>(['audit', path]);
       expect(status).toBe(2);
       expect(json.ok).toBe(false);
       expect(json.error.code).toBe(code);
@@ -356,17 +368,17 @@ describe('hardfs audit', () => {
   it('shows hostile names escaped, never raw', async () => {
     const root = await tempDir();
     file(join(root, 'evil\n\u001b[2Jname'), 'x', 0o644);
-    const { stdout } = runCli(['audit', root]);
+    const { stdout } = await runCli(['audit', root]);
     expect(stdout).not.toContain('\u001b');
     expect(stdout).toContain('evil\\u000a\\u001b[2Jname');
-    const { json } = runCliJson<AuditJson>(['audit', root]);
+    const { json } = await runCliJson<AuditJson>(['audit', root]);
     expect(json.findings[0]?.relativePath).toBe('evil\n\u001b[2Jname');
   });
 
   it('reports a name that is not valid UTF-8 (it cannot be opened by name) instead of skipping it', async () => {
     const root = await tempDir();
     writeFileSync(Buffer.from(`${root}/bad\xffname`, 'latin1'), 'x', { mode: 0o600 });
-    const { status, json } = runCliJson<AuditJson>(['audit', root]);
+    const { status, json } = await runCliJson<AuditJson>(['audit', root]);
     expect(status).toBe(1);
     expect(json.findings).toEqual([expect.objectContaining({ kind: 'unreadable', relativePath: 'bad\ufffdname' })]);
   });

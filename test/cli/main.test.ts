@@ -1,18 +1,19 @@
 import { readFileSync, statSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { CLI, requireBuiltCli, runCli } from './cli-support.js';
+import { CLI, PROCESS_ONLY, requireBuiltCli, runCli } from './cli-support.js';
 
 requireBuiltCli();
 
 describe('hardfs bin: dispatch, help, version, usage errors', () => {
-  it('is an executable node script with a shebang', () => {
+  // Process-only: about the built file itself, which in-process runs do not use.
+  it.skipIf(PROCESS_ONLY)('is an executable node script with a shebang', () => {
     expect(readFileSync(CLI, 'utf8').startsWith('#!/usr/bin/env node\n')).toBe(true);
     expect(statSync(CLI).mode & 0o111).not.toBe(0);
   });
 
-  it('--help lists every command with an example and exits 0', () => {
+  it('--help lists every command with an example and exits 0', async () => {
     for (const flag of ['--help', '-h', 'help']) {
-      const result = runCli([flag]);
+      const result = await runCli([flag]);
       expect(result.status).toBe(0);
       for (const command of ['audit <dir>', 'sessions migrate', 'sessions inspect', 'sessions verify', 'sessions export', 'sessions rollback']) {
         expect(result.stdout).toContain(`hardfs ${command}`);
@@ -22,22 +23,22 @@ describe('hardfs bin: dispatch, help, version, usage errors', () => {
     }
   });
 
-  it('each command has its own --help, which needs no arguments', () => {
+  it('each command has its own --help, which needs no arguments', async () => {
     for (const command of [['audit'], ['sessions', 'migrate'], ['sessions', 'inspect'], ['sessions', 'verify'], ['sessions', 'export'], ['sessions', 'rollback']]) {
-      const result = runCli([...command, '--help']);
+      const result = await runCli([...command, '--help']);
       expect(result.status).toBe(0);
       expect(result.stdout).toContain(`Usage: hardfs ${command.join(' ')}`);
       expect(result.stdout).toContain('Example:');
     }
-    const sessions = runCli(['sessions', '--help']);
+    const sessions = await runCli(['sessions', '--help']);
     expect(sessions.status).toBe(0);
     expect(sessions.stdout).toContain('hardfs sessions verify');
   });
 
-  it('--version and -V print the version from package.json', () => {
+  it('--version and -V print the version from package.json', async () => {
     const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const flag of ['--version', '-V']) {
-      const result = runCli([flag]);
+      const result = await runCli([flag]);
       expect(result.status).toBe(0);
       expect(result.stdout.trim()).toBe(manifest.version);
     }
@@ -60,16 +61,16 @@ describe('hardfs bin: dispatch, help, version, usage errors', () => {
     [['audit', '/tmp', '--dry-run'], /--dry-run goes with --fix/, "Run 'hardfs audit --help'"],
     [['sessions', 'migrate', 'x', '--keep-backups', '0'], /--keep-backups takes an integer of at least 1/, "Run 'hardfs sessions migrate --help'"],
     [['sessions', 'export'], /missing <store\.json>/, "Run 'hardfs sessions export --help'"],
-  ])('usage error %j exits 2 with a hint', (args, message, hint) => {
-    const result = runCli(args);
+  ])('usage error %j exits 2 with a hint', async (args, message, hint) => {
+    const result = await runCli(args);
     expect(result.status).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr).toMatch(message);
     expect(result.stderr).toContain(hint);
   });
 
-  it('escapes control characters of arguments echoed in messages', () => {
-    const result = runCli(['\u001b[31mred']);
+  it('escapes control characters of arguments echoed in messages', async () => {
+    const result = await runCli(['\u001b[31mred']);
     expect(result.status).toBe(2);
     expect(result.stderr).not.toContain('\u001b');
     expect(result.stderr).toContain('\\u001b[31mred');

@@ -39,7 +39,7 @@ describe('hardfs sessions inspect', () => {
 
   it('lists keys with updatedAt (ISO) and file size, as a table and as JSON', async () => {
     const { storePath, dir } = await makeStore(await tempDir());
-    const human = runCli(['sessions', 'inspect', storePath]);
+    const human = await runCli(['sessions', 'inspect', storePath]);
     expect(human.status).toBe(0);
     const size = (key: string): number => statSync(join(dir, entryFileName(key))).size;
     const lines = human.stdout.trimEnd().split('\n');
@@ -49,7 +49,7 @@ describe('hardfs sessions inspect', () => {
     expect(lines[3]).toMatch(new RegExp(`^no-timestamp +- +${size('no-timestamp')}$`));
     expect(lines[4]).toBe(`3 entries in ${dir}.`);
 
-    const { status, json } = runCliJson<ListJson>(['sessions', 'inspect', storePath]);
+    const { status, json } = await runCliJson<ListJson>(['sessions', 'inspect', storePath]);
     expect(status).toBe(0);
     expect(json).toMatchObject({ command: 'sessions inspect', storePath, source: 'directory', path: dir, count: 3, problems: [] });
     expect(json.entries).toEqual([
@@ -61,42 +61,50 @@ describe('hardfs sessions inspect', () => {
 
   it('prints one entry (normalizing the key as the store does); a missing key exits 1', async () => {
     const { storePath } = await makeStore(await tempDir());
-    const human = runCli(['sessions', 'inspect', storePath, '  Agent:OPS:Job ']);
+    const human = await runCli(['sessions', 'inspect', storePath, '  Agent:OPS:Job ']);
     expect(human.status).toBe(0);
     expect(JSON.parse(human.stdout)).toEqual({ updatedAt: T1, steps: [1, 2, 3] });
-    const { status, json } = runCliJson(['sessions', 'inspect', storePath, 'agent:main:chat-1']);
+    const { status, json } = await runCliJson(['sessions', 'inspect', storePath, 'agent:main:chat-1']);
     expect(status).toBe(0);
     expect(json).toMatchObject({ found: true, key: 'agent:main:chat-1', rev: 2, updatedAt: '2024-11-26T08:30:00.000Z', entry: { updatedAt: T2, model: 'x' } });
-    const missing = runCli(['sessions', 'inspect', storePath, 'nope']);
+    const missing = await runCli(['sessions', 'inspect', storePath, 'nope']);
     expect(missing.status).toBe(1);
     expect(missing.stderr).toContain('no entry for key "nope"');
-    const missingJson = runCliJson(['sessions', 'inspect', storePath, 'nope']);
+    const missingJson = await runCliJson(['sessions', 'inspect', storePath, 'nope']);
     expect(missingJson.status).toBe(1);
     expect(missingJson.json).toMatchObject({ found: false, requestedKey: 'nope' });
+  });
+
+  it('a relative store path is relative to the working directory', async () => {
+    const base = await tempDir();
+    const { storePath, dir } = await makeStore(base);
+    const { status, json } = await runCliJson<ListJson>(['sessions', 'inspect', 'sessions.d'], { cwd: base });
+    expect(status).toBe(0);
+    expect(json).toMatchObject({ storePath, path: dir, count: 3 });
   });
 
   it('is read-only: a bad file is listed as a problem and stays where it is', async () => {
     const { storePath, dir } = await makeStore(await tempDir());
     writeFileSync(join(dir, 'junk.json'), 'not json', { mode: 0o600 });
     const before = readdirSync(dir).sort();
-    const { status, json } = runCliJson<ListJson>(['sessions', 'inspect', storePath]);
+    const { status, json } = await runCliJson<ListJson>(['sessions', 'inspect', storePath]);
     expect(status).toBe(0);
     expect(json.count).toBe(3);
     expect(json.problems).toEqual([{ file: 'junk.json', detail: expect.stringMatching(/^ECORRUPT/) as unknown }]);
     expect(readdirSync(dir).sort()).toEqual(before);
     expect(existsSync(join(dir, '.quarantine'))).toBe(false);
-    expect(runCli(['sessions', 'inspect', storePath]).stdout).toContain('1 file could not be shown (run hardfs sessions verify)');
+    expect((await runCli(['sessions', 'inspect', storePath])).stdout).toContain('1 file could not be shown (run hardfs sessions verify)');
   });
 
   it('a store not migrated yet is read from its legacy file, which is neither migrated nor moved', async () => {
     const base = await tempDir();
     const storePath = join(base, 'sessions.json');
     writeFileSync(storePath, JSON.stringify({ 'Agent:A': { updatedAt: T1 }, dead: null }), { mode: 0o600 });
-    const { status, json } = runCliJson<ListJson>(['sessions', 'inspect', storePath]);
+    const { status, json } = await runCliJson<ListJson>(['sessions', 'inspect', storePath]);
     expect(status).toBe(0);
     expect(json).toMatchObject({ source: 'legacy', count: 1, entries: [{ key: 'Agent:A', updatedAt: '2024-11-25T12:00:00.000Z', rev: null }] });
     expect(json.problems).toHaveLength(1);
-    const one = runCli(['sessions', 'inspect', storePath, 'agent:a']);
+    const one = await runCli(['sessions', 'inspect', storePath, 'agent:a']);
     expect(one.status).toBe(0);
     expect(JSON.parse(one.stdout)).toEqual({ updatedAt: T1 });
     expect(readdirSync(base)).toEqual(['sessions.json']);
@@ -104,7 +112,7 @@ describe('hardfs sessions inspect', () => {
 
   it('exits 2 when there is no store', async () => {
     const base = await tempDir();
-    const result = runCli(['sessions', 'inspect', join(base, 'sessions.json')]);
+    const result = await runCli(['sessions', 'inspect', join(base, 'sessions.json')]);
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/^hardfs sessions inspect: cannot inspect .*: ENOENT: no session store/);
     expect(readdirSync(base)).toEqual([]);
@@ -118,7 +126,7 @@ describe('hardfs sessions inspect', () => {
     chmodSync(shared, 0o1777);
     const store = join(shared, 'sessions.json');
     await runAsSecondUser(`import { writeFileSync } from 'node:fs'; writeFileSync(process.argv[1], '{"victim":{"updatedAt":1,"token":"planted"}}');`, [store]);
-    const { status, stdout, stderr } = runCli(['sessions', 'inspect', store]);
+    const { status, stdout, stderr } = await runCli(['sessions', 'inspect', store]);
     expect(status).toBe(2);
     expect(stdout).not.toContain('victim');
     expect(stderr).toMatch(/EINSECURE: .*not owned by .*\(owner uid \d+\)/);

@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runAsSecondUser, secondUser, secondUserSkipReason } from '../support/second-user.js';
 import { useTempDirs } from '../support/tmp.js';
-import { CLI, requireBuiltCli, runCli, runCliJson } from './cli-support.js';
+import { interruptedMessage } from '../../src/cli/sessions-migrate.js';
+import { CLI, PROCESS_ONLY, requireBuiltCli, runCli, runCliJson } from './cli-support.js';
 
 requireBuiltCli();
 
@@ -54,7 +55,7 @@ describe('hardfs sessions migrate', () => {
     const hostileBytes = readFileSync(hostile);
     symlinkSync(join(elsewhere, 'agents', 'evil'), join(state, 'agents', 'evil'));
 
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state]);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', state]);
     expect(status).toBe(1); // a refused path needs an operator's attention
     expect(json).toMatchObject({ command: 'sessions migrate', target: state, dryRun: false, ok: false });
     expect(json.refused).toEqual([
@@ -84,7 +85,7 @@ describe('hardfs sessions migrate', () => {
     const state = await tempDir();
     agentStore(state, 'main', { k1: { updatedAt: 1 }, k2: { updatedAt: 2 }, bad: 'str' });
     agentStore(state, 'idle');
-    const { status, stdout } = runCli(['sessions', 'migrate', state]);
+    const { status, stdout } = await runCli(['sessions', 'migrate', state]);
     expect(status).toBe(0);
     expect(stdout).toMatch(/^AGENT +STATUS +ENTRIES +SKIPPED +DETAIL$/m);
     expect(stdout).toMatch(/^idle +nothing to do +0 +0 +no legacy store file$/m);
@@ -98,13 +99,13 @@ describe('hardfs sessions migrate', () => {
     const state = await tempDir();
     const store = agentStore(state, 'main', { k1: { updatedAt: 1 } });
     const before = readFileSync(store);
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state, '--dry-run']);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', state, '--dry-run']);
     expect(status).toBe(0);
     expect(json.dryRun).toBe(true);
     expect(json.stores).toEqual([expect.objectContaining({ status: 'dry-run', entries: 1, mode: 'fresh', backupPath: null })]);
     expect(readFileSync(store)).toEqual(before);
     expect(readdirSync(join(state, 'agents', 'main', 'sessions'))).toEqual(['sessions.json']);
-    expect(runCli(['sessions', 'migrate', state, '--dry-run']).stdout).toContain('(dry run: nothing was written)');
+    expect((await runCli(['sessions', 'migrate', state, '--dry-run'])).stdout).toContain('(dry run: nothing was written)');
   });
 
   it('migrates one store named by its .json path (or its .d directory)', async () => {
@@ -112,7 +113,7 @@ describe('hardfs sessions migrate', () => {
     const store = join(base, 'sessions.json');
     const legacy = JSON.stringify({ A: { updatedAt: 2 }, a: { updatedAt: 1 } });
     writeFileSync(store, legacy, { mode: 0o600 });
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', store]);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', store]);
     expect(status).toBe(0);
     expect(json.stores).toHaveLength(1);
     const result = json.stores[0] as StoreJson;
@@ -120,22 +121,38 @@ describe('hardfs sessions migrate', () => {
     expect(result.skipped).toEqual([{ key: 'a', reason: 'older case variant of "a"' }]);
     expect(readFileSync(result.backupPath as string, 'utf8')).toBe(legacy);
     // Idempotent, and the directory name works too.
-    const again = runCliJson<MigrateJson>(['sessions', 'migrate', join(base, 'sessions.d')]);
+    const again = await runCliJson<MigrateJson>(['sessions', 'migrate', join(base, 'sessions.d')]);
     expect(again.status).toBe(0);
     expect(again.json.stores[0]).toMatchObject({ storePath: store, status: 'nothing-to-migrate' });
+  });
+
+  it('a relative state directory, store path or store directory is relative to the working directory', async () => {
+    const state = await tempDir();
+    chmodSync(state, 0o700);
+    const store = agentStore(state, 'a1', { s: { updatedAt: 1 } });
+    const sessions = join(state, 'agents', 'a1', 'sessions');
+    const walked = await runCliJson<MigrateJson>(['sessions', 'migrate', '.', '--dry-run'], { cwd: state });
+    expect(walked.json).toMatchObject({ target: state, ok: true });
+    expect(walked.json.stores).toMatchObject([{ storePath: store, agentId: 'a1', status: 'dry-run' }]);
+    const one = await runCliJson<MigrateJson>(['sessions', 'migrate', 'sessions.json'], { cwd: sessions });
+    expect(one.json).toMatchObject({ target: store, ok: true });
+    expect(one.json.stores).toMatchObject([{ storePath: store, agentId: null, status: 'migrated' }]);
+    // '.' inside sessions.d names that store (by the working directory's own name), not a state directory.
+    const again = await runCliJson<MigrateJson>(['sessions', 'migrate', '.'], { cwd: join(sessions, 'sessions.d') });
+    expect(again.json.stores).toMatchObject([{ storePath: store, status: 'nothing-to-migrate' }]);
   });
 
   it('a corrupt legacy store fails (exit 1) and is left untouched; an all-null one is left untouched', async () => {
     const state = await tempDir();
     const corrupt = agentStore(state, 'corrupt', '{"k": {"updatedAt": 1},');
     agentStore(state, 'empty', { a: null, b: null });
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state]);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', state]);
     expect(status).toBe(1);
     const [first, second] = json.stores;
     expect(first).toMatchObject({ agentId: 'corrupt', status: 'failed', error: { code: 'ECORRUPT', path: corrupt } });
     expect(second).toMatchObject({ agentId: 'empty', status: 'not-migrated', reason: expect.stringMatching(/no valid entry/) as unknown });
     expect(readFileSync(corrupt, 'utf8')).toBe('{"k": {"updatedAt": 1},');
-    const human = runCli(['sessions', 'migrate', state]);
+    const human = await runCli(['sessions', 'migrate', state]);
     expect(human.stdout).toMatch(/^corrupt +FAILED +0 +0 +ECORRUPT: legacy store is not valid/m);
     // Wrapped to 80 columns: compare with the line breaks folded.
     expect(human.stdout.replace(/\s+/g, ' ')).toContain('(hint: the file is left untouched: inspect it, repair or move it away');
@@ -147,14 +164,14 @@ describe('hardfs sessions migrate', () => {
     const state = await tempDir();
     const store = agentStore(state, 'loose', { k: { updatedAt: 1 } });
     chmodSync(join(state, 'agents', 'loose'), 0o777);
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', state]);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', state]);
     expect(status).toBe(1);
     expect(json.refused).toHaveLength(1);
     expect(json.refused[0]?.reason).toMatch(/^EINSECURE: directory is (group|world)-writable/);
     expect(json.refused[0]?.reason).not.toMatch(/EINSECURE: EINSECURE/);
     expect(json.refused[0]?.hint).toContain('write access');
     expect(existsSync(store)).toBe(true);
-    const human = runCli(['sessions', 'migrate', state]).stdout;
+    const human = (await runCli(['sessions', 'migrate', state])).stdout;
     expect(human).toMatch(/^agents\/loose\/sessions +EINSECURE: directory is (group|world)-/m);
     expect(human.replace(/\s+/g, ' ')).toContain('(hint: remove group/other write access');
   });
@@ -166,7 +183,7 @@ describe('hardfs sessions migrate', () => {
     mkdirSync(join(state, 'agents'), { mode: 0o700 });
     symlinkSync(join(elsewhere, 'agents', 'evil'), join(state, 'agents', 'evil'));
     const viaLink = join(state, 'agents', 'evil', 'sessions', 'sessions.json');
-    const { status, stderr } = runCli(['sessions', 'migrate', viaLink]);
+    const { status, stderr } = await runCli(['sessions', 'migrate', viaLink]);
     expect(status).toBe(2);
     expect(stderr).toMatch(/ESYMLINK: refusing a symlinked directory on the way to the store/);
     expect(stderr).toContain(join(state, 'agents', 'evil'));
@@ -181,7 +198,7 @@ describe('hardfs sessions migrate', () => {
     const pruned: string[][] = [];
     for (let run = 0; run < 3; run += 1) {
       writeFileSync(store, JSON.stringify({ [`k${run}`]: { updatedAt: run } }), { mode: 0o600 });
-      const { json } = runCliJson<MigrateJson>(['sessions', 'migrate', store, '--keep-backups', '1']);
+      const { json } = await runCliJson<MigrateJson>(['sessions', 'migrate', store, '--keep-backups', '1']);
       pruned.push(json.stores[0]?.prunedBackups ?? []);
     }
     expect(pruned.map((list) => list.length)).toEqual([0, 1, 1]);
@@ -196,18 +213,19 @@ describe('hardfs sessions migrate', () => {
     chmodSync(shared, 0o1777);
     const store = join(shared, 'sessions.json');
     await runAsSecondUser(`import { writeFileSync } from 'node:fs'; writeFileSync(process.argv[1], '{"victim":{"updatedAt":9e15}}');`, [store]);
-    const { status, json } = runCliJson<MigrateJson>(['sessions', 'migrate', store]);
+    const { status, json } = await runCliJson<MigrateJson>(['sessions', 'migrate', store]);
     expect(status).toBe(1);
     expect(json.stores[0]).toMatchObject({ status: 'left-alone', entries: 0, backupPath: null });
     expect(json.stores[0]?.leftAlone).toEqual([{ path: store, reason: expect.stringContaining('not owned') as unknown, ownerUid: secondUser()?.uid }]);
     expect(json.stores[0]?.hint).toContain('another user');
     expect(statSync(store).uid).toBe(secondUser()?.uid);
-    const human = runCli(['sessions', 'migrate', store]).stdout;
+    const human = (await runCli(['sessions', 'migrate', store])).stdout;
     expect(human).toContain('NOT TRUSTED');
     expect(human).not.toMatch(/\bmigrated\b(?!.*NOT)/);
   });
 
-  it('Ctrl-C (a real SIGINT) during a migration says what state it left, removes its locks, exits 130; the next run finishes', async () => {
+  // Process-only: a real signal to a process of its own, whose exit handlers remove the locks.
+  it.skipIf(PROCESS_ONLY)('Ctrl-C (a real SIGINT) during a migration says what state it left, removes its locks, exits 130; the next run finishes', async () => {
     const base = await tempDir();
     const store = join(base, 'sessions.json');
     const legacy = JSON.stringify(Object.fromEntries(Array.from({ length: 3_000 }, (_, i) => [`s${i}`, { updatedAt: i, pad: 'x'.repeat(50) }])));
@@ -231,18 +249,43 @@ describe('hardfs sessions migrate', () => {
     expect(existsSync(join(base, '.sessions.migrate.lock'))).toBe(false);
     expect(existsSync(`${store}.lock`)).toBe(false);
     expect(readFileSync(store, 'utf8')).toBe(legacy);
-    const again = runCliJson<MigrateJson>(['sessions', 'migrate', store]);
+    const again = await runCliJson<MigrateJson>(['sessions', 'migrate', store]);
     expect(again.json.stores[0]).toMatchObject({ status: 'migrated', entries: 3_000, mode: 'fresh' });
   }, 60_000);
 
+  // What the SIGINT handler prints, phase by phase (the signal itself is the test above).
+  it.each([
+    ['starting', 'the legacy file is untouched'],
+    ['reading', 'the legacy file is untouched'],
+    ['staging', '(sessions.d.migrating) may remain: the next run discards it'],
+    ['published', 'sessions.d is complete'],
+    ['merging', 'the next run merges the rest'],
+    ['merged', 'every entry is in sessions.d'],
+    ['backed-up', 'the store was migrated'],
+  ] as const)('an interrupt while %s says what that phase leaves behind', (phase, state) => {
+    const message = interruptedMessage('/state', '/state/agents/a/sessions/sessions.json', phase, 2);
+    expect(message).toMatch(/^hardfs sessions migrate: interrupted while migrating \/state\/agents\/a\/sessions\/sessions\.json: /);
+    expect(message).toContain(state);
+    expect(message).toContain('. 2 stores migrated before it.');
+    expect(message).toContain("Run 'hardfs sessions migrate /state' again");
+  });
+
+  it('an interrupt before the first store says nothing was written, and escapes what it echoes', () => {
+    const message = interruptedMessage('/st\u001bate', undefined, 'starting', 1);
+    expect(message).toContain('interrupted: nothing was written. 1 store migrated before it.');
+    expect(message).not.toContain('\u001b');
+    expect(message).toContain("Run 'hardfs sessions migrate /st\\u001bate' again");
+    expect(interruptedMessage('/s', '/s/\u202esessions.json', 'reading', 0)).toContain('while migrating /s/\\u202esessions.json: ');
+  });
+
   it('exits 2 when the state directory cannot be opened', async () => {
     const base = await tempDir();
-    const missing = runCli(['sessions', 'migrate', join(base, 'nope')]);
+    const missing = await runCli(['sessions', 'migrate', join(base, 'nope')]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/^hardfs sessions migrate: cannot migrate .*nope: ENOENT/);
     const link = join(base, 'link');
     symlinkSync(await tempDir(), link);
-    const symlinked = runCliJson<{ error: { code: string } }>(['sessions', 'migrate', link]);
+    const symlinked = await runCliJson<{ error: { code: string } }>(['sessions', 'migrate', link]);
     expect(symlinked.status).toBe(2);
     expect(symlinked.json.error.code).toBe('ESYMLINK');
   });
@@ -250,7 +293,7 @@ describe('hardfs sessions migrate', () => {
   it('an empty state dir: no stores, exit 0', async () => {
     const state = await tempDir();
     chmodSync(state, 0o700);
-    const { status, stdout } = runCli(['sessions', 'migrate', state]);
+    const { status, stdout } = await runCli(['sessions', 'migrate', state]);
     expect(status).toBe(0);
     expect(stdout).toContain('No agent session stores found');
   });

@@ -55,18 +55,26 @@ describe('hardfs sessions verify', () => {
 
   it('a store written by the library verifies clean (exit 0)', async () => {
     const { storePath, dir } = await makeStore(await tempDir(), ['agent:main:1', 'agent:main:2', 'k'.repeat(400)]);
-    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
     expect(status).toBe(0);
     expect(json).toMatchObject({ command: 'sessions verify', storePath, directory: dir, ok: true, entries: 3, findings: [] });
-    const human = runCli(['sessions', 'verify', storePath]);
+    const human = await runCli(['sessions', 'verify', storePath]);
     expect(human.stdout).toContain('3 valid entries: no problems. Nothing was changed.');
+  });
+
+  it('a relative store path is relative to the working directory', async () => {
+    const base = await tempDir();
+    const { storePath, dir } = await makeStore(base, ['k']);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', 'sessions.json'], { cwd: base });
+    expect(status).toBe(0);
+    expect(json).toMatchObject({ storePath, directory: dir, ok: true, entries: 1 });
   });
 
   it('a corrupt file: exit 1, reported, and NOT moved (no quarantine, nothing changed)', async () => {
     const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
     writeFileSync(join(dir, 'a.json'), '{"v":1,"key":"a","rev":1,"entry":{', { mode: 0o600 });
     const before = snapshot(dir);
-    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
     expect(status).toBe(1);
     expect(json.ok).toBe(false);
     expect(json.entries).toBe(1);
@@ -98,7 +106,7 @@ describe('hardfs sessions verify', () => {
     mkdirSync(join(base, 'sessions.d.migrating'), { mode: 0o700 });
     const before = snapshot(base);
 
-    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
     expect(status).toBe(1);
     const f = json.findings;
     expect(kindsAt(f, 'sessions.d')).toEqual(['wrong-mode']);
@@ -125,7 +133,7 @@ describe('hardfs sessions verify', () => {
     const elsewhere = await tempDir();
     await makeStore(elsewhere, ['a']);
     symlinkSync(join(elsewhere, 'sessions.d'), join(base, 'sessions.d'));
-    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', join(base, 'sessions.json')]);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', join(base, 'sessions.json')]);
     expect(status).toBe(1);
     expect(json.findings.map((x) => x.kind)).toEqual(['symlink']);
     expect(json.checked).toBe(0);
@@ -134,12 +142,12 @@ describe('hardfs sessions verify', () => {
   it('a store that was never migrated is reported as such; no store at all exits 2', async () => {
     const base = await tempDir();
     writeFileSync(join(base, 'sessions.json'), '{"a":{}}', { mode: 0o600 });
-    const legacyOnly = runCliJson<VerifyJson>(['sessions', 'verify', join(base, 'sessions.json')]);
+    const legacyOnly = await runCliJson<VerifyJson>(['sessions', 'verify', join(base, 'sessions.json')]);
     expect(legacyOnly.status).toBe(1);
     expect(legacyOnly.json.findings.map((x) => x.kind)).toEqual(['not-migrated']);
     expect(existsSync(join(base, 'sessions.d'))).toBe(false);
     const empty = await tempDir();
-    const none = runCli(['sessions', 'verify', join(empty, 'sessions.json')]);
+    const none = await runCli(['sessions', 'verify', join(empty, 'sessions.json')]);
     expect(none.status).toBe(2);
     expect(none.stderr).toMatch(/ENOENT: no session store/);
     expect(readdirSync(empty)).toEqual([]);
@@ -149,7 +157,7 @@ describe('hardfs sessions verify', () => {
     const base = await tempDir();
     const legacy = join(base, 'sessions.json');
     writeFileSync(legacy, '{"token":"sk-SECRET", oops', { mode: 0o600 });
-    const { status, json } = runCliJson<VerifyJson>(['sessions', 'verify', legacy]);
+    const { status, json } = await runCliJson<VerifyJson>(['sessions', 'verify', legacy]);
     expect(status).toBe(1);
     expect(kindsAt(json.findings, 'sessions.json')).toEqual(['corrupt-legacy', 'not-migrated']);
     const corrupt = json.findings.find((x) => x.kind === 'corrupt-legacy');
@@ -163,7 +171,7 @@ describe('hardfs sessions verify', () => {
     // Beside a migrated directory too; and an empty file is only a note.
     const { storePath } = await makeStore(await tempDir(), ['a']);
     writeFileSync(storePath, '', { mode: 0o600 });
-    const empty = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const empty = await runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
     const note = empty.json.findings.find((x) => x.kind === 'corrupt-legacy');
     expect(note).toMatchObject({ severity: 'note' });
     expect(note?.detail).toContain('the store opens without it');
@@ -171,7 +179,7 @@ describe('hardfs sessions verify', () => {
 
   it('compares .snapshot with the entry files: an entry edited by hand outside any commit is reported', async () => {
     const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
-    const clean = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    const clean = await runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
     expect(clean.status).toBe(0);
     expect(clean.json.snapshotChecked).toBe(true);
     // Same rev, other value: a new process starting from .snapshot would disagree with get().
@@ -179,7 +187,7 @@ describe('hardfs sessions verify', () => {
     const record = JSON.parse(readFileSync(file, 'utf8')) as { entry: Record<string, unknown> };
     writeFileSync(file, `${JSON.stringify({ ...record, entry: { ...record.entry, n: 999 } })}\n`, { mode: 0o600 });
     const before = snapshot(dir);
-    const { status, json } = runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
+    const { status, json } = await runCliJson<VerifyJson & { snapshotChecked: boolean }>(['sessions', 'verify', storePath]);
     expect(status).toBe(1);
     expect(kindsAt(json.findings, 'sessions.d/a.json')).toEqual(['snapshot-differs']);
     expect(json.findings[0]?.detail).toMatch(/^snapshot-differs: .*delete \.snapshot/);
@@ -189,7 +197,7 @@ describe('hardfs sessions verify', () => {
   it('a tombstone left by an interrupted multi-key delete is a note, not a corrupt entry', async () => {
     const { storePath, dir } = await makeStore(await tempDir(), ['a', 'b']);
     writeFileSync(join(dir, 'b.json'), `${JSON.stringify({ deleted: true, key: 'b', rev: 2, txn: 'ab'.repeat(12), v: 1, with: ['a.json', 'b.json'] })}\n`, { mode: 0o600 });
-    const { json } = runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
+    const { json } = await runCliJson<VerifyJson>(['sessions', 'verify', storePath]);
     expect(json.findings.find((x) => x.relativePath === 'sessions.d/b.json')).toMatchObject({ kind: 'tombstone', severity: 'note' });
     expect(json.entries).toBe(1);
   });
