@@ -37,12 +37,20 @@ layers=("$@")
 if [ ${#layers[@]} -eq 0 ]; then layers=("${all_layers[@]}"); fi
 mkdir -p reports/mutation
 npm run build --silent >/dev/null
+# Node 22 from npx's cache, hard-linked (or copied) into a directory everyone can traverse:
+# tests that run a script as a second local user spawn process.execPath, and npx's cache is
+# under a home directory that user cannot enter (scripts/node-matrix.mjs does the same).
+node_bin_dir=$(mktemp -d)
+trap 'rm -rf "$node_bin_dir"' EXIT
+chmod 755 "$node_bin_dir"
+node22=$(realpath "$(npx -y node@22 -p process.execPath | tail -n 1)")
+ln "$node22" "$node_bin_dir/node" 2>/dev/null || { cp "$node22" "$node_bin_dir/node" && chmod 755 "$node_bin_dir/node"; }
 status=0
 for layer in "${layers[@]}"; do
   echo "=== mutating src/${layer}"
   rm -f reports/mutation/mutation.json
   # A layer under the break threshold exits 1: note it, keep its report, go on with the next.
-  npx -y node@22 node_modules/@stryker-mutator/core/bin/stryker.js run \
+  "$node_bin_dir/node" node_modules/@stryker-mutator/core/bin/stryker.js run \
     --mutate "src/${layer}/**/*.ts,!src/${layer}/index.ts,!src/cli/main.ts" \
     --incrementalFile "reports/stryker-incremental-${layer}.json" \
     --concurrency "${STRYKER_CONCURRENCY:-1}" \
