@@ -36,7 +36,8 @@ export const STAGED_PREFIX = '.staged-';
  * reads as an entry. It does not check that the stem decodes to a key.
  */
 export function isEntryFileName(name: string): boolean {
-  return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.') && name.length > ENTRY_SUFFIX.length;
+  // The suffix starts with '.', so a name that is only the suffix is a dot file: no stem check.
+  return name.endsWith(ENTRY_SUFFIX) && !name.startsWith('.');
 }
 
 /** An entry file name that is also safe to open: what a change record or a lock name may name. */
@@ -86,5 +87,7 @@ export function stagedIdOf(name: string): string | undefined {
   const rest = name.slice(STAGED_PREFIX.length);
   const dash = rest.indexOf('-');
   const id = rest.slice(0, dash);
-  return dash > 0 && isIntentId(id) && /^[0-9]+$/.test(rest.slice(dash + 1)) ? id : undefined;
+  // No dash: slice(0, -1) could still leave 24 hex digits, so its absence is checked itself (an
+  // empty id before a leading dash is no intent id).
+  return dash !== -1 && isIntentId(id) && /^[0-9]+$/.test(rest.slice(dash + 1)) ? id : undefined;
 }
