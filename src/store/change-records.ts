@@ -43,9 +43,10 @@ export function parseChangeRecord(record: string): ParsedChangeRecord | undefine
   if (record === ALL_CHANGED) return { files: undefined, txn: undefined };
   const parts = record.split('/');
   let txn: string | undefined;
-  if (parts[0]?.startsWith('@')) {
-    txn = parts.shift()?.slice(1);
-    if (txn === undefined || !isIntentId(txn)) return undefined;
+  if (record.startsWith('@')) {
+    // split gives one part at least: the first, `@<id>`, names the commit.
+    txn = String(parts.shift()).slice(1);
+    if (!isIntentId(txn)) return undefined;
     if (parts.length === 1 && parts[0] === ALL_CHANGED) return { files: undefined, txn };
   }
   for (const name of parts) if (!isSafeEntryFileName(name)) return undefined;

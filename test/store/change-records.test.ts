@@ -2,11 +2,15 @@ import { existsSync, lstatSync, mkdirSync, readFileSync, readdirSync, statSync, 
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
-import { announceAllChanged, changeRecordFor, openStoreChangeLog } from '../../src/store/change-records.js';
+import * as records from '../../src/store/change-records.js';
+import { announceAllChanged, changeRecordFor, intentRecordFor, openStoreChangeLog, parseChangeRecord } from '../../src/store/change-records.js';
 import { editBehindTheStoresBack, twoStores } from './support.js';
+import { importFresh } from '../support/platform.js';
 import { useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
+const MODULE = new URL('../../src/store/change-records.ts', import.meta.url);
+const ID = '0123456789abcdef01234567';
 
 describe('change records', () => {
   it('no file names, or names over 32 KiB in all, are "*"; names of exactly 32 KiB are listed', () => {
@@ -16,6 +20,47 @@ describe('change records', () => {
     expect(Buffer.byteLength(exact.join('/'))).toBe(32 * 1024);
     expect(changeRecordFor(exact)).toBe(exact.join('/'));
     expect(changeRecordFor([...exact.slice(0, 1), `${exact[1] as string}z`])).toBe('*');
+  });
+
+  it('the marker and the 32 KiB bound as the module loads them (a copy evaluated by this test)', async () => {
+    const fresh = await importFresh<typeof records>(MODULE);
+    for (const copy of [records, fresh]) {
+      expect(copy.ALL_CHANGED).toBe('*');
+      expect(copy.changeRecordFor([])).toBe('*');
+      const exact = ['x'.repeat(16 * 1024 - 1), 'y'.repeat(16 * 1024)];
+      expect(copy.changeRecordFor(exact)).toBe(exact.join('/'));
+      expect(copy.changeRecordFor([...exact, 'z'])).toBe('*');
+      expect(copy.parseChangeRecord('*')).toStrictEqual({ files: undefined, txn: undefined });
+    }
+  });
+
+  it('a multi-key commit record of exactly 32 KiB is listed; one byte more says "@<id>/*"', () => {
+    const prefix = `@${ID}/`.length;
+    const exact = ['x'.repeat(16 * 1024 - prefix - 1), 'y'.repeat(16 * 1024)];
+    expect(Buffer.byteLength(intentRecordFor(ID, exact))).toBe(32 * 1024);
+    expect(intentRecordFor(ID, exact)).toBe(`@${ID}/${exact.join('/')}`);
+    expect(intentRecordFor(ID, [exact[0] as string, `${exact[1] as string}z`])).toBe(`@${ID}/*`);
+  });
+
+  it('parses to exactly { files, txn }; "*" only alone after the id; anything else is garbage', () => {
+    const table: Array<[string, { files: string[] | undefined; txn: string | undefined } | undefined]> = [
+      ['*', { files: undefined, txn: undefined }],
+      ['a.json', { files: ['a.json'], txn: undefined }],
+      ['a.json/b.json', { files: ['a.json', 'b.json'], txn: undefined }],
+      [`@${ID}/a.json`, { files: ['a.json'], txn: ID }],
+      [`@${ID}/*`, { files: undefined, txn: ID }],
+      [`@${ID}/*/a.json`, undefined],
+      [`@${ID}/a.json/*`, undefined],
+      [`@${ID}/*/*`, undefined],
+      ['*/a.json', undefined],
+      ['a.json/*', undefined],
+      [`a.json/@${ID}`, undefined],
+      [`@${ID.slice(1)}/a.json`, undefined],
+      [`@@${ID}/a.json`, undefined],
+      [`${ID}/a.json`, undefined],
+      ['', undefined],
+    ];
+    for (const [record, parsed] of table) expect(parseChangeRecord(record), record).toStrictEqual(parsed);
   });
 
   it('announceAllChanged appends "*" for every reader', async () => {
@@ -39,7 +84,13 @@ describe('a change log under its old name (.stamp)', () => {
     const inode = statSync(join(base, '.stamp')).ino;
     const dir = await openDir(base);
     const warnings: string[] = [];
-    const log = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
+    const details: unknown[] = [];
+    const log = await openStoreChangeLog(dir, {
+      warn: (message, detail) => {
+        warnings.push(message);
+        details.push(detail);
+      },
+    });
     await log.append('a.json');
     await log.close();
     expect(existsSync(join(base, '.stamp'))).toBe(false);
@@ -47,6 +98,7 @@ describe('a change log under its old name (.stamp)', () => {
     expect([renamed.ino, renamed.nlink]).toEqual([inode, 1]);
     expect(readFileSync(join(base, '.changes'), 'utf8')).toBe(`${old}a.json\n`);
     expect(warnings).toEqual(['hardfs store: renamed the change log from .stamp to .changes']);
+    expect(details).toEqual([{ file: join(base, '.changes') }]);
 
     writeFileSync(join(base, '.stamp'), old, { mode: 0o600 });
     const again = await openStoreChangeLog(dir, { warn: (message) => warnings.push(message) });
@@ -56,6 +108,29 @@ describe('a change log under its old name (.stamp)', () => {
     expect(readFileSync(join(base, '.changes'), 'utf8')).toContain('a.json\n');
     expect(warnings).toHaveLength(1);
     await dir.close();
+  });
+});
+
+describe('openers racing to migrate .stamp', () => {
+  it('all open the one log: one renames it (one warning), the others find it renamed already', async () => {
+    // Openers of one directory in one process run their lstat and rename calls on the thread
+    // pool at once: a loser's rename meets ENOENT (the winner's rename came first), or its
+    // lstat already sees .changes. Either way it opens the renamed log.
+    for (let round = 0; round < 10; round += 1) {
+      const base = await tempDir();
+      const old = `hardfs-change-log 1 ${'ef'.repeat(16)}\nold.json\n`;
+      writeFileSync(join(base, '.stamp'), old, { mode: 0o600 });
+      const inode = statSync(join(base, '.stamp')).ino;
+      const handles = await Promise.all(Array.from({ length: 6 }, () => openDir(base)));
+      const warnings: string[] = [];
+      const logs = await Promise.all(handles.map((dir) => openStoreChangeLog(dir, { warn: (message) => warnings.push(message) })));
+      for (const log of logs) await log.close();
+      for (const dir of handles) await dir.close();
+      expect(warnings).toEqual(['hardfs store: renamed the change log from .stamp to .changes']);
+      expect(existsSync(join(base, '.stamp'))).toBe(false);
+      expect(statSync(join(base, '.changes')).ino).toBe(inode);
+      expect(readFileSync(join(base, '.changes'), 'utf8')).toBe(old);
+    }
   });
 });
 

@@ -1,8 +1,9 @@
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
-import { announceAllChanged } from '../../src/store/change-records.js';
+import { announceAllChanged, openStoreChangeLog } from '../../src/store/change-records.js';
 import { entryFileName } from '../../src/session-store/index.js';
 import { openDescriptors, open, storeIn, quarantined } from './support.js';
 
@@ -18,6 +19,20 @@ describe('no descriptor is leaked', () => {
     }
     expect(quarantined(dir)).toHaveLength(6);
     expect(openDescriptors()).toBe(before);
+  });
+
+  it('moving a directory out of the change log’s name closes the quarantine directory handle', async () => {
+    const { dir } = await storeIn();
+    const handle = await openDir(dir);
+    const before = openDescriptors();
+    for (let i = 0; i < 3; i += 1) {
+      await rm(join(dir, '.changes'), { recursive: true, force: true });
+      mkdirSync(join(dir, '.changes'));
+      const log = await openStoreChangeLog(handle, { warn: () => undefined });
+      await log.close();
+    }
+    expect(openDescriptors()).toBe(before);
+    await handle.close();
   });
 
   it('announceAllChanged closes the change log it opened', async () => {
