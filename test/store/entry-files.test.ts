@@ -277,4 +277,21 @@ describe('the sweep of temp files', () => {
       ].sort(),
     );
   });
+
+  it('two sweeps at once both finish: a file the other sweep removed first is skipped, each removal said once', async () => {
+    // Both sweeps list the same files and race on the thread pool: the loser of a file meets
+    // ENOENT at its lstat or its unlink.
+    const { base, dir, files, warnings } = await filesIn({ staleTempMs: 60_000 });
+    const logger = { warn: (message: string, details?: Record<string, unknown>) => warnings.push({ message, details: details ?? {} }) };
+    const other = new EntryFiles(dir, resolveStoreOptions({ fsync: false, staleTempMs: 60_000, logger }));
+    const hourAgo = new Date(Date.now() - 3_600_000);
+    const names = Array.from({ length: 40 }, (_, index) => `.hardfs-${index.toString(16).padStart(32, '0')}.tmp`);
+    for (const name of names) {
+      writeFileSync(join(base, name), 'x');
+      utimesSync(join(base, name), hourAgo, hourAgo);
+    }
+    await Promise.all([files.sweepTempFiles(() => false), other.sweepTempFiles(() => false)]);
+    expect(readdirSync(base)).toEqual([]);
+    expect(warnings.map((warning) => warning.details['file']).sort()).toEqual(names.map((name) => join(base, name)).sort());
+  });
 });
