@@ -133,11 +133,11 @@ export class CoherentCache<E extends StoreEntry> {
       const file = lockedEntryFile(name);
       if (file !== undefined) locked.add(file);
     }
-    const named = cached === undefined ? undefined : this.#namedFiles(read);
+    // Without a cursor (the first read) the log's read is a reset: undefined, every file is read.
+    const named = this.#namedFiles(read);
     const loaded = new Map<string, LoadedRecord<E> | undefined>();
     const full = cached === undefined || named === undefined;
     const names = full ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named, ...cached.inFlight, ...locked, ...this.#suspect];
-    if (full) this.#suspect.clear();
     for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
     // The same check as #makeWhole, without waiting: a multi-key commit under way is read as
     // its outcome (see #applyPendingSync).
@@ -170,7 +170,7 @@ export class CoherentCache<E extends StoreEntry> {
     }
     const view = this.#build(loaded, full ? undefined : cached.view);
     this.#assertWithinTotal(view);
-    if (!full) this.#suspect.clear();
+    this.#suspect.clear(); // only once the read is whole: an early return above re-reads them next time
     this.#state = { cursor: read.cursor, view, inFlight: locked };
     return view;
   }
@@ -200,7 +200,8 @@ export class CoherentCache<E extends StoreEntry> {
     if (bytes === undefined) {
       if (named === undefined && !full) return undefined;
       const names = named === undefined ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named];
-      if (named === undefined) for (const name of [...loaded.keys()]) if (!names.includes(name)) loaded.delete(name);
+      // Every file listed again: the new listing replaces what was loaded (a file removed since is gone).
+      if (named === undefined) loaded.clear();
       for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
       return names;
     }
@@ -256,7 +257,7 @@ export class CoherentCache<E extends StoreEntry> {
         const file = lockedEntryFile(name);
         if (file !== undefined) locked.add(file);
       }
-      const named = read.reset || cached === undefined ? undefined : this.#namedFiles(read);
+      const named = this.#namedFiles(read); // undefined on a reset, and on the first read (no cursor yet)
       let view: StoreView<E>;
       let loaded: Map<string, LoadedRecord<E> | undefined>;
       let full = false;

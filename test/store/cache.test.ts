@@ -1,9 +1,9 @@
-import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openChangeLog, openDir } from '../../src/index.js';
 import { entryFileName } from '../../src/session-store/index.js';
-import { openStore, openStoreSync, type Store, type StoreOptions } from '../../src/store/index.js';
+import { openStore, type Store, type StoreOptions } from '../../src/store/index.js';
 import { serializeRecord } from '../../src/store/entry-record.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 import { editBehindTheStoresBack, holdLock, twoStores, quarantined } from './support.js';
@@ -161,22 +161,5 @@ describe('what a refresh takes from .locks/', () => {
     expect(Object.keys(await later.loadAll()).sort()).toEqual(['big', 'small']);
     expect(warnings).toEqual([]);
     await Promise.all([writer.close(), reader.close(), later.close()]);
-  });
-
-  it('a first load reads every file, so a change record naming no entry file is not worth a warning there', async () => {
-    const { dir, writer } = await storeWith({ a: { n: 1 } });
-    const handle = await openDir(dir);
-    const log = await openChangeLog(handle, '.changes');
-    await log.append('not-an-entry');
-    await log.close();
-    await handle.close();
-    rmSync(join(dir, '.snapshot'), { force: true });
-    const warnings: string[] = [];
-    const reader = await openStore<Entry>(dir, { fsync: false, logger: { warn: (message) => void warnings.push(message) } });
-    expect({ ...(await reader.loadAll()) }).toEqual({ a: { n: 1 } });
-    const sync = openStoreSync<Entry>(dir, { fsync: false, logger: { warn: (message) => void warnings.push(message) } }) as Store<Entry>;
-    expect({ ...sync.loadAllSync() }).toEqual({ a: { n: 1 } });
-    expect(warnings).toEqual([]);
-    await Promise.all([writer.close(), reader.close(), sync.close()]);
   });
 });
