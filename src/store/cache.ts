@@ -323,7 +323,14 @@ export class CoherentCache<E extends StoreEntry> {
         const record = loaded.get(name)?.record;
         if (record?.txn === undefined || done.has(record.txn)) continue;
         if (locked.has(name) || txns.has(record.txn)) {
-          if (record.with === undefined) return 'reset';
+          if (record.with === undefined) {
+            // Its files are not known: wait for this file's lock (taking over one a stopped writer
+            // left), then start over; the commit's record, or its locks seen by an earlier refresh,
+            // make the next pass read all its files. Starting over at once would spin, without
+            // end while the lock is abandoned.
+            await this.#commit().settle(record.txn, { deadline }, [name]);
+            return 'reset';
+          }
           txns.set(record.txn, record.with);
         }
       }

@@ -135,6 +135,25 @@ describe('what a refresh takes from .locks/', () => {
     await Promise.all([writer.close(), reader.close()]);
   });
 
+  it('a locked file whose marker lists no files (a commit of many keys), its lock left by a writer that stopped: the refresh takes the lock over and reads the commit whole', async () => {
+    const { dir, writer } = await storeWith({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+    const reader = await openStore<Entry>(dir, { fsync: false });
+    expect({ ...(await reader.loadAll()) }).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+    const unlisted = { id: 'a1b2c3d4e5f6a1b2c3d4e5f6', files: undefined };
+    // The commit's record (its files not listed), both renames, its intent removed; a's lock left.
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.changes');
+    await log.append('*');
+    await log.close();
+    await handle.close();
+    writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', unlisted), { mode: 0o600 });
+    writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}', unlisted), { mode: 0o600 });
+    abandonedLock(dir, entryFileName('a'));
+    expect({ ...(await reader.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+    expect(existsSync(join(dir, '.locks', `${entryFileName('a')}.lock`))).toBe(false);
+    await Promise.all([writer.close(), reader.close()]);
+  });
+
   it('a refresh that the store was closed under is ECLOSED naming the store', async () => {
     const { dir, writer } = await storeWith({ a: { n: 1 } });
     const pending = writer.loadAll();
