@@ -10,6 +10,7 @@ import { entryFileName, serializeRecord, serializeTombstone } from '../../src/st
 import { intentFileName, stagedFileName } from '../../src/store/layout.js';
 import { snapshot } from '../dir/harness.js';
 import { thrown } from './record-helpers.js';
+import { holdLock } from './support.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 type Entry = { n: number };
@@ -310,6 +311,20 @@ describe('openStoreSync', () => {
     expect(reader.getSync('a')).toEqual({ n: 2 });
     expect(reader.getSync('a')).toEqual({ n: 2 });
     await writer.close();
+    await reader.close();
+  });
+
+  it('a file locked when a warm read lists the locks is read again by it (a one-key commit may be renaming it)', async () => {
+    const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+    const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+    const release = await holdLock(dir, 'b');
+    try {
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}'), { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 2 } });
+    } finally {
+      await release();
+    }
     await reader.close();
   });
 
