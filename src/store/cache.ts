@@ -163,6 +163,7 @@ export class CoherentCache<E extends StoreEntry> {
     }
     for (const [name, record] of loaded) {
       const txn = record?.record.txn;
+      // Stryker disable next-line OptionalChaining: a txn was read from this record, so it is there
       if (txn !== undefined && locked.has(name)) note(txn, record?.record.with);
     }
     for (const [id, names] of pending) {
@@ -196,6 +197,7 @@ export class CoherentCache<E extends StoreEntry> {
   ): string[] | undefined {
     let bytes: Buffer | undefined;
     try {
+      // Stryker disable next-line ObjectLiteral: MAX_INTENT_BYTES equals the read default (DEFAULT_MAX_READ_BYTES); stated so the two bounds cannot drift apart unseen
       bytes = locks?.readFileSync(intentFileName(id), { maxBytes: MAX_INTENT_BYTES });
     } catch (error) {
       if (!(error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
