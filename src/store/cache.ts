@@ -84,6 +84,7 @@ export class CoherentCache<E extends StoreEntry> {
 
   #requireLocks(): SafeDir {
     const locks = this.#locks();
+    // Stryker disable next-line StringLiteral,ObjectLiteral: unreachable through a Store: only a read-only one lacks .locks, and it reads through currentSync only
     if (locks === undefined) throw new HardfsError('EUNSUPPORTED', 'the store has no .locks directory (opened read-only)', { path: this.#dir.path });
     return locks;
   }
@@ -123,21 +124,23 @@ export class CoherentCache<E extends StoreEntry> {
    * the read and whose files cannot be known makes a partial read answer from the view it had.
    */
   currentSync(): StoreView<E> {
+    // Stryker disable next-line StringLiteral,ObjectLiteral: a Store refuses every call once closed before it asks the cache; this guards the cache's own use
     if (this.#closed) throw new HardfsError('ECLOSED', 'store is closed', { path: this.#dir.path });
     const cached = this.#state;
     const read = this.#changes.readSync(cached?.cursor);
     const locks = this.#locks();
+    // Stryker disable next-line ArrayDeclaration: any name that is neither an entry lock nor an intent changes nothing
     const listing = locks === undefined ? [] : this.#listSync(locks);
     const locked = new Set<string>();
     for (const name of listing) {
       const file = lockedEntryFile(name);
       if (file !== undefined) locked.add(file);
     }
-    const named = cached === undefined ? undefined : this.#namedFiles(read);
+    // Without a cursor (the first read) the log's read is a reset: undefined, every file is read.
+    const named = this.#namedFiles(read);
     const loaded = new Map<string, LoadedRecord<E> | undefined>();
     const full = cached === undefined || named === undefined;
     const names = full ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named, ...cached.inFlight, ...locked, ...this.#suspect];
-    if (full) this.#suspect.clear();
     for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
     // The same check as #makeWhole, without waiting: a multi-key commit under way is read as
     // its outcome (see #applyPendingSync).
@@ -160,6 +163,7 @@ export class CoherentCache<E extends StoreEntry> {
     }
     for (const [name, record] of loaded) {
       const txn = record?.record.txn;
+      // Stryker disable next-line OptionalChaining: a txn was read from this record, so it is there
       if (txn !== undefined && locked.has(name)) note(txn, record?.record.with);
     }
     for (const [id, names] of pending) {
@@ -170,7 +174,7 @@ export class CoherentCache<E extends StoreEntry> {
     }
     const view = this.#build(loaded, full ? undefined : cached.view);
     this.#assertWithinTotal(view);
-    if (!full) this.#suspect.clear();
+    this.#suspect.clear(); // only once the read is whole: an early return above re-reads them next time
     this.#state = { cursor: read.cursor, view, inFlight: locked };
     return view;
   }
@@ -193,6 +197,7 @@ export class CoherentCache<E extends StoreEntry> {
   ): string[] | undefined {
     let bytes: Buffer | undefined;
     try {
+      // Stryker disable next-line ObjectLiteral: MAX_INTENT_BYTES equals the read default (DEFAULT_MAX_READ_BYTES); stated so the two bounds cannot drift apart unseen
       bytes = locks?.readFileSync(intentFileName(id), { maxBytes: MAX_INTENT_BYTES });
     } catch (error) {
       if (!(error instanceof Error && (error as NodeJS.ErrnoException).code === 'ENOENT')) throw error;
@@ -200,7 +205,8 @@ export class CoherentCache<E extends StoreEntry> {
     if (bytes === undefined) {
       if (named === undefined && !full) return undefined;
       const names = named === undefined ? this.#listSync(this.#dir).filter(isEntryFileName) : [...named];
-      if (named === undefined) for (const name of [...loaded.keys()]) if (!names.includes(name)) loaded.delete(name);
+      // Every file listed again: the new listing replaces what was loaded (a file removed since is gone).
+      if (named === undefined) loaded.clear();
       for (const name of names) loaded.set(name, this.#files.readSync<E>(name));
       return names;
     }
@@ -245,6 +251,7 @@ export class CoherentCache<E extends StoreEntry> {
       const cached = this.#state ?? (await this.#seedFromSnapshotFile());
       const read = await this.#changes.read(cached?.cursor);
       const listing = await this.#requireLocks().list();
+      // Stryker disable next-line MethodExpression: an undefined id has no intent and no files: settling it is a no-op, and passes are bounded
       const intents = listing.map(intentIdOf).filter((id): id is string => id !== undefined);
       if (intents.length > 0 && attempt < MAX_PASSES) {
         // A multi-key commit under way: wait for it (or complete it), then start over.
@@ -256,7 +263,7 @@ export class CoherentCache<E extends StoreEntry> {
         const file = lockedEntryFile(name);
         if (file !== undefined) locked.add(file);
       }
-      const named = read.reset || cached === undefined ? undefined : this.#namedFiles(read);
+      const named = this.#namedFiles(read); // undefined on a reset, and on the first read (no cursor yet)
       let view: StoreView<E>;
       let loaded: Map<string, LoadedRecord<E> | undefined>;
       let full = false;
@@ -322,7 +329,14 @@ export class CoherentCache<E extends StoreEntry> {
         const record = loaded.get(name)?.record;
         if (record?.txn === undefined || done.has(record.txn)) continue;
         if (locked.has(name) || txns.has(record.txn)) {
-          if (record.with === undefined) return 'reset';
+          if (record.with === undefined) {
+            // Its files are not known: wait for this file's lock (taking over one a stopped writer
+            // left), then start over; the commit's record, or its locks seen by an earlier refresh,
+            // make the next pass read all its files. Starting over at once would spin, without
+            // end while the lock is abandoned.
+            await this.#commit().settle(record.txn, { deadline }, [name]);
+            return 'reset';
+          }
           txns.set(record.txn, record.with);
         }
       }
@@ -385,6 +399,7 @@ export class CoherentCache<E extends StoreEntry> {
       }
       // Synchronous on purpose: thousands of small reads cost far more in thread-pool round
       // trips than in the syscalls themselves. Quarantines wait for the loop to end.
+      // Stryker disable next-line ArrayDeclaration: a non-promise awaited changes nothing
       const pending: Array<Promise<void>> = [];
       const record = this.#files.readSync<E>(dirent.name, pending);
       for (const work of pending) await work;

@@ -1,9 +1,9 @@
 // What one open store may hold (issue 10 item 9): the total entry bytes and the snapshot file are
 // bounded, and the refusal names the option that raises the bound.
-import { writeFileSync } from 'node:fs';
+import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openStore } from '../../src/store/index.js';
+import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -23,6 +23,31 @@ describe('bounds of one open store', () => {
     for (let i = 10; i < 14; i += 1) await writer.update(`k${i}`, () => ({ pad: 'x'.repeat(1000) }));
     expect((await caught(roomy.loadAll())).message).toContain('option maxTotalEntryBytes');
     await Promise.all([writer.close(), bounded.close(), roomy.close()]);
+  });
+
+  it('maxTotalEntryBytes is the entry files\' bytes: exactly at the bound loads, one byte over is refused, by a full load before it reads on and by a refresh', async () => {
+    const dir = join(await tempDir(), 'store');
+    const writer = await openStore(dir, { fsync: false });
+    for (const key of ['a', 'b', 'c']) await writer.update(key, () => ({ pad: 'x'.repeat(100) }));
+    const bytesOf = (keys: string[]): number => keys.reduce((sum, key) => sum + statSync(join(dir, entryFileName(key))).size, 0);
+    const three = bytesOf(['a', 'b', 'c']);
+    const noSnapshot = (): void => rmSync(join(dir, '.snapshot'), { force: true }); // full loads read the files
+    noSnapshot();
+    const exact = await openStore(dir, { fsync: false, maxTotalEntryBytes: three });
+    expect(Object.keys(await exact.loadAll()).sort()).toEqual(['a', 'b', 'c']);
+    noSnapshot();
+    const under = await openStore(dir, { fsync: false, maxTotalEntryBytes: three - 1 });
+    const full = await caught(under.loadAll());
+    expect(full.code).toBe('ETOOBIG');
+    expect(full.path).toBe(dir);
+    expect(full.message).toContain('entries are over'); // stopped while reading, not after
+    // A refresh that grows the view past the bound: ETOOBIG; back at the bound: loads again.
+    await writer.update('d', () => ({ pad: 'x' }));
+    const grown = await caught(exact.loadAll());
+    expect(grown.code).toBe('ETOOBIG');
+    expect(grown.path).toBe(dir);
+    expect(grown.message).toContain(`entries total ${three + bytesOf(['d'])} bytes`);
+    await Promise.all([writer.close(), exact.close(), under.close()]);
   });
 
   it('a snapshot file over maxSnapshotBytes is not read (the files are), and none that large is written', async () => {

@@ -2,13 +2,15 @@
 // that does not exist is undefined), migrates and sweeps nothing, refuses a symlinked directory
 // synchronously, follows other writers through the change log, and never returns part of a
 // multi-key commit: one left pending (intent in .locks/) reads as its outcome.
-import { mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, openStoreSync, type Store } from '../../src/store/index.js';
 import { entryFileName, serializeRecord, serializeTombstone } from '../../src/store/entry-record.js';
 import { intentFileName, stagedFileName } from '../../src/store/layout.js';
 import { snapshot } from '../dir/harness.js';
+import { thrown } from './record-helpers.js';
+import { holdLock } from './support.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 type Entry = { n: number };
@@ -213,6 +215,156 @@ describe('openStoreSync', () => {
       const writer = await openStore<Entry>(dir, quiet);
       expect({ ...(await writer.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 5 } });
       await writer.close();
+    });
+
+    it('its intent with its locks still held (the writer died mid-commit): a warm read gives its outcome whole', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      await pending(1, false, dir);
+      // a is renamed (it carries the marker) and its lock file is still there.
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'left by the writer that died', { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+      await reader.close();
+    });
+
+    it('the files a pending commit was read from are read again, from the entry files, at the next read', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      await pending(0, false, dir);
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+      // Recovery completes it (renames, intent removed) and a later commit of b's writer changes
+      // b again before any record of it is read: the read after re-reads the commit's files.
+      renameSync(join(dir, stagedFileName(ID, 0)), join(dir, entryFileName('a')));
+      rmSync(join(dir, stagedFileName(ID, 1)));
+      rmSync(join(dir, '.locks', intentFileName(ID)));
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 3, '{"n":3}'), { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 3 } });
+      await reader.close();
+    });
+
+    it('renamed, intent removed, a lock still held: a warm read re-reads the files its marker lists and no other', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'held by the committing writer', { mode: 0o600 });
+      // Changed with no record and no lock: not something a read is told about, so not re-read.
+      writeFileSync(join(dir, entryFileName('c')), serializeRecord('c', 9, '{"n":9}'), { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      await reader.close();
+    });
+
+    it('renamed, intent removed, a lock still held: a first read gives the commit whole and every other key too', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 }, c: { n: 1 } });
+      writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}', marker), { mode: 0o600 });
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'held by the committing writer', { mode: 0o600 });
+      const warnings: string[] = [];
+      const reader = openStoreSync<Entry>(dir, { fsync: false, logger: { warn: (message) => void warnings.push(message) } }) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+      expect(warnings).toEqual([]);
+      await reader.close();
+    });
+
+    it('a first read meeting a locked file whose marker lists no files reads only entry files (nothing else in the directory)', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      const unlisted = { id: ID, files: undefined };
+      writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 2, '{"n":2}', unlisted), { mode: 0o600 });
+      writeFileSync(join(dir, '.locks', `${entryFileName('a')}.lock`), 'held by the committing writer', { mode: 0o600 });
+      const warnings: string[] = [];
+      const reader = openStoreSync<Entry>(dir, { fsync: false, logger: { warn: (message) => void warnings.push(message) } }) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 1 } });
+      expect(warnings).toEqual([]);
+      await reader.close();
+    });
+
+    it('an intent that cannot be read as a file is refused, not taken for a finished commit', async () => {
+      const dir = await pending(0);
+      const intent = join(dir, '.locks', intentFileName(ID));
+      rmSync(intent);
+      mkdirSync(intent);
+      const error = thrown(() => openStoreSync<Entry>(dir, quiet));
+      expect(error.code).toBe('EINSECURE');
+      expect(error.path).toBe(intent);
+      expect(error.message).toContain('not a regular file');
+    });
+
+    it('an intent that is not a valid intent is ECORRUPT naming the intent file', async () => {
+      const dir = await pending(0);
+      writeFileSync(join(dir, '.locks', intentFileName(ID)), '{"v":1,"id":"nope"}\n', { mode: 0o600 });
+      const error = thrown(() => openStoreSync<Entry>(dir, quiet));
+      expect(error.code).toBe('ECORRUPT');
+      expect(error.path).toBe(join(dir, '.locks', intentFileName(ID)));
+      expect(error.message).toContain('malformed multi-key commit intent');
+    });
+  });
+
+  it('a warm read sees the commits of an exclusive writer (its writer.lock in .locks is no entry lock)', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect(reader.getSync('a')).toEqual({ n: 1 });
+    const writer = await openStore<Entry>(dir, { ...quiet, writer: 'exclusive' });
+    await writer.update('a', () => ({ n: 2 }));
+    expect(reader.getSync('a')).toEqual({ n: 2 });
+    expect(reader.getSync('a')).toEqual({ n: 2 });
+    await writer.close();
+    await reader.close();
+  });
+
+  it('a file locked when a warm read lists the locks is read again by it (a one-key commit may be renaming it)', async () => {
+    const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+    const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+    const release = await holdLock(dir, 'b');
+    try {
+      writeFileSync(join(dir, entryFileName('b')), serializeRecord('b', 2, '{"n":2}'), { mode: 0o600 });
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 2 } });
+    } finally {
+      await release();
+    }
+    await reader.close();
+  });
+
+  describe('the store directory replaced behind a synchronous reader', () => {
+    it('replaced by another directory: ECLOSED naming the store directory', async () => {
+      const dir = await storeWith({ a: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect(reader.getSync('a')).toEqual({ n: 1 });
+      renameSync(dir, `${dir}.old`);
+      mkdirSync(dir, { mode: 0o700 });
+      mkdirSync(join(dir, '.locks'), { mode: 0o700 });
+      const error = thrown(() => reader.getSync('a'));
+      expect(error.code).toBe('ECLOSED');
+      expect(error.path).toBe(dir);
+      expect(error.message).toContain('the store directory was removed or replaced');
+      await reader.close();
+    });
+
+    it('removed: ECLOSED naming the store directory', async () => {
+      const dir = await storeWith({ a: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect(reader.getSync('a')).toEqual({ n: 1 });
+      renameSync(dir, `${dir}.old`);
+      const error = thrown(() => reader.loadAllSync());
+      expect(error.code).toBe('ECLOSED');
+      expect(error.path).toBe(dir);
+      await reader.close();
+    });
+
+    it('only its .locks replaced: ECLOSED naming the lock directory', async () => {
+      const dir = await storeWith({ a: { n: 1 } });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect(reader.getSync('a')).toEqual({ n: 1 });
+      renameSync(join(dir, '.locks'), join(dir, '.locks.old'));
+      mkdirSync(join(dir, '.locks'), { mode: 0o700 });
+      const error = thrown(() => reader.getSync('a'));
+      expect(error.code).toBe('ECLOSED');
+      expect(error.path).toBe(join(dir, '.locks'));
+      expect(error.message).toContain('lock directory');
+      await reader.close();
     });
   });
 });

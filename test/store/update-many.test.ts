@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { open, storeIn } from './support.js';
+import { editBehindTheStoresBack, open, storeIn } from './support.js';
 
 describe('optimistic concurrency of updateMany', () => {
   it('a key another writer changed and changed back (same content, newer rev) still makes the mutator run again', async () => {
@@ -18,5 +18,20 @@ describe('optimistic concurrency of updateMany', () => {
     });
     expect(runs).toBe(2);
     expect(await store.get('k')).toEqual({ n: 11 });
+  });
+
+  it('a file found changed with no record naming it (a writer died between its rename and its record) is read again, and the mutator runs on it', async () => {
+    const { dir, store } = await storeIn();
+    await store.update('k', () => ({ n: 1 }));
+    expect({ ...(await store.loadAll()) }).toEqual({ k: { n: 1 } });
+    editBehindTheStoresBack(dir, 'k', { n: 50 }, 2);
+    const seen: number[] = [];
+    await store.updateMany((record) => {
+      const current = record['k'] as { n: number };
+      seen.push(current.n);
+      record['k'] = { n: current.n + 1 };
+    });
+    expect(seen).toEqual([1, 50]);
+    expect(await store.get('k')).toEqual({ n: 51 });
   });
 });
