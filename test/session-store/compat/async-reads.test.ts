@@ -8,7 +8,7 @@ import {
   readSessionUpdatedAtAsync,
   saveSessionStore,
   updateSessionStoreEntry,
-} from '../../src/session-store/compat/index.js';
+} from '../../../src/session-store/compat/index.js';
 import { configure, useCompatFixtures } from './support.js';
 
 const { caseDir, storeFixture } = useCompatFixtures({ needsSyncReads: false });

@@ -2,8 +2,8 @@
 // run on what the mutator reads or assigns; every other property (symbols, accessors) is the
 // plain record's, untouched by the hooks.
 import { describe, expect, it } from 'vitest';
-import { hookedRecord } from '../../src/session-store/compat/hooked-record.js';
-import type { SessionEntry } from '../../src/session-store/index.js';
+import { hookedRecord } from '../../../src/session-store/compat/hooked-record.js';
+import type { SessionEntry } from '../../../src/session-store/index.js';
 
 const lower = (key: string): string => key.toLowerCase();
 

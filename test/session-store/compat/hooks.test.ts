@@ -10,7 +10,7 @@ import {
   updateSessionStore,
   updateSessionStoreEntry,
   type SessionEntry,
-} from '../../src/session-store/compat/index.js';
+} from '../../../src/session-store/compat/index.js';
 import { configure, useCompatFixtures } from './support.js';
 
 const { caseDir, storeFixture } = useCompatFixtures();

@@ -6,8 +6,8 @@
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { decodeKey } from '../../src/index.js';
-import { loadSessionStore, resolveSessionStoreDir, saveSessionStore } from '../../src/session-store/compat/index.js';
+import { decodeKey } from '../../../src/index.js';
+import { loadSessionStore, resolveSessionStoreDir, saveSessionStore } from '../../../src/session-store/compat/index.js';
 import { useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

@@ -8,9 +8,9 @@ import {
   resolveSessionStoreDir,
   saveSessionStore,
   type SessionEntry,
-} from '../../src/session-store/compat/index.js';
-import { openSessionStore } from '../../src/session-store/index.js';
-import { caught } from '../support/tmp.js';
+} from '../../../src/session-store/compat/index.js';
+import { openSessionStore } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
 import { configure, useCompatFixtures } from './support.js';
 
 const { caseDir, storeFixture } = useCompatFixtures();

@@ -3,9 +3,9 @@
 import { utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSessionStore, resolveSessionStoreDir, saveSessionStore, updateSessionStore } from '../../src/session-store/compat/index.js';
-import { entryFileName, openSessionStore } from '../../src/session-store/index.js';
-import { caught } from '../support/tmp.js';
+import { loadSessionStore, resolveSessionStoreDir, saveSessionStore, updateSessionStore } from '../../../src/session-store/compat/index.js';
+import { entryFileName, openSessionStore } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
 import { deferred, useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

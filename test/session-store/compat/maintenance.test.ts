@@ -14,8 +14,8 @@ import {
   type SessionMaintenanceApplyReport,
   type SessionMaintenanceConfig,
   type SessionMaintenanceWarning,
-} from '../../src/session-store/compat/index.js';
-import { caught } from '../support/tmp.js';
+} from '../../../src/session-store/compat/index.js';
+import { caught } from '../../support/tmp.js';
 import { configure, DAY_MS, useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

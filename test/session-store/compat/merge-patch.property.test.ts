@@ -1,8 +1,8 @@
 // mergeSessionEntryPatch is pure: the gateway's patch semantics as properties.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { mergeSessionEntryPatch } from '../../src/session-store/compat/index.js';
-import { fcParams } from '../support/fc.js';
+import { mergeSessionEntryPatch } from '../../../src/session-store/compat/index.js';
+import { fcParams } from '../../support/fc.js';
 
 const field = fc.constantFrom('a', 'b', 'c', 'label', 'cacheRead');
 const value = fc.oneof(fc.integer(), fc.string({ maxLength: 3 }), fc.boolean(), fc.constant(undefined));

@@ -13,7 +13,7 @@ import {
   saveSessionStore,
   updateSessionStore,
   type SessionEntry,
-} from '../../src/session-store/compat/index.js';
+} from '../../../src/session-store/compat/index.js';
 import { useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

@@ -2,7 +2,7 @@
 // gateway's store.directory.test.ts ("readSessionUpdatedAt with directory store").
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { readSessionUpdatedAt, saveSessionStore, updateSessionStoreEntry } from '../../src/session-store/compat/index.js';
+import { readSessionUpdatedAt, saveSessionStore, updateSessionStoreEntry } from '../../../src/session-store/compat/index.js';
 import { useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

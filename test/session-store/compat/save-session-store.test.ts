@@ -4,9 +4,9 @@
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSessionStore, resolveSessionStoreDir, saveSessionStore } from '../../src/session-store/compat/index.js';
-import { entryFileName } from '../../src/session-store/index.js';
-import { caught } from '../support/tmp.js';
+import { loadSessionStore, resolveSessionStoreDir, saveSessionStore } from '../../../src/session-store/compat/index.js';
+import { entryFileName } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
 import { configure, useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();

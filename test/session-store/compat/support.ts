@@ -4,9 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach } from 'vitest';
-import { closeSessionStores, configureSessionStoreCompat } from '../../src/session-store/compat/index.js';
-import { SessionStore } from '../../src/session-store/index.js';
-import { useTempDirs } from '../support/tmp.js';
+import { closeSessionStores, configureSessionStoreCompat } from '../../../src/session-store/compat/index.js';
+import { SessionStore } from '../../../src/session-store/index.js';
+import { useTempDirs } from '../../support/tmp.js';
 
 export const DAY_MS = 24 * 60 * 60 * 1000;
 

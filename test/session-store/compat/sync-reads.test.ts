@@ -9,9 +9,9 @@ import {
   loadSessionStore,
   readSessionUpdatedAt,
   saveSessionStore,
-} from '../../src/session-store/compat/index.js';
-import { openSessionStore } from '../../src/session-store/index.js';
-import { caught } from '../support/tmp.js';
+} from '../../../src/session-store/compat/index.js';
+import { openSessionStore } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
 import { useCompatFixtures, warnings } from './support.js';
 
 const { caseDir, storeFixture } = useCompatFixtures({ needsSyncReads: false });

@@ -9,7 +9,7 @@ import {
   saveSessionStore,
   updateSessionStore,
   updateSessionStoreEntry,
-} from '../../src/session-store/compat/index.js';
+} from '../../../src/session-store/compat/index.js';
 import { deferred, useCompatFixtures } from './support.js';
 
 const { storeFixture, caseDir } = useCompatFixtures();
@@ -82,7 +82,7 @@ describe('updateSessionStoreEntry (gateway sessions.test.ts)', () => {
     expect(loadSessionStore(storePath)[KEY]?.['thinkingLevel']).toBe('low'); // prime the cache
     // hardfs: an external writer changes the directory store through the store (a separate
     // handle with its own cache), not by rewriting sessions.json, which after migration is a backup.
-    const { openSessionStore } = await import('../../src/session-store/index.js');
+    const { openSessionStore } = await import('../../../src/session-store/index.js');
     const external = await openSessionStore(storePath, { fsync: false });
     try {
       await external.update(KEY, (entry) => ({ ...entry, providerOverride: 'anthropic', updatedAt: 124 }));

@@ -10,9 +10,9 @@ import {
   saveSessionStore,
   updateSessionStore,
   type SessionEntry,
-} from '../../src/session-store/compat/index.js';
-import { entryFileName } from '../../src/session-store/index.js';
-import { caught } from '../support/tmp.js';
+} from '../../../src/session-store/compat/index.js';
+import { entryFileName } from '../../../src/session-store/index.js';
+import { caught } from '../../support/tmp.js';
 import { useCompatFixtures } from './support.js';
 
 const { storeFixture, caseDir } = useCompatFixtures();

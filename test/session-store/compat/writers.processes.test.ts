@@ -3,7 +3,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadSessionStore, saveSessionStore, updateSessionStoreEntry } from '../../src/session-store/compat/index.js';
+import { loadSessionStore, saveSessionStore, updateSessionStoreEntry } from '../../../src/session-store/compat/index.js';
 import { useCompatFixtures } from './support.js';
 
 const { caseDir } = useCompatFixtures();
