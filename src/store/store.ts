@@ -19,7 +19,7 @@ import { openStoreChangeLog } from './change-records.js';
 import { CommitLayer, drainSharedCommits, type PlannedWrite } from './commit.js';
 import { DELETE } from './delete-sentinel.js';
 import { EntryFiles, type LoadedRecord } from './entry-files.js';
-import { assertStorableEntry, entryFileName, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
+import { assertStorableEntry, entryFileName, isPlainEntry, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
 import { freezeEntry } from './freeze-entry.js';
 import { describeOwner, parseOwnerRecord } from '../locks/owner-record.js';
 import { currentProcessIdentity } from '../locks/process-identity.js';
@@ -408,7 +408,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     const hook = this.#options.transformEntry;
     if (hook === undefined) return entry;
     const transformed = hook(entry, key);
-    if (!isPlainObject(transformed)) throw new TypeError('transformEntry must return a plain object');
+    if (!isPlainEntry(transformed)) throw new TypeError('transformEntry must return a plain object');
     return transformed as E;
   }
 
@@ -419,7 +419,6 @@ export class Store<E extends StoreEntry = StoreEntry> {
   #prepareWrite(entry: E, key: string): { entry: E; json: string } {
     const hook = this.#options.normalizeEntry;
     const next = hook === undefined ? entry : (hook(entry, key) as E);
-    if (!isPlainObject(next)) throw new TypeError(`entry for ${JSON.stringify(key)} must be a plain JSON object`);
     assertStorableEntry(next, key, this.#options.maxEntryDepth);
     const json = serializeEntry(next, this.#options.maxEntryDepth);
     return { entry: next, json };
@@ -640,12 +639,6 @@ function openLocksIfThere(dir: SafeDir): SafeDir | undefined {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === null || proto === Object.prototype;
 }
 
 /** Options of {@link openStore}: every {@link StoreOptions} field, and `sync`. */
