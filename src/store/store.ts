@@ -289,6 +289,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
 
   /** Removes one entry. Resolves to whether it existed. */
   async delete(key: string, call: LockCallOptions = {}): Promise<boolean> {
+    // Stryker disable next-line BooleanLiteral: the mutator always sets it before it is read (a failed update rejects instead)
     let existed = false;
     await this.update(
       key,
