@@ -1,7 +1,7 @@
 // The public Store API's own argument checks: the store directory, the mutator, and the shape of
 // an entry (a plain JSON object, checked before anything is written), each refused up front with
 // its own error rather than whatever a later step would throw on the bad value.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, openStoreSync, type Store, type StoreEntry } from '../../src/store/index.js';
@@ -18,15 +18,17 @@ async function freshStore(options: Parameters<typeof openStore>[1] = {}): Promis
 describe('the store directory argument', () => {
   it('openStore refuses an empty or non-string directory with EBADNAME, creating nothing', async () => {
     const base = await tempDir();
-    for (const dir of ['', 42, undefined]) {
-      const error = await caught(openStore(dir as never));
-      expect(error.code).toBe('EBADNAME');
-      expect(error.message).toContain('non-empty string');
-    }
-    // A one-character relative path is a directory like any other (only the empty string is refused).
+    // From inside a temp directory: '' must never become the current directory.
     const cwd = process.cwd();
     process.chdir(base);
     try {
+      for (const dir of ['', 42, undefined]) {
+        const error = await caught(openStore(dir as never));
+        expect(error.code).toBe('EBADNAME');
+        expect(error.message).toContain('non-empty string');
+      }
+      expect(readdirSync(base)).toEqual([]);
+      // A one-character relative path is a directory like any other (only the empty string is refused).
       const store = await openStore('s', { fsync: false });
       expect(store.path).toBe(join(base, 's'));
       await store.close();
@@ -36,15 +38,15 @@ describe('the store directory argument', () => {
   });
 
   it('openStoreSync refuses an empty or non-string directory with EBADNAME', async () => {
-    for (const dir of ['', 42, undefined]) {
-      const error = await caught(() => openStoreSync(dir as never));
-      expect(error.code).toBe('EBADNAME');
-      expect(error.message).toContain('non-empty string');
-    }
     const base = await tempDir();
     const cwd = process.cwd();
     process.chdir(base);
     try {
+      for (const dir of ['', 42, undefined]) {
+        const error = await caught(() => openStoreSync(dir as never));
+        expect(error.code).toBe('EBADNAME');
+        expect(error.message).toContain('non-empty string');
+      }
       expect(openStoreSync('s')).toBeUndefined(); // not there: undefined, not EBADNAME
     } finally {
       process.chdir(cwd);
