@@ -449,14 +449,8 @@ export class Store<E extends StoreEntry = StoreEntry> {
    * commit layer holding the write's key locks, never before taking them (commit.ts, step 1).
    */
   async #assertWritable(): Promise<void> {
-    if (this.#options.writer === 'exclusive') return;
-    // One stat on the common path; the owner record is read only when there is one.
-    try {
-      await this.#requireLocks().lstat(WRITER_LOCK);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw error;
-    }
+    // Only a shared writer asks (withKeyLocks); on the common path there is no writer.lock and
+    // this one read fails at its open, as a stat would.
     let bytes: Buffer;
     try {
       bytes = await this.#requireLocks().readFile(WRITER_LOCK, { maxBytes: 64 * 1024 });

@@ -2,7 +2,7 @@
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -87,6 +87,26 @@ describe("writer: 'exclusive'", () => {
     const garbage = await caught(store.update('a', () => ({ n: 1 })));
     expect(garbage.message).toContain('exclusive writer (another process)');
     expect(garbage.message).not.toContain('SECRET');
+    await store.close();
+  });
+
+  it('a writer.lock that is not a readable lock file (a directory, an oversized file) still refuses a shared write; nothing written', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    await store.update('a', () => ({ n: 1 }));
+    const lock = join(dir, '.locks', 'writer.lock');
+    mkdirSync(lock, { mode: 0o700 });
+    const directory = await caught(store.update('a', () => ({ n: 2 })));
+    expect(directory.code).toBe('EINSECURE');
+    rmdirSync(lock);
+    // Far over what an owner record takes: refused without reading it whole.
+    writeFileSync(lock, `{"pid":1,"pad":"${'x'.repeat(128 * 1024)}"}`, { mode: 0o600 });
+    const oversized = await caught(store.update('a', () => ({ n: 3 })));
+    expect(oversized.code).toBe('ETOOBIG');
+    expect(oversized.path).toBe(lock);
+    rmSync(lock);
+    expect(await store.get('a')).toEqual({ n: 1 });
+    expect(await store.update('a', () => ({ n: 4 }))).toEqual({ n: 4 });
     await store.close();
   });
 
