@@ -19,10 +19,19 @@ describe("writer: 'exclusive'", () => {
     const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 100 }));
     expect(error.code).toBe('ELOCKED');
     expect(error.message).toContain("another process is this store's writer");
+    expect(error.path).toBe(dir);
+    expect(owner.writer).toBe('exclusive');
     await owner.close();
     expect(readdirSync(join(dir, '.locks'))).not.toContain('writer.lock');
     const next = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    // A second close of the first owner releases nothing of the next one.
+    await owner.close();
+    expect(readdirSync(join(dir, '.locks'))).toContain('writer.lock');
+    expect((await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 100 }))).code).toBe('ELOCKED');
     await next.close();
+    const shared = await openStore(dir, { fsync: false });
+    expect(shared.writer).toBe('shared');
+    await shared.close();
   });
 
   it('commits take no per-key lock file, single- and multi-key; a shared reader sees each commit on its very next read', async () => {

@@ -84,6 +84,10 @@ describe('openStoreSync', () => {
     expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
     (copy['a'] as Entry).n = 9;
     expect(store.loadAllSync()['a']).toEqual({ n: 1 });
+    copy['a'] = { n: 10 }; // its properties are ordinary ones: writable, deletable
+    expect(copy['a']).toEqual({ n: 10 });
+    delete copy['a'];
+    expect(copy).toEqual({});
     await store.close();
   });
 
