@@ -83,6 +83,16 @@ describe("writer: 'exclusive'", () => {
     await owner.close();
   });
 
+  it('a shared updateMany that changes nothing is no write: it resolves while an exclusive writer owns the store', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    await owner.update('a', () => ({ n: 1 }));
+    const other = await openStore(dir, { fsync: false });
+    expect(await other.updateMany((record) => Object.keys(record))).toEqual(['a']);
+    await other.close();
+    await owner.close();
+  });
+
   it('the owner named in that ELOCKED never quotes the writer lock file (a planted host or field stays out)', async () => {
     const dir = join(await tempDir(), 'store');
     const store = await openStore(dir, { fsync: false });
