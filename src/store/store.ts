@@ -524,8 +524,8 @@ export class Store<E extends StoreEntry = StoreEntry> {
     return record;
   }
 
-  #plannedChanges(tracker: ChangeTracker<E>, view: StoreView<E>): Array<PlannedWrite & { expectedJson: string | undefined; expectedRev: number }> {
-    const byKey = new Map<string, PlannedWrite & { expectedJson: string | undefined; expectedRev: number; rawKey: string }>();
+  #plannedChanges(tracker: ChangeTracker<E>, view: StoreView<E>): Array<PlannedChange> {
+    const byKey = new Map<string, PlannedChange & { rawKey: string }>();
     for (const change of tracker.changes()) {
       const key = this.#key(change.key);
       if (change.key !== key && view.has(change.key)) {
@@ -550,7 +550,6 @@ export class Store<E extends StoreEntry = StoreEntry> {
         rawKey: change.key,
         fileName: entryFileName(key),
         entryJson,
-        fromRev: view.stored(key)?.rev ?? 0,
         expectedRev: view.stored(key)?.rev ?? 0,
         expectedJson: view.has(key) ? originalJson : undefined,
       });
@@ -558,7 +557,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     return [...byKey.values()];
   }
 
-  async #commitIfUnchanged(planned: Array<PlannedWrite & { expectedJson: string | undefined; expectedRev: number }>): Promise<boolean> {
+  async #commitIfUnchanged(planned: Array<PlannedChange>): Promise<boolean> {
     const writes: PlannedWrite[] = [];
     for (const write of planned) {
       const now = await this.#readWhole(write.fileName, planned.map((p) => p.fileName));
@@ -622,6 +621,13 @@ export class Store<E extends StoreEntry = StoreEntry> {
     await this.#cache.current();
   }
 }
+
+/**
+ * A change updateMany plans from the view its mutator saw: what it expects the file to hold
+ * (checked again under the key locks) and what to write. The rev it writes from is the one found
+ * then, not the view's.
+ */
+type PlannedChange = Omit<PlannedWrite, 'fromRev'> & { expectedJson: string | undefined; expectedRev: number };
 
 function readOnlyError(path: string): HardfsError {
   return new HardfsError('EUNSUPPORTED', 'this store was opened read-only by openStoreSync (open it with openStore to write or verify)', { path });
