@@ -34,6 +34,15 @@ describe("writer: 'exclusive'", () => {
     await shared.close();
   });
 
+  it('a writer.lock that cannot be a lock (a directory) fails the exclusive open with its own refusal, not ELOCKED', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(join(dir, '.locks', 'writer.lock'), { recursive: true, mode: 0o700 });
+    const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 200 }));
+    expect(error.code).toBe('EINSECURE');
+    expect(error.path).toBe(join(dir, '.locks', 'writer.lock'));
+    expect(error.message).toContain('not a lock file');
+  });
+
   it('commits take no per-key lock file, single- and multi-key; a shared reader sees each commit on its very next read', async () => {
     const dir = join(await tempDir(), 'store');
     const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
