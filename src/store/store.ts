@@ -19,7 +19,7 @@ import { openStoreChangeLog } from './change-records.js';
 import { CommitLayer, drainSharedCommits, type PlannedWrite } from './commit.js';
 import { DELETE } from './delete-sentinel.js';
 import { EntryFiles, type LoadedRecord } from './entry-files.js';
-import { assertStorableEntry, entryFileName, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
+import { assertStorableEntry, entryFileName, isPlainEntry, normalizeStoreKey, serializeEntry, type StoreEntry } from './entry-record.js';
 import { freezeEntry } from './freeze-entry.js';
 import { describeOwner, parseOwnerRecord } from '../locks/owner-record.js';
 import { currentProcessIdentity } from '../locks/process-identity.js';
@@ -289,6 +289,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
 
   /** Removes one entry. Resolves to whether it existed. */
   async delete(key: string, call: LockCallOptions = {}): Promise<boolean> {
+    // Stryker disable next-line BooleanLiteral: the mutator always sets it before it is read (a failed update rejects instead)
     let existed = false;
     await this.update(
       key,
@@ -408,7 +409,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     const hook = this.#options.transformEntry;
     if (hook === undefined) return entry;
     const transformed = hook(entry, key);
-    if (!isPlainObject(transformed)) throw new TypeError('transformEntry must return a plain object');
+    if (!isPlainEntry(transformed)) throw new TypeError('transformEntry must return a plain object');
     return transformed as E;
   }
 
@@ -419,7 +420,6 @@ export class Store<E extends StoreEntry = StoreEntry> {
   #prepareWrite(entry: E, key: string): { entry: E; json: string } {
     const hook = this.#options.normalizeEntry;
     const next = hook === undefined ? entry : (hook(entry, key) as E);
-    if (!isPlainObject(next)) throw new TypeError(`entry for ${JSON.stringify(key)} must be a plain JSON object`);
     assertStorableEntry(next, key, this.#options.maxEntryDepth);
     const json = serializeEntry(next, this.#options.maxEntryDepth);
     return { entry: next, json };
@@ -449,14 +449,8 @@ export class Store<E extends StoreEntry = StoreEntry> {
    * commit layer holding the write's key locks, never before taking them (commit.ts, step 1).
    */
   async #assertWritable(): Promise<void> {
-    if (this.#options.writer === 'exclusive') return;
-    // One stat on the common path; the owner record is read only when there is one.
-    try {
-      await this.#requireLocks().lstat(WRITER_LOCK);
-    } catch (error) {
-      if (errnoCode(error) === 'ENOENT') return;
-      throw error;
-    }
+    // Only a shared writer asks (withKeyLocks); on the common path there is no writer.lock and
+    // this one read fails at its open, as a stat would.
     let bytes: Buffer;
     try {
       bytes = await this.#requireLocks().readFile(WRITER_LOCK, { maxBytes: 64 * 1024 });
@@ -530,8 +524,8 @@ export class Store<E extends StoreEntry = StoreEntry> {
     return record;
   }
 
-  #plannedChanges(tracker: ChangeTracker<E>, view: StoreView<E>): Array<PlannedWrite & { expectedJson: string | undefined; expectedRev: number }> {
-    const byKey = new Map<string, PlannedWrite & { expectedJson: string | undefined; expectedRev: number; rawKey: string }>();
+  #plannedChanges(tracker: ChangeTracker<E>, view: StoreView<E>): Array<PlannedChange> {
+    const byKey = new Map<string, PlannedChange & { rawKey: string }>();
     for (const change of tracker.changes()) {
       const key = this.#key(change.key);
       if (change.key !== key && view.has(change.key)) {
@@ -556,7 +550,6 @@ export class Store<E extends StoreEntry = StoreEntry> {
         rawKey: change.key,
         fileName: entryFileName(key),
         entryJson,
-        fromRev: view.stored(key)?.rev ?? 0,
         expectedRev: view.stored(key)?.rev ?? 0,
         expectedJson: view.has(key) ? originalJson : undefined,
       });
@@ -564,7 +557,7 @@ export class Store<E extends StoreEntry = StoreEntry> {
     return [...byKey.values()];
   }
 
-  async #commitIfUnchanged(planned: Array<PlannedWrite & { expectedJson: string | undefined; expectedRev: number }>): Promise<boolean> {
+  async #commitIfUnchanged(planned: Array<PlannedChange>): Promise<boolean> {
     const writes: PlannedWrite[] = [];
     for (const write of planned) {
       const now = await this.#readWhole(write.fileName, planned.map((p) => p.fileName));
@@ -629,6 +622,13 @@ export class Store<E extends StoreEntry = StoreEntry> {
   }
 }
 
+/**
+ * A change updateMany plans from the view its mutator saw: what it expects the file to hold
+ * (checked again under the key locks) and what to write. The rev it writes from is the one found
+ * then, not the view's.
+ */
+type PlannedChange = Omit<PlannedWrite, 'fromRev'> & { expectedJson: string | undefined; expectedRev: number };
+
 function readOnlyError(path: string): HardfsError {
   return new HardfsError('EUNSUPPORTED', 'this store was opened read-only by openStoreSync (open it with openStore to write or verify)', { path });
 }
@@ -640,12 +640,6 @@ function openLocksIfThere(dir: SafeDir): SafeDir | undefined {
     if (errnoCode(error) === 'ENOENT') return undefined;
     throw error;
   }
-}
-
-function isPlainObject(value: unknown): boolean {
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) return false;
-  const proto = Object.getPrototypeOf(value) as unknown;
-  return proto === null || proto === Object.prototype;
 }
 
 /** Options of {@link openStore}: every {@link StoreOptions} field, and `sync`. */

@@ -46,7 +46,7 @@ export class StoreView<E extends StoreEntry> implements EntryLookup<E> {
   ) {
     this.#base = base;
     this.#overlay = overlay;
-    this.totalBytes = totalBytes ?? sumSizes(base, overlay);
+    this.totalBytes = totalBytes ?? sumSizes(this.files());
   }
 
   /** The stored entry in file `fileName`, if any. */
@@ -128,12 +128,8 @@ export class StoreView<E extends StoreEntry> implements EntryLookup<E> {
   }
 }
 
-function sumSizes<E extends StoreEntry>(
-  base: ReadonlyMap<string, StoredEntry<E>>,
-  overlay: ReadonlyMap<string, StoredEntry<E> | undefined>,
-): number {
+function sumSizes<E extends StoreEntry>(files: Iterable<[string, StoredEntry<E>]>): number {
   let total = 0;
-  for (const [fileName, stored] of base) if (!overlay.has(fileName)) total += stored.size;
-  for (const stored of overlay.values()) total += stored?.size ?? 0;
+  for (const [, stored] of files) total += stored.size;
   return total;
 }

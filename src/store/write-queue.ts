@@ -34,11 +34,9 @@ export class WriteQueue {
         claim,
         granted: false,
         grant: () => {
-          if (timer !== undefined) clearTimeout(timer);
-          let released = false;
+          clearTimeout(timer); // undefined when granted at once: nothing to clear
+          // Releasing twice is harmless: the second #remove finds nothing to remove.
           resolve(() => {
-            if (released) return;
-            released = true;
             this.#remove(waiter);
           });
         },
@@ -46,8 +44,9 @@ export class WriteQueue {
       this.#waiters.push(waiter);
       this.#pump();
       if (!waiter.granted) {
+        // Granted later, the waiter clears this timer (grant): it only ever fires for a waiter
+        // still waiting.
         timer = setTimeout(() => {
-          if (waiter.granted) return;
           this.#remove(waiter);
           reject(
             new HardfsError(

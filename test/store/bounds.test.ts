@@ -50,6 +50,20 @@ describe('bounds of one open store', () => {
     await Promise.all([writer.close(), exact.close(), under.close()]);
   });
 
+  it('rewriting one key again and again counts its current size only: no ETOOBIG from sizes it no longer has', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false, maxTotalEntryBytes: 3_000 });
+    await store.update('other', () => ({ pad: 'y'.repeat(1000) }));
+    for (let i = 0; i < 6; i += 1) {
+      await store.update('k', () => ({ pad: 'x'.repeat(1000), i }));
+      expect(Object.keys(await store.loadAll()).sort()).toEqual(['k', 'other']);
+    }
+    // Growing it past the bound is still seen after those incremental refreshes.
+    await store.update('k', () => ({ pad: 'x'.repeat(2500) }));
+    expect((await caught(store.loadAll())).code).toBe('ETOOBIG');
+    await store.close();
+  });
+
   it('a snapshot file over maxSnapshotBytes is not read (the files are), and none that large is written', async () => {
     const dir = join(await tempDir(), 'store');
     const writer = await openStore(dir, { fsync: false });

@@ -125,4 +125,14 @@ describe('store.commit(keys, decide)', () => {
     expect(existsSync(fileOf('a'))).toBe(false);
     expect(existsSync(fileOf('intruder'))).toBe(false);
   });
+
+  it('resolves to the number of keys written: DELETE of an absent key and an equal entry count for nothing', async () => {
+    const { store, fileOf } = await storeIn();
+    await store.update('a', () => ({ v: 1 }));
+    expect(await store.commit(['b'], () => new Map([['b', DELETE]]))).toBe(0);
+    expect(existsSync(fileOf('b'))).toBe(false);
+    expect(await store.commit(['a', 'b'], () => new Map<string, { v: number } | typeof DELETE>([['a', { v: 1 }], ['b', DELETE]]))).toBe(0);
+    expect(await store.commit(['a', 'c'], () => new Map<string, { v: number } | typeof DELETE>([['a', DELETE], ['c', { v: 3 }]]))).toBe(2);
+    expect({ ...(await store.loadAll()) }).toEqual({ c: { v: 3 } });
+  });
 });

@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { openDir } from '../../src/index.js';
 import { announceAllChanged, openStoreChangeLog } from '../../src/store/change-records.js';
 import { entryFileName } from '../../src/session-store/index.js';
-import { openDescriptors, open, storeIn, quarantined } from './support.js';
+import { openStore, openStoreSync, type Store } from '../../src/store/index.js';
+import { openDescriptors, open, storeIn, quarantined, tempDir } from './support.js';
 
 describe('no descriptor is leaked', () => {
   it('quarantining files closes the quarantine directory handle every time', async () => {
@@ -43,5 +44,25 @@ describe('no descriptor is leaked', () => {
     for (let i = 0; i < 5; i += 1) await announceAllChanged(handle, { warn: () => undefined });
     expect(openDescriptors()).toBe(before);
     await handle.close();
+  });
+
+  it('reads of a writable store and of a read-only one open .locks once, not once per read', async () => {
+    const dir = join(await tempDir(), 'store');
+    const writable = await openStore(dir, { fsync: false });
+    await writable.update('a', () => ({ n: 1 }));
+    const readOnly = openStoreSync(dir, { fsync: false }) as Store;
+    expect(readOnly.getSync('a')).toEqual({ n: 1 });
+    expect(writable.getSync('a')).toEqual({ n: 1 });
+    const before = openDescriptors();
+    for (let i = 0; i < 5; i += 1) {
+      await writable.update('a', () => ({ n: i + 2 }));
+      expect(writable.getSync('a')).toEqual({ n: i + 2 });
+      expect(await writable.has('a')).toBe(true);
+      expect(readOnly.getSync('a')).toEqual({ n: i + 2 });
+      expect(await readOnly.keys()).toEqual(['a']);
+    }
+    expect(openDescriptors()).toBe(before);
+    await readOnly.close();
+    await writable.close();
   });
 });

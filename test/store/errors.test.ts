@@ -1,6 +1,7 @@
 import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { openStore } from '../../src/store/index.js';
 import { caught } from '../support/tmp.js';
 import { tempDir, open, storeIn } from './support.js';
 
@@ -23,6 +24,19 @@ describe('refusals name themselves', () => {
       expect(error.message).toContain('store is closed');
       expect(error.path).toBe(store.directoryPath);
     }
+  });
+
+  it('Symbol.asyncDispose closes the store (for `await using`): later calls are ECLOSED', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    await store.update('k', () => ({ v: 1 }));
+    await store[Symbol.asyncDispose]();
+    const error = await caught(store.get('k'));
+    expect(error.code).toBe('ECLOSED');
+    expect(error.path).toBe(dir);
+    const again = await openStore(dir, { fsync: false }); // nothing of it stays held
+    expect(await again.get('k')).toEqual({ v: 1 });
+    await again.close();
   });
 
   it('update and updateMany refuse a mutator that is not a function with "mutator must be a function"', async () => {
@@ -48,6 +62,7 @@ describe('refusals name themselves', () => {
     );
     expect(error.code).toBe('ELOCKED');
     expect(error.message).toContain('after 3 attempts');
+    expect(runs).toBe(3); // maxUpdateRetries: 2 retries after the first attempt
     // The wording that is the contract: the refusal names the option that raises the limit.
     expect(error.message).toContain('maxUpdateRetries');
     expect(error.path).toBe(dir);

@@ -2,7 +2,7 @@
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -19,10 +19,28 @@ describe("writer: 'exclusive'", () => {
     const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 100 }));
     expect(error.code).toBe('ELOCKED');
     expect(error.message).toContain("another process is this store's writer");
+    expect(error.path).toBe(dir);
+    expect(owner.writer).toBe('exclusive');
     await owner.close();
     expect(readdirSync(join(dir, '.locks'))).not.toContain('writer.lock');
     const next = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    // A second close of the first owner releases nothing of the next one.
+    await owner.close();
+    expect(readdirSync(join(dir, '.locks'))).toContain('writer.lock');
+    expect((await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 100 }))).code).toBe('ELOCKED');
     await next.close();
+    const shared = await openStore(dir, { fsync: false });
+    expect(shared.writer).toBe('shared');
+    await shared.close();
+  });
+
+  it('a writer.lock that cannot be a lock (a directory) fails the exclusive open with its own refusal, not ELOCKED', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(join(dir, '.locks', 'writer.lock'), { recursive: true, mode: 0o700 });
+    const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 200 }));
+    expect(error.code).toBe('EINSECURE');
+    expect(error.path).toBe(join(dir, '.locks', 'writer.lock'));
+    expect(error.message).toContain('not a lock file');
   });
 
   it('commits take no per-key lock file, single- and multi-key; a shared reader sees each commit on its very next read', async () => {
@@ -74,6 +92,16 @@ describe("writer: 'exclusive'", () => {
     await owner.close();
   });
 
+  it('a shared updateMany that changes nothing is no write: it resolves while an exclusive writer owns the store', async () => {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive' });
+    await owner.update('a', () => ({ n: 1 }));
+    const other = await openStore(dir, { fsync: false });
+    expect(await other.updateMany((record) => Object.keys(record))).toEqual(['a']);
+    await other.close();
+    await owner.close();
+  });
+
   it('the owner named in that ELOCKED never quotes the writer lock file (a planted host or field stays out)', async () => {
     const dir = join(await tempDir(), 'store');
     const store = await openStore(dir, { fsync: false });
@@ -87,6 +115,26 @@ describe("writer: 'exclusive'", () => {
     const garbage = await caught(store.update('a', () => ({ n: 1 })));
     expect(garbage.message).toContain('exclusive writer (another process)');
     expect(garbage.message).not.toContain('SECRET');
+    await store.close();
+  });
+
+  it('a writer.lock that is not a readable lock file (a directory, an oversized file) still refuses a shared write; nothing written', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    await store.update('a', () => ({ n: 1 }));
+    const lock = join(dir, '.locks', 'writer.lock');
+    mkdirSync(lock, { mode: 0o700 });
+    const directory = await caught(store.update('a', () => ({ n: 2 })));
+    expect(directory.code).toBe('EINSECURE');
+    rmdirSync(lock);
+    // Far over what an owner record takes: refused without reading it whole.
+    writeFileSync(lock, `{"pid":1,"pad":"${'x'.repeat(128 * 1024)}"}`, { mode: 0o600 });
+    const oversized = await caught(store.update('a', () => ({ n: 3 })));
+    expect(oversized.code).toBe('ETOOBIG');
+    expect(oversized.path).toBe(lock);
+    rmSync(lock);
+    expect(await store.get('a')).toEqual({ n: 1 });
+    expect(await store.update('a', () => ({ n: 4 }))).toEqual({ n: 4 });
     await store.close();
   });
 

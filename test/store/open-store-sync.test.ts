@@ -54,6 +54,67 @@ describe('openStoreSync', () => {
     expect(snapshot(dir)).toEqual(before);
   });
 
+  it('its async reads answer from the cache: get of an absent key is undefined, has and keys follow a writer', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    const store = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect(await store.get('missing')).toBeUndefined();
+    const copy = (await store.get('a')) as Entry;
+    copy.n = 5; // a fresh, mutable copy: the cache keeps its own
+    expect(store.getSync('a')).toEqual({ n: 1 });
+    const writer = await openStore<Entry>(dir, quiet);
+    await writer.update('b', () => ({ n: 2 }));
+    expect(await store.has('b')).toBe(true);
+    expect((await store.keys()).sort()).toEqual(['a', 'b']);
+    await writer.delete('a');
+    expect(await store.has('a')).toBe(false);
+    expect(await store.keys()).toEqual(['b']);
+    await writer.close();
+    await store.close();
+  });
+
+  it('loadAllSync is the shared frozen record by default, a mutable copy with { copy: true }', async () => {
+    const dir = await storeWith({ a: { n: 1 } });
+    const store = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    const shared = store.loadAllSync();
+    expect(Object.isFrozen(shared)).toBe(true);
+    expect(Object.getPrototypeOf(shared)).toBeNull();
+    expect(store.loadAllSync()).toBe(shared);
+    expect(store.loadAllSync({ copy: false })).toBe(shared);
+    const copy = store.loadAllSync({ copy: true }) as Record<string, Entry>;
+    expect(copy).not.toBe(shared);
+    expect(Object.isFrozen(copy)).toBe(false);
+    expect(Object.getPrototypeOf(copy)).toBe(Object.prototype);
+    (copy['a'] as Entry).n = 9;
+    expect(store.loadAllSync()['a']).toEqual({ n: 1 });
+    copy['a'] = { n: 10 }; // its properties are ordinary ones: writable, deletable
+    expect(copy['a']).toEqual({ n: 10 });
+    delete copy['a'];
+    expect(copy).toEqual({});
+    await store.close();
+  });
+
+  it('a store too big for maxTotalEntryBytes is ETOOBIG at open, with no .locks there, and leaves no handle open', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, entryFileName('a')), serializeRecord('a', 1, `{"pad":"${'x'.repeat(200)}"}`), { mode: 0o600 });
+    const before = readdirSync('/proc/self/fd').length;
+    const error = await caught(() => openStoreSync(dir, { ...quiet, maxTotalEntryBytes: 100 }));
+    expect(error.code).toBe('ETOOBIG');
+    expect(error.message).toContain('maxTotalEntryBytes');
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
+  it('a store with no .locks closes cleanly, and close() releases every handle it opened', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    const before = readdirSync('/proc/self/fd').length;
+    const store = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+    expect({ ...store.loadAllSync() }).toEqual({});
+    await store.close();
+    await store.close();
+    expect(readdirSync('/proc/self/fd').length).toBe(before);
+  });
+
   it('an entry file it cannot read as an entry reads as absent, is reported with its path, and is left in place (nothing quarantined)', async () => {
     const dir = await storeWith({ a: { n: 1 } });
     writeFileSync(join(dir, entryFileName('bad')), '{"entry": SECRET');
@@ -143,6 +204,9 @@ describe('openStoreSync', () => {
         const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
         expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
         expect(reader.getSync('b')).toEqual({ n: 2 });
+        // The async reads answer synchronously too: they never try to complete it.
+        expect(await reader.has('b')).toBe(true);
+        expect((await reader.keys()).sort()).toEqual(['a', 'b']);
         expect(snapshot(dir)).toEqual(before); // nothing completed, renamed or removed by a read
         await reader.close();
         // Recovery (the next writable open) leaves exactly what the read gave.
@@ -167,6 +231,17 @@ describe('openStoreSync', () => {
       await writer.update('c', () => ({ n: 3 }));
       expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 3 } });
       await writer.close();
+      await reader.close();
+    });
+
+    it('a reader opened before .locks existed looks for it again, and reads a commit pending there as its outcome', async () => {
+      const dir = await storeWith({ a: { n: 1 }, b: { n: 1 } });
+      rmSync(join(dir, '.locks'), { recursive: true });
+      const reader = openStoreSync<Entry>(dir, quiet) as Store<Entry>;
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 1 }, b: { n: 1 } });
+      mkdirSync(join(dir, '.locks'), { mode: 0o700 });
+      await pending(1, false, dir);
+      expect({ ...reader.loadAllSync() }).toEqual({ a: { n: 2 }, b: { n: 2 } });
       await reader.close();
     });
 

@@ -1,8 +1,10 @@
-import { utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { isTempFileName } from '../../src/index.js';
-import { tempDir, type Warning, open, storeIn } from './support.js';
+import { openStore, openStoreSync } from '../../src/store/index.js';
+import { caught } from '../support/tmp.js';
+import { openDescriptors, tempDir, type Warning, open, storeIn } from './support.js';
 
 describe('opening a store', () => {
   it('a temp file swept on open is reported with its path', async () => {
@@ -33,5 +35,25 @@ describe('opening a store', () => {
       expect(warning.message).toMatch(/^hardfs store: replaced the change log \(/);
       expect(warning.details).toEqual({ file: join(dir, '.changes') });
     }
+  });
+
+  it('a .locks that is not a directory fails the open with its own error, leaving no handle open', async () => {
+    const dir = join(await tempDir(), 'store');
+    mkdirSync(dir, { mode: 0o700 });
+    writeFileSync(join(dir, '.locks'), 'not a directory', { mode: 0o600 });
+    const before = openDescriptors();
+    const error = await caught(openStore(dir, { fsync: false }));
+    expect(error.code).toBe('ENOTDIR');
+    expect(openDescriptors()).toBe(before);
+    const sync = await caught(() => openStoreSync(dir, { fsync: false }));
+    expect(sync.code).toBe('ENOTDIR');
+    expect(openDescriptors()).toBe(before);
+  });
+
+  it('openStoreSync of a path that is a file throws (only a missing directory is undefined)', async () => {
+    const file = join(await tempDir(), 'file');
+    writeFileSync(file, 'x', { mode: 0o600 });
+    const error = await caught(() => openStoreSync(file));
+    expect(error.code).toBe('ENOTDIR');
   });
 });

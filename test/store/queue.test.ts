@@ -3,6 +3,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openStore, type Store } from '../../src/store/index.js';
+import { ALL_KEYS, WriteQueue } from '../../src/store/write-queue.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -114,5 +115,111 @@ describe('one key, many callers in one process', () => {
     unblock();
     await stuck;
     await store.close();
+  });
+});
+
+describe('the write queue itself', () => {
+  const PATH = '/store';
+  const LONG = 60_000;
+  const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+  /** Whether `promise` has settled, after the microtasks queued so far. */
+  async function settled(promise: Promise<unknown>): Promise<boolean> {
+    let done = false;
+    void promise.then(
+      () => (done = true),
+      () => (done = true),
+    );
+    await sleep(0);
+    return done;
+  }
+
+  it('a claim overlapping an earlier one in any key waits; a later claim of a free key waits only if it overlaps a waiting one', async () => {
+    const queue = new WriteQueue();
+    const releaseA = await queue.acquire(['a'], LONG, PATH);
+    const ab = queue.acquire(['a', 'b'], LONG, PATH);
+    const b = queue.acquire(['b'], LONG, PATH);
+    const c = await queue.acquire(['c'], LONG, PATH); // overlaps nothing: granted at once
+    expect(await settled(ab)).toBe(false);
+    expect(await settled(b)).toBe(false); // b is free, but the waiting [a, b] came first
+    expect(queue.size).toBe(4);
+    releaseA();
+    const releaseAB = await ab;
+    expect(await settled(b)).toBe(false);
+    releaseAB();
+    (await b)();
+    c();
+    expect(queue.size).toBe(0);
+  });
+
+  it('ALL_KEYS waits for every earlier claim and holds back every later one', async () => {
+    const queue = new WriteQueue();
+    const releaseA = await queue.acquire(['a'], LONG, PATH);
+    const all = queue.acquire(ALL_KEYS, LONG, PATH);
+    const z = queue.acquire(['z'], LONG, PATH);
+    expect(await settled(all)).toBe(false);
+    expect(await settled(z)).toBe(false);
+    releaseA();
+    const releaseAll = await all;
+    expect(await settled(z)).toBe(false);
+    releaseAll();
+    (await z)();
+    expect(queue.size).toBe(0);
+  });
+
+  it('a claim granted at once and held past its own timeoutMs keeps its keys: the next caller still waits', async () => {
+    const queue = new WriteQueue();
+    const release = await queue.acquire(['k'], 20, PATH);
+    await sleep(120); // well past the claim's timeoutMs: its wait is over, its hold is not
+    expect(queue.size).toBe(1);
+    const next = queue.acquire(['k'], LONG, PATH);
+    await sleep(120);
+    expect(await settled(next)).toBe(false);
+    expect(queue.size).toBe(2);
+    release();
+    (await next)();
+  });
+
+  it('a claim granted after waiting and held past its own timeoutMs keeps its keys too', async () => {
+    const queue = new WriteQueue();
+    const first = await queue.acquire(['k'], LONG, PATH);
+    const second = queue.acquire(['k'], 20, PATH);
+    const third = queue.acquire(['k'], LONG, PATH);
+    first();
+    const releaseSecond = await second;
+    await sleep(120);
+    expect(await settled(third)).toBe(false);
+    releaseSecond();
+    (await third)();
+    expect(queue.size).toBe(0);
+  });
+
+  it('releasing twice releases only the caller’s own claim', async () => {
+    const queue = new WriteQueue();
+    const releaseA = await queue.acquire(['k'], LONG, PATH);
+    const b = queue.acquire(['k'], LONG, PATH);
+    releaseA();
+    const releaseB = await b;
+    releaseA();
+    expect(queue.size).toBe(1);
+    const c = queue.acquire(['k'], LONG, PATH);
+    expect(await settled(c)).toBe(false);
+    releaseB();
+    (await c)();
+    expect(queue.size).toBe(0);
+  });
+
+  it('a claim that times out is ELOCKED naming the path, withdrawn, and lets the claims behind it go', async () => {
+    const queue = new WriteQueue();
+    const release = await queue.acquire(['a'], LONG, PATH);
+    const timedOut = caught(queue.acquire(['a', 'b'], 30, PATH));
+    const b = queue.acquire(['b'], LONG, PATH);
+    const error = await timedOut;
+    expect(error.code).toBe('ELOCKED');
+    expect(error.path).toBe(PATH);
+    expect(error.message).toContain('waited 30 ms');
+    (await b)();
+    expect(queue.size).toBe(1);
+    release();
+    expect(queue.size).toBe(0);
   });
 });

@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
+import { holdLock } from './support.js';
 
 const tempDir = useTempDirs();
 const ID = 'ab'.repeat(12);
@@ -61,11 +62,33 @@ describe('a multi-key commit left by a writer that stopped', () => {
     for (const store of early) await store?.close();
   });
 
+  it('an update that meets it waits, within lockTimeoutMs, for its other key’s lock held by a live writer', async () => {
+    const { dir, early } = await crashedCommit();
+    const release = await holdLock(dir, 'b');
+    const updating = early[0]?.update('a', (current) => ({ n: (current?.n as number) + 10 }));
+    setTimeout(() => void release(), 300);
+    expect(await updating).toEqual({ n: 12 });
+    expect(await early[1]?.get('b')).toEqual({ n: 2 });
+    for (const store of early) await store?.close();
+  });
+
   it('a store opened afterwards completes it at open', async () => {
     const { dir, early } = await crashedCommit();
     for (const store of early) await store?.close();
     const later = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
     expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect({ ...(await later.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    await later.close();
+  });
+
+  it('the open waits, within lockTimeoutMs, for a key lock of it that a live writer holds, then completes it', async () => {
+    const { dir, early } = await crashedCommit();
+    for (const store of early) await store?.close();
+    const release = await holdLock(dir, 'b');
+    const opening = openStore(dir, { fsync: false, lockTimeoutMs: 20_000, logger: { warn: () => undefined } });
+    // Released once the open is under way; the open must still be waiting for it, not refused.
+    setTimeout(() => void release(), 300);
+    const later = await opening;
     expect({ ...(await later.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
     await later.close();
   });

@@ -33,6 +33,23 @@ describe('rm -rf the store directory && mkdir it again', () => {
     await again.close();
   });
 
+  it('an error that is not a missing file is the caller’s own, even once the directory was replaced', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    const error = await caught(
+      store.updateMany(() => {
+        // updateMany's mutator runs before any lock file is taken: nothing of the store is held here.
+        rmSync(dir, { recursive: true });
+        mkdirSync(dir, { mode: 0o700 });
+        throw new TypeError('the mutator’s own');
+      }),
+    );
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toBe('the mutator’s own');
+    // The next call meets the replaced directory itself.
+    expect((await caught(store.update('a', () => ({ n: 1 })))).code).toBe('ECLOSED');
+  });
+
   it('the function API drops its cached store and carries on with the new directory', async () => {
     const base = await tempDir();
     const path = join(base, 'sessions.json');

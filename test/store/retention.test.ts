@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openSessionStore, type SessionEntry, type SessionStore } from '../../src/session-store/index.js';
 import { expireArchives, prune, type PrunableStore } from '../../src/store/retention.js';
+import { openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -42,6 +43,19 @@ describe('prune by age (pruneStaleEntries: removes entries older than maxAgeDays
     expect(report.removed.map((r) => [r.key, r.reason])).toEqual([['old', 'age']]);
     expect(report).toMatchObject({ before: 3, after: 2, skipped: [] });
     expect(Object.keys(await store.loadAll()).sort()).toEqual(['fresh', 'undated']);
+  });
+
+  it('Store#prune is the same prune, refused ECLOSED once the store is closed', async () => {
+    const now = Date.now();
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore<{ updatedAt: number }>(dir, { fsync: false });
+    await store.update('old', () => ({ updatedAt: now - 2 * DAY_MS }));
+    await store.update('fresh', () => ({ updatedAt: now }));
+    const report = await store.prune({ olderThan: DAY_MS });
+    expect(report.removed.map((r) => r.key)).toEqual(['old']);
+    expect(await store.keys()).toEqual(['fresh']);
+    await store.close();
+    expect((await caught(() => store.prune({ olderThan: DAY_MS }))).code).toBe('ECLOSED');
   });
 
   it('a removal is a commit: another handle on the store sees it at its next read', async () => {

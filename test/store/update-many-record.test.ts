@@ -2,6 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { caught } from '../support/tmp.js';
+import { ChangeTracker } from '../../src/store/change-tracker.js';
+import { entryFileName } from '../../src/store/entry-record.js';
+import { StoreView } from '../../src/store/view.js';
 import { storeIn } from './support.js';
 
 describe('the updateMany record (a Proxy over the store)', () => {
@@ -116,5 +119,52 @@ describe('the updateMany record (a Proxy over the store)', () => {
       { code: 'EBADNAME', blocked: true, path: 'constructor' },
     ]);
     expect(Object.keys(await store.loadAll())).toEqual([]);
+  });
+
+  it('a deleted or undefined-assigned key is gone from `in`, Object.keys and spread, and is deleted at commit', async () => {
+    const { store } = await storeIn();
+    for (const key of ['a', 'b', 'c']) await store.update(key, () => ({ n: 1 }));
+    await store.updateMany((record) => {
+      delete record['a'];
+      (record as Record<string, unknown>)['b'] = undefined;
+      (record as Record<string, unknown>)['new'] = undefined;
+      expect('a' in record).toBe(false);
+      expect('b' in record).toBe(false);
+      expect('new' in record).toBe(false);
+      expect('c' in record).toBe(true);
+      expect(Object.keys(record)).toEqual(['c']);
+      expect(Reflect.ownKeys(record)).toEqual(['c']);
+      expect({ ...record }).toEqual({ c: { n: 1 } });
+    });
+    expect({ ...(await store.loadAll()) }).toEqual({ c: { n: 1 } });
+  });
+
+  it('the setter of a key’s property descriptor assigns to that key', async () => {
+    const { store } = await storeIn();
+    await store.update('a', () => ({ n: 1 }));
+    await store.updateMany((record) => {
+      Object.getOwnPropertyDescriptor(record, 'a')?.set?.({ n: 2 });
+      expect(record['a']).toEqual({ n: 2 });
+    });
+    expect(await store.get('a')).toEqual({ n: 2 });
+  });
+
+  it('copies counts the entries copied: one per stored key read, none for listing or assigning', () => {
+    const view = new StoreView<{ n: number }>(
+      new Map([
+        [entryFileName('a'), { key: 'a', entry: Object.freeze({ n: 1 }), rev: 1, size: 10 }],
+        [entryFileName('b'), { key: 'b', entry: Object.freeze({ n: 2 }), rev: 1, size: 10 }],
+      ]),
+    );
+    const tracker = new ChangeTracker(view, (entry) => ({ ...entry }));
+    expect(Object.keys(tracker.record).sort()).toEqual(['a', 'b']);
+    expect(tracker.copies).toBe(0);
+    expect(tracker.record['a']).toEqual({ n: 1 });
+    expect(tracker.record['a']).toEqual({ n: 1 });
+    expect(tracker.copies).toBe(1);
+    tracker.record['c'] = { n: 3 };
+    expect(tracker.record['c']).toEqual({ n: 3 });
+    expect(tracker.record['b']).toEqual({ n: 2 });
+    expect(tracker.copies).toBe(2);
   });
 });
