@@ -107,7 +107,7 @@ export function assertStorableEntry(value: unknown, key: string, maxDepth: numbe
 
 /** A validator path (`$.a[1]`) as the entry's (`entry.a[1]`). */
 function entryPath(path: string | undefined): string {
-  return path === undefined ? 'entry' : `entry${path.slice(1)}`;
+  return `entry${(path ?? '$').slice(1)}`;
 }
 
 /** An error's message without the code before it and the path after it. */
@@ -172,6 +172,11 @@ export function parseEntryJson(bytes: Buffer, maxBytes: number, maxDepth: number
   }
 }
 
+/** A revision: a positive safe integer (Number.isSafeInteger is false for anything not a number). */
+function isRevision(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 1;
+}
+
 /**
  * Checks a record parsed by parseEntryJson (see parseRecord) and returns it with the file name
  * its key must live in. `where` names it in errors. The entry's values need no second walk:
@@ -192,7 +197,7 @@ export function validateRecord<E extends StoreEntry>(parsed: unknown, where: str
   if (typeof key !== 'string' || key.length === 0) {
     throw new HardfsError('ECORRUPT', 'entry record has no key', { path: where });
   }
-  if (typeof rev !== 'number' || !Number.isSafeInteger(rev) || rev < 1) {
+  if (!isRevision(rev)) {
     throw new HardfsError('ECORRUPT', 'entry record has no valid rev', { path: where });
   }
   if (txn !== undefined && (typeof txn !== 'string' || !isIntentId(txn))) {
@@ -207,10 +212,8 @@ export function validateRecord<E extends StoreEntry>(parsed: unknown, where: str
   ) {
     throw new HardfsError('ECORRUPT', 'entry record has an invalid txn file list', { path: where });
   }
-  let entry: E | undefined;
-  if (record['deleted'] === true && txn !== undefined && !('entry' in record)) {
-    entry = undefined; // a tombstone
-  } else {
+  let entry: E | undefined; // stays undefined for a tombstone
+  if (!(record['deleted'] === true && txn !== undefined && !('entry' in record))) {
     if (!isPlainEntry(record['entry'])) {
       throw new HardfsError('ECORRUPT', 'entry record has no entry object', { path: where });
     }

@@ -59,8 +59,8 @@ export function inspectEntryFile(bytes: Buffer, fileName: string, limits: Inspec
     if (!isHardfsError(error)) throw error;
     return { status: 'corrupt', detail: error.message, recordShaped: false };
   }
-  const shaped =
-    typeof parsed === 'object' && parsed !== null && typeof (parsed as { key?: unknown }).key === 'string' && 'entry' in parsed;
+  // A primitive has no string `key`; `in` is asked only of what has one.
+  const shaped = typeof (parsed as { key?: unknown } | null | undefined)?.key === 'string' && 'entry' in (parsed as object);
   try {
     const { record, expectedFileName } = validateRecord(parsed, fileName);
     if (expectedFileName !== fileName) {

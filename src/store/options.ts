@@ -96,7 +96,8 @@ const emitWarningLogger: StoreLogger = {
 
 export function positiveOption(name: string, value: number | undefined, fallback: number, allowZero = false): number {
   if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
+  // Number.isFinite is false for anything that is not a number (it does not coerce).
+  if (!Number.isFinite(value) || value < 0 || (!allowZero && value === 0)) {
     throw new TypeError(`${name} must be a ${allowZero ? 'non-negative' : 'positive'} finite number, got ${String(value)}`);
   }
   return value;

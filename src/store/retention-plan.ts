@@ -47,12 +47,14 @@ export type TimestampOf<E> = (entry: E) => number | undefined;
 export function defaultTimestamp(entry: unknown): number | undefined {
   if (entry === null || typeof entry !== 'object') return undefined;
   const updatedAt = (entry as { updatedAt?: unknown }).updatedAt;
-  return typeof updatedAt === 'number' && Number.isFinite(updatedAt) ? updatedAt : undefined;
+  // Number.isFinite is false for anything that is not a number (it does not coerce).
+  return Number.isFinite(updatedAt) ? (updatedAt as number) : undefined;
 }
 
 export function assertRetentionRule(rule: RetentionRule): void {
   const { olderThan, maxEntries } = rule;
-  if (olderThan !== undefined && (typeof olderThan !== 'number' || !(olderThan >= 0) || !Number.isFinite(olderThan))) {
+  // Number.isFinite refuses NaN, the infinities and anything that is not a number.
+  if (olderThan !== undefined && (!Number.isFinite(olderThan) || olderThan < 0)) {
     throw new TypeError(`olderThan must be a non-negative finite number of milliseconds, got ${String(olderThan)}`);
   }
   if (maxEntries !== undefined && (!Number.isSafeInteger(maxEntries) || maxEntries < 0)) {
@@ -61,9 +63,8 @@ export function assertRetentionRule(rule: RetentionRule): void {
 }
 
 function protector(protect: RetentionRule['protect']): (key: string) => boolean {
-  if (protect === undefined) return () => false;
   if (typeof protect === 'function') return protect;
-  const keys = new Set(protect);
+  const keys = new Set(protect); // empty when protect is undefined
   return (key) => keys.has(key);
 }
 
@@ -84,11 +85,13 @@ export function planRetention<E>(
   const remove: PlannedRemoval[] = [];
   const spared: PlannedRemoval[] = [];
   const left: { key: string; timestamp: number | undefined; isProtected: boolean }[] = [];
-  const cutoff = rule.olderThan === undefined ? undefined : now - rule.olderThan;
+  // No age rule: a cutoff no timestamp is older than.
+  const cutoff = now - (rule.olderThan ?? Number.POSITIVE_INFINITY);
   for (const [key, entry] of entries) {
     const timestamp = timestampOf(entry);
     const guarded = isProtected(key);
-    if (cutoff !== undefined && timestamp !== undefined && timestamp < cutoff) {
+    // An entry without a timestamp is never older than the cutoff.
+    if ((timestamp ?? Number.POSITIVE_INFINITY) < cutoff) {
       (guarded ? spared : remove).push({ key, reason: 'age', timestamp });
       if (!guarded) continue;
     }
@@ -99,8 +102,9 @@ export function planRetention<E>(
     left.sort((a, b) => {
       const at = a.timestamp ?? Number.NEGATIVE_INFINITY;
       const bt = b.timestamp ?? Number.NEGATIVE_INFINITY;
-      if (at !== bt) return bt > at ? 1 : -1;
-      return a.key < b.key ? -1 : a.key > b.key ? 1 : 0;
+      if (at !== bt) return bt - at;
+      // The keys of one store are distinct, so no two items compare equal.
+      return a.key < b.key ? -1 : 1;
     });
     const protectedCount = left.filter((item) => item.isProtected).length;
     let room = Math.max(0, rule.maxEntries - protectedCount);

@@ -131,13 +131,12 @@ export async function prune<E>(store: PrunableStore<E>, options: PruneOptions<E>
     return report;
   }
 
-  const archive = options.archive === undefined ? undefined : await openArchive(options.archive);
-  const archiveName = archive === undefined ? undefined : newArchiveName();
+  const archive = options.archive === undefined ? undefined : { dir: await openArchive(options.archive), name: newArchiveName() };
+  // Count removals are planned only under a maxEntries rule.
+  const cap = options.maxEntries ?? Number.POSITIVE_INFINITY;
   let committed = false;
   try {
-    if (archive !== undefined && archiveName !== undefined) {
-      await archive.writeFileAtomic(archiveName, archiveText(planned));
-    }
+    if (archive !== undefined) await archive.dir.writeFileAtomic(archive.name, archiveText(planned));
     const outcome = await store.updateMany((record) => {
       const removed: PrunedEntry<E>[] = [];
       const skipped: string[] = [];
@@ -150,7 +149,7 @@ export async function prune<E>(store: PrunableStore<E>, options: PruneOptions<E>
         }
         // A count removal only while the store is still over the cap (other writers may have
         // removed entries since the plan).
-        if (removal.reason === 'count' && options.maxEntries !== undefined && count <= options.maxEntries) {
+        if (removal.reason === 'count' && count <= cap) {
           skipped.push(removal.key);
           continue;
         }
@@ -164,35 +163,35 @@ export async function prune<E>(store: PrunableStore<E>, options: PruneOptions<E>
     report.removed = outcome.removed;
     report.skipped = outcome.skipped;
     report.after = keys.length - outcome.removed.length;
-    if (archive !== undefined && archiveName !== undefined) {
+    if (archive !== undefined) {
       if (outcome.removed.length === 0) {
-        await archive.unlink(archiveName);
+        await archive.dir.unlink(archive.name);
       } else {
         // Rewritten when the commit removed fewer than were archived, so the archive says
         // exactly what left the store.
-        if (outcome.removed.length !== planned.length) await archive.writeFileAtomic(archiveName, archiveText(outcome.removed));
-        report.archivePath = `${archive.path}/${archiveName}`;
+        if (outcome.removed.length !== planned.length) await archive.dir.writeFileAtomic(archive.name, archiveText(outcome.removed));
+        report.archivePath = `${archive.dir.path}/${archive.name}`;
       }
     }
   } catch (error) {
     // updateMany is all-or-nothing: when it failed, nothing was removed, and an archive file
     // would claim removals that did not happen. After the commit, the archive (a superset of
     // what was removed) stays.
-    if (!committed && archive !== undefined && archiveName !== undefined) {
-      await archive.unlink(archiveName).catch((unlinkError: unknown) => {
+    if (!committed && archive !== undefined) {
+      await archive.dir.unlink(archive.name).catch((unlinkError: unknown) => {
         if (errnoCode(unlinkError) !== 'ENOENT') throw unlinkError;
       });
     }
     throw error;
   } finally {
-    await archive?.close();
+    await archive?.dir.close();
   }
   if (options.archive !== undefined) report.expiredArchives = await expireArchives(options.archive);
   return report;
 }
 
 async function openArchive(options: RetentionArchiveOptions): Promise<SafeDir> {
-  await ensureRealDir(options.dir, { mode: 0o700 });
+  await ensureRealDir(options.dir); // created 0o700, ensureRealDir's default
   return openDir(options.dir);
 }
 
@@ -239,12 +238,11 @@ export async function expireArchives(options: RetentionArchiveOptions): Promise<
         if (errnoCode(error) !== 'ENOENT') throw error;
       }
     }
-    files.sort((a, b) => (a.name < b.name ? 1 : a.name > b.name ? -1 : 0)); // newest name first
-    const expired = files.filter(
-      (file, index) =>
-        (options.retentionMs !== undefined && now - file.mtimeMs > options.retentionMs) ||
-        (options.maxArchives !== undefined && index >= options.maxArchives),
-    );
+    // Newest name first; names in one directory are distinct, so none compare equal.
+    files.sort((a, b) => (a.name < b.name ? 1 : -1));
+    const maxAgeMs = options.retentionMs ?? Number.POSITIVE_INFINITY;
+    const maxCount = options.maxArchives ?? Number.POSITIVE_INFINITY;
+    const expired = files.filter((file, index) => now - file.mtimeMs > maxAgeMs || index >= maxCount);
     for (const file of expired) {
       await dir.unlink(file.name).catch((error: unknown) => {
         if (errnoCode(error) !== 'ENOENT') throw error;

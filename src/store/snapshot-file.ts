@@ -95,7 +95,8 @@ export function readSnapshotFile(dir: SafeDir, maxSnapshotBytes: number): { head
 
 function parseHeader(bytes: Buffer): SnapshotHeader {
   const header = parseEntryJson(bytes, MAX_HEADER_BYTES, 3, SNAPSHOT_FILE) as Record<string, unknown> | null;
-  if (typeof header !== 'object' || header === null || header['v'] !== VERSION) throw corrupt('unknown header');
+  // A primitive header has no `v` either.
+  if (header === null || header['v'] !== VERSION) throw corrupt('unknown header');
   const { generation, offset, partial, inFlight } = header;
   if (
     typeof generation !== 'string' ||
@@ -124,7 +125,7 @@ export function parseSnapshotBody<E extends StoreEntry>(
 ): Map<string, StoredEntry<E>> {
   const records = parseEntryJson(body, limits.maxSnapshotBytes, limits.maxEntryDepth + 3, SNAPSHOT_FILE);
   if (!Array.isArray(records)) throw corrupt('body is not an array');
-  const size = records.length === 0 ? 0 : Math.ceil(body.length / records.length);
+  const size = Math.ceil(body.length / records.length); // Infinity for no records: then unused
   const entries = new Map<string, StoredEntry<E>>();
   for (const parsed of records) {
     const { record, expectedFileName } = validateRecord<E>(parsed, SNAPSHOT_FILE);

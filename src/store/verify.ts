@@ -56,7 +56,7 @@ export async function verifyStore<E extends StoreEntry>(
   changes: ChangeLog,
 ): Promise<VerifyReport> {
   const problems: VerifyProblem[] = [];
-  const files = new Map<string, { rev: number; json: string } | undefined>();
+  const files = new Map<string, { rev: number; json: string }>();
   for (const dirent of await dir.entries()) {
     if (!isEntryFileName(dirent.name)) continue;
     let bytes: Buffer;
@@ -71,9 +71,8 @@ export async function verifyStore<E extends StoreEntry>(
     const report = inspectEntryFile(bytes, dirent.name, options);
     if (report.status === 'ok') {
       files.set(dirent.name, { rev: report.rev, json: serializeEntry(report.entry, options.maxEntryDepth) });
-    } else if (report.status === 'tombstone') {
-      files.set(dirent.name, undefined);
-    } else {
+    } else if (report.status !== 'tombstone') {
+      // A tombstone is no entry: it is neither listed nor a problem.
       problems.push({ kind: 'bad-entry-file', file: dirent.name, detail: report.detail });
     }
   }
@@ -83,28 +82,30 @@ export async function verifyStore<E extends StoreEntry>(
     if (snapshot !== undefined) {
       const since = await changedSince(changes, snapshot.header.cursor);
       snapshotChecked = since !== undefined;
-      const entries: Map<string, StoredEntry<E>> = since === undefined ? new Map<string, StoredEntry<E>>() : parseSnapshotBody<E>(snapshot.body, options, (entry) => entry);
-      for (const [file, stored] of entries) {
-        if (since?.has(file) === true || snapshot.header.inFlight.includes(file)) continue;
-        const onDisk = files.get(file);
-        if (onDisk === undefined || onDisk.rev !== stored.rev || onDisk.json !== serializeEntry(stored.entry, options.maxEntryDepth)) {
-          problems.push({
-            kind: 'snapshot-differs',
-            file,
-            detail: onDisk === undefined ? `snapshot holds rev ${stored.rev}, no entry file` : `snapshot holds rev ${stored.rev}, file rev ${onDisk.rev}`,
-          });
-        }
-      }
-      for (const [file, onDisk] of files) {
-        if (since === undefined || since.has(file) || snapshot.header.inFlight.includes(file)) continue;
-        if (onDisk !== undefined && !entries.has(file)) {
-          problems.push({ kind: 'snapshot-missing', file, detail: `file rev ${onDisk.rev} not in the snapshot` });
-        }
-      }
+      if (since !== undefined) compareSnapshot(parseSnapshotBody<E>(snapshot.body, options, (entry) => entry), since, snapshot.header.inFlight);
     }
   } catch (error) {
     if (!isHardfsError(error)) throw error;
     problems.push({ kind: 'bad-snapshot', file: SNAPSHOT_FILE, detail: error.message });
+  }
+
+  /** Every file no change record names since the snapshot's position must hold what the snapshot holds. */
+  function compareSnapshot(entries: Map<string, StoredEntry<E>>, since: Set<string>, inFlight: readonly string[]): void {
+    for (const [file, stored] of entries) {
+      if (since.has(file) || inFlight.includes(file)) continue;
+      const onDisk = files.get(file);
+      if (onDisk === undefined || onDisk.rev !== stored.rev || onDisk.json !== serializeEntry(stored.entry, options.maxEntryDepth)) {
+        problems.push({
+          kind: 'snapshot-differs',
+          file,
+          detail: onDisk === undefined ? `snapshot holds rev ${stored.rev}, no entry file` : `snapshot holds rev ${stored.rev}, file rev ${onDisk.rev}`,
+        });
+      }
+    }
+    for (const [file, onDisk] of files) {
+      if (since.has(file) || inFlight.includes(file)) continue;
+      if (!entries.has(file)) problems.push({ kind: 'snapshot-missing', file, detail: `file rev ${onDisk.rev} not in the snapshot` });
+    }
   }
   if (view !== undefined) {
     for (const [file, stored] of view.files()) {
@@ -114,7 +115,7 @@ export async function verifyStore<E extends StoreEntry>(
       }
     }
   }
-  return { ok: problems.length === 0, entries: [...files.values()].filter((file) => file !== undefined).length, snapshotChecked, problems };
+  return { ok: problems.length === 0, entries: files.size, snapshotChecked, problems };
 }
 
 /** Entry files named by change records since `cursor`; undefined when the snapshot would not be used. */

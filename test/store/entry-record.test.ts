@@ -1,7 +1,19 @@
 import { assertSessionEntry } from '../../src/session-store/entry-record.js';
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { entryFileName, isPlainEntry, normalizeStoreKey, parseRecord, serializeEntry, validateRecord, assertStorableEntry, type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
+import {
+  assertStorableEntry,
+  entryFileName,
+  isPlainEntry,
+  normalizeStoreKey,
+  parseEntryJson,
+  parseRecord,
+  serializeEntry,
+  serializeRecord,
+  serializeTombstone,
+  validateRecord,
+  type StoreEntry as SessionEntry,
+} from '../../src/store/entry-record.js';
 import { useTempDirs } from '../support/tmp.js';
 import { thrown, refusal, nested, recordText } from './record-helpers.js';
 const tempDir = useTempDirs();
@@ -221,5 +233,164 @@ describe('entry records: each refusal is ECORRUPT, says why, and names where', (
     const deep = Buffer.from(recordText('a', nested(300)));
     expect(parseRecord(deep, entryFileName('a'), { maxBytes: 100_000, maxDepth: 300 }).entry).toEqual(nested(300));
     expect(thrown(() => parseRecord(deep, entryFileName('a'), { maxBytes: 100_000, maxDepth: 290 })).code).toBe('EDEPTH');
+  });
+});
+
+describe('entries: how a refusal at write is reported', () => {
+  it('a cycle or a depth refusal keeps its own reason, once, with the entry path and no validator path', () => {
+    const cyclic: Record<string, unknown> = { a: {} };
+    (cyclic['a'] as Record<string, unknown>)['self'] = cyclic;
+    const cycle = thrown(() => assertStorableEntry(cyclic, 'k'));
+    const depth = thrown(() => assertStorableEntry({ a: { a: { a: {} } } }, 'k', 3));
+    for (const [error, code, path] of [
+      [cycle, 'ECYCLE', 'entry.a.self'],
+      [depth, 'EDEPTH', 'entry.a.a.a'],
+    ] as const) {
+      expect(error.code).toBe(code);
+      expect(error.path).toBe(path);
+      expect(error.message.startsWith(`${code}: `)).toBe(true);
+      expect(error.message.split(`${code}:`)).toHaveLength(2); // the code is not repeated
+      expect(error.message.endsWith(`: ${path}`)).toBe(true);
+      expect(error.message).not.toContain('$');
+      expect(error.message).not.toContain('blocked object key');
+      expect((error.cause as { code?: string } | undefined)?.code).toBe(code);
+    }
+  });
+
+  it('a value JSON cannot carry is a TypeError whose cause is the validator refusal', () => {
+    const error = thrown(() => assertStorableEntry({ a: Infinity }, 'k'));
+    expect(error.name).toBe('TypeError');
+    expect(error.message).toContain('at entry.a');
+    expect(error.message).not.toContain('ECORRUPT');
+    expect(error.message).not.toContain('$');
+    expect(error.cause).toMatchObject({ code: 'ECORRUPT', path: '$.a' });
+  });
+
+  it('a blocked key refusal keeps the validator refusal as its cause', () => {
+    const error = thrown(() => assertStorableEntry(JSON.parse('{"a":{"__proto__":1}}') as Record<string, unknown>, 'k'));
+    expect(error.code).toBe('EBADNAME');
+    expect(error.cause).toMatchObject({ code: 'EBADNAME' });
+  });
+
+  it('an error that is not a refusal (a throwing getter) passes through as it is', () => {
+    const boom = new Error('getter failed');
+    const entry = {
+      get a(): number {
+        throw boom;
+      },
+    };
+    expect(thrown(() => assertStorableEntry(entry, 'k'))).toBe(boom);
+  });
+
+  it('serializeEntry applies the caller’s depth bound', () => {
+    expect(thrown(() => serializeEntry(nested(4), 3)).code).toBe('EDEPTH');
+    expect(serializeEntry(nested(3), 3)).toBe('{"a":{"a":{}}}');
+    expect(serializeEntry(nested(400), 400)).toBe(JSON.stringify(nested(400)));
+  });
+});
+
+describe('entry records: the multi-key commit marker', () => {
+  const ID = '0123456789abcdef01234567';
+  const names = (count: number): string[] => Array.from({ length: count }, (_, i) => entryFileName(`k${i}`));
+  const read = (text: string): ReturnType<typeof validateRecord> => validateRecord(JSON.parse(text) as unknown, 'where.json');
+
+  it('lists up to 32 files, and says "*" past that', () => {
+    expect(read(serializeRecord('a', 2, '{}', { id: ID, files: names(32) })).record).toStrictEqual({ v: 1, key: 'a', rev: 2, entry: {}, txn: ID, with: names(32) });
+    expect(read(serializeRecord('a', 2, '{}', { id: ID, files: names(33) })).record).toStrictEqual({ v: 1, key: 'a', rev: 2, entry: {}, txn: ID, with: undefined });
+    expect(read(serializeRecord('a', 2, '{}', { id: ID, files: undefined })).record.with).toBeUndefined();
+    expect(read(serializeTombstone('a', 3, { id: ID, files: [] })).record).toStrictEqual({ v: 1, key: 'a', rev: 3, entry: undefined, txn: ID, with: [] });
+  });
+
+  it('a record without a txn has no txn fields at all', () => {
+    const { record } = read(serializeRecord('a', 1, '{"n":1}'));
+    expect(record).toStrictEqual({ v: 1, key: 'a', rev: 1, entry: { n: 1 } });
+    expect(Object.keys(record).sort()).toEqual(['entry', 'key', 'rev', 'v']);
+  });
+
+  const corrupt = (why: string): { name: string; code: string; message: string; path: string } => ({
+    name: 'HardfsError',
+    code: 'ECORRUPT',
+    message: expect.stringContaining(why) as string,
+    path: 'where.json',
+  });
+  const base = { v: 1, key: 'a', rev: 1, entry: {} };
+
+  it.each([
+    ['a number', 5],
+    ['not an intent id', 'not-an-intent-id'],
+    ['an id one character short', ID.slice(1)],
+    ['an array that stringifies to an id', [ID]],
+    ['null', null],
+  ])('a txn that is %s is refused', (_name, txn) => {
+    expect(refusal(thrown(() => validateRecord({ ...base, txn, with: '*' }, 'where.json')))).toEqual(corrupt('invalid txn'));
+  });
+
+  it.each([
+    ['a file list without a txn', { with: [] }],
+    ['a "*" without a txn', { with: '*' }],
+    ['a txn without a file list', { txn: ID }],
+    ['a file list that is a string other than "*"', { txn: ID, with: 'all' }],
+    ['a file list holding a number', { txn: ID, with: [5] }],
+    ['a file list holding a good name and a number', { txn: ID, with: [entryFileName('a'), 5] }],
+    ['a file list holding a path', { txn: ID, with: [entryFileName('a'), `../${entryFileName('b')}`] }],
+    ['a file list holding a name that is not an entry file', { txn: ID, with: ['notes.txt'] }],
+  ])('%s is refused', (_name, fields) => {
+    expect(refusal(thrown(() => validateRecord({ ...base, ...fields }, 'where.json')))).toEqual(corrupt('invalid txn file list'));
+  });
+
+  it.each([
+    ['"*"', '*', undefined],
+    ['an empty list', [], []],
+    ['a list of entry files', [entryFileName('a'), entryFileName('b')], [entryFileName('a'), entryFileName('b')]],
+  ])('a txn with %s as its file list is read', (_name, withFiles, expected) => {
+    expect(validateRecord({ ...base, txn: ID, with: withFiles }, 'where.json').record).toStrictEqual({ ...base, txn: ID, with: expected });
+  });
+
+  it.each([
+    ['deleted without a txn', { v: 1, key: 'a', rev: 1, deleted: true }],
+    ['a txn without deleted and without an entry', { v: 1, key: 'a', rev: 1, txn: ID, with: '*' }],
+    ['deleted: "yes" with a txn', { v: 1, key: 'a', rev: 1, deleted: 'yes', txn: ID, with: '*' }],
+  ])('%s is not a tombstone: no entry object', (_name, parsed) => {
+    expect(refusal(thrown(() => validateRecord(parsed, 'where.json')))).toEqual(corrupt('no entry object'));
+  });
+
+  it('a tombstone that also carries an entry reads as that entry', () => {
+    expect(validateRecord({ v: 1, key: 'a', rev: 2, deleted: true, txn: ID, with: '*', entry: { n: 1 } }, 'where.json').record.entry).toEqual({ n: 1 });
+  });
+
+  it('a tombstone reads as no entry', () => {
+    const { record } = validateRecord({ v: 1, key: 'a', rev: 2, deleted: true, txn: ID, with: '*' }, 'where.json');
+    expect('entry' in record).toBe(true);
+    expect(record.entry).toBeUndefined();
+  });
+});
+
+describe('entry records: what the parser refuses names the file', () => {
+  const limits = { maxBytes: 1 << 20, maxDepth: 10 };
+
+  it('a blocked key is ECORRUPT naming the file, with the parser refusal as its cause', () => {
+    const error = thrown(() => parseEntryJson(Buffer.from('{"a":{"__proto__":1}}'), limits.maxBytes, limits.maxDepth, 'where.json'));
+    expect(refusal(error)).toMatchObject({ code: 'ECORRUPT', path: 'where.json', message: expect.stringContaining('blocked object key') as string });
+    expect(error.cause).toMatchObject({ code: 'EBADNAME' });
+  });
+
+  it.each([
+    ['torn JSON', '{"a":', 100, 'ECORRUPT'],
+    ['too big', '{"a":"xxxxxxxxxx"}', 12, 'ETOOBIG'],
+    ['too deep', '{"a":{"a":{"a":{}}}}', 100, 'EDEPTH'],
+  ])('%s keeps its code and names the file, with the parser refusal as its cause', (_name, text, maxBytes, code) => {
+    const error = thrown(() => parseEntryJson(Buffer.from(text), maxBytes, 3, 'where.json'));
+    expect(error.code).toBe(code);
+    expect(error.path).toBe('where.json');
+    expect(error.cause).toMatchObject({ code });
+  });
+});
+
+describe('entry records: a caller bug in the parser options is not a file refusal', () => {
+  it('an invalid byte bound is the parser’s own TypeError, not wrapped with the file name', () => {
+    const error = thrown(() => parseEntryJson(Buffer.from('{}'), -1, 3, 'where.json'));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.code).toBeUndefined();
+    expect(error.path).toBeUndefined();
   });
 });

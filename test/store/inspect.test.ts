@@ -63,3 +63,36 @@ describe('inspectEntryFile', () => {
     expect(inspectEntryFile(bytes(text), name, { maxEntryDepth: 3 }).status).toBe('ok');
   });
 });
+
+describe('inspectEntryFile: what is record-shaped, and reports exactly', () => {
+  it.each([
+    ['null', 'null', false],
+    ['a number', '5', false],
+    ['a string', '"key"', false],
+    ['a key that is not a string', '{"key":5,"entry":{},"v":1,"rev":1}', false],
+    ['a key without an entry', '{"key":"k","v":1,"rev":0}', false],
+    ['a key and an entry', '{"key":"k","entry":{},"v":1,"rev":0}', true],
+  ])('%s', (_name, text, shaped) => {
+    const report = inspectEntryFile(bytes(text), entryFileName('k'));
+    expect(report).toMatchObject({ status: 'corrupt', recordShaped: shaped });
+  });
+
+  it('a parser refusal is reported with its own reason (too big, torn)', () => {
+    const text = serializeRecord('k', 1, '{"a":1}');
+    const big = inspectEntryFile(bytes(text), entryFileName('k'), { maxEntryBytes: 5 });
+    expect(big).toEqual({ status: 'corrupt', detail: expect.stringContaining('ETOOBIG') as unknown, recordShaped: false });
+    const torn = inspectEntryFile(bytes(text.slice(0, 10)), entryFileName('k'));
+    expect(torn).toMatchObject({ status: 'corrupt', recordShaped: false });
+    if (torn.status === 'corrupt') expect(torn.detail).not.toContain('not a JSON object');
+  });
+
+  it('a caller bug in the limits is thrown, not reported as a corrupt file', () => {
+    expect(() => inspectEntryFile(bytes('{}'), entryFileName('k'), { maxEntryBytes: -1 })).toThrow(TypeError);
+  });
+
+  it('a record without a txn reports no txn field at all', () => {
+    const report = inspectEntryFile(bytes(serializeRecord('k', 2, '{"n":1}')), entryFileName('k'));
+    expect(report).toEqual({ status: 'ok', key: 'k', rev: 2, entry: { n: 1 } });
+    expect(Object.keys(report).sort()).toEqual(['entry', 'key', 'rev', 'status']);
+  });
+});

@@ -2,6 +2,7 @@ import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
 import { resolveStoreOptions } from '../../src/session-store/options.js';
+import { positiveOption, resolveStoreOptions as resolveCoreOptions } from '../../src/store/options.js';
 import { useTempDirs } from '../support/tmp.js';
 const tempDir = useTempDirs();
 
@@ -72,5 +73,77 @@ describe('store options: defaults, and what each refusal names', () => {
       { name: 'Warning', message: 'hardfs test: with details {"file":"a.json","n":1}', code: 'HARDFS_STORE' },
       { name: 'Warning', message: 'hardfs test: bare', code: 'HARDFS_STORE' },
     ]);
+  });
+});
+
+describe('core store options (src/store/options): defaults and refusals', () => {
+  it('the defaults of an empty options object', () => {
+    const resolved = resolveCoreOptions({});
+    const { normalizeKey, logger, ...rest } = resolved;
+    expect(rest).toStrictEqual({
+      writer: 'shared',
+      normalizeEntry: undefined,
+      transformEntry: undefined,
+      create: true,
+      maxEntryBytes: 16 * 1024 * 1024,
+      maxEntryDepth: 256,
+      maxSnapshotBytes: 256 * 1024 * 1024,
+      maxTotalEntryBytes: 1024 * 1024 * 1024,
+      fsync: true,
+      lockStaleMs: 10_000,
+      lockTimeoutMs: 10_000,
+      staleTempMs: 60_000,
+      maxUpdateRetries: 20,
+      allowNetworkFilesystem: false,
+    });
+    expect(normalizeKey('  Mixed Key ')).toBe('  Mixed Key '); // identity: keys are not normalized by default
+    expect(typeof logger.warn).toBe('function');
+    expect(resolveCoreOptions()).toMatchObject({ writer: 'shared', allowNetworkFilesystem: false });
+  });
+
+  it('what the caller gives is kept', () => {
+    const normalizeEntry = (entry: SessionEntry): SessionEntry => entry;
+    const resolved = resolveCoreOptions({ writer: 'exclusive', allowNetworkFilesystem: true, normalizeEntry, transformEntry: normalizeEntry, create: false });
+    expect(resolved).toMatchObject({ writer: 'exclusive', allowNetworkFilesystem: true, normalizeEntry, transformEntry: normalizeEntry, create: false });
+  });
+
+  it('the default core logger warns through process warnings coded HARDFS_STORE', async () => {
+    const { logger } = resolveCoreOptions({});
+    const seen: string[] = [];
+    const listener = (warning: Error & { code?: string }): void => {
+      if (warning.code === 'HARDFS_STORE') seen.push(warning.message);
+    };
+    process.on('warning', listener);
+    try {
+      logger.warn('hardfs core test', { n: 2 });
+      await new Promise((done) => setImmediate(done));
+    } finally {
+      process.off('warning', listener);
+    }
+    expect(seen).toEqual(['hardfs core test {"n":2}']);
+  });
+
+  it.each(['normalizeKey', 'normalizeEntry', 'transformEntry'] as const)('%s that is not a function is a TypeError naming it', (name) => {
+    const error = thrown(() => resolveCoreOptions({ [name]: 'not a function' } as never));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(new RegExp(`^${name} must be a function`));
+  });
+
+  it('a writer other than shared or exclusive is a TypeError naming the option', () => {
+    const error = thrown(() => resolveCoreOptions({ writer: 'single' as never }));
+    expect(error).toBeInstanceOf(TypeError);
+    expect(error.message).toMatch(/^writer must be/);
+    expect(error.message).toContain('got single');
+  });
+
+  it('positiveOption: a value that is not a number is refused naming the option', () => {
+    for (const value of ['5', null, {}, Number.NaN, Infinity, -1]) {
+      const error = thrown(() => positiveOption('someMs', value as never, 1));
+      expect(error).toBeInstanceOf(TypeError);
+      expect(error.message).toMatch(/^someMs must be a positive finite number/);
+    }
+    expect(positiveOption('someMs', undefined, 7)).toBe(7);
+    expect(positiveOption('someMs', 0, 7, true)).toBe(0);
+    expect(thrown(() => positiveOption('someMs', 0, 7)).message).toContain('got 0');
   });
 });

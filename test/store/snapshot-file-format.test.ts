@@ -1,9 +1,9 @@
-import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openDir, type SafeDir } from '../../src/index.js';
 import { entryFileName, type StoreEntry as SessionEntry } from '../../src/store/entry-record.js';
-import { parseSnapshotBody, readSnapshotFile, readSnapshotHeader } from '../../src/store/snapshot-file.js';
+import { parseSnapshotBody, readSnapshotFile, readSnapshotHeader, withoutBom, writeSnapshotFile } from '../../src/store/snapshot-file.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 import { thrown, refusal, openDescriptors, nested, recordText } from './record-helpers.js';
 const tempDir = useTempDirs();
@@ -150,5 +150,101 @@ describe('.snapshot: reading the header and the body', () => {
       expect(thrown(() => parseSnapshotBody(body(20), limits, freeze)).code).toBe('EDEPTH');
       expect(parseSnapshotBody(body(300), { ...limits, maxEntryDepth: 300 }, freeze).size).toBe(1);
     });
+  });
+});
+
+describe('.snapshot: writing, and what the readers refuse', () => {
+  const limits = { maxEntryBytes: 1 << 20, maxEntryDepth: 10, maxSnapshotBytes: 1 << 20 };
+  const unusable = (why: string): { name: string; code: string; message: string; path: string } => ({
+    name: 'HardfsError',
+    code: 'ECORRUPT',
+    message: expect.stringContaining(`unusable snapshot: ${why}`) as string,
+    path: '.snapshot',
+  });
+
+  it('writes a header line and the records as one array, BOMs stripped, readable back', async () => {
+    const base = await tempDir();
+    const dir = await openDir(base);
+    try {
+      const header = { cursor: { generation: 'g1', offset: 7, partial: true }, inFlight: [entryFileName('b')] };
+      const bom = Buffer.from([0xef, 0xbb, 0xbf]);
+      const records = [Buffer.from(recordText('a', { n: 1 })), Buffer.concat([bom, Buffer.from(recordText('b', {}, 3))])];
+      await writeSnapshotFile(dir, header, records);
+      const text = readFileSync(join(base, '.snapshot'), 'utf8');
+      expect(text).toBe(`{"v":1,"generation":"g1","offset":7,"partial":true,"inFlight":["${entryFileName('b')}"]}\n[${recordText('a', { n: 1 })},${recordText('b', {}, 3)}]`);
+      expect(await readSnapshotHeader(dir)).toEqual(header);
+      const file = readSnapshotFile(dir, 1 << 20);
+      expect(file?.header).toEqual(header);
+      expect([...parseSnapshotBody(file?.body ?? Buffer.alloc(0), limits, (entry) => entry).keys()]).toEqual([entryFileName('a'), entryFileName('b')]);
+    } finally {
+      await dir.close();
+    }
+  });
+
+  it('the snapshot is 0o600 exactly, whatever the umask', async () => {
+    const base = await tempDir();
+    const dir = await openDir(base);
+    const previous = process.umask(0o277);
+    try {
+      await writeSnapshotFile(dir, { cursor: { generation: 'g', offset: 0, partial: false }, inFlight: [] }, []);
+    } finally {
+      process.umask(previous);
+      await dir.close();
+    }
+    expect(statSync(join(base, '.snapshot')).mode & 0o777).toBe(0o600);
+    expect(readFileSync(join(base, '.snapshot'), 'utf8').endsWith('\n[]')).toBe(true);
+  });
+
+  it('withoutBom strips a leading UTF-8 BOM only', () => {
+    expect(withoutBom(Buffer.from('\ufeff{}')).toString()).toBe('{}');
+    expect(withoutBom(Buffer.from('{}')).toString()).toBe('{}');
+    expect(withoutBom(Buffer.from('{"a":"\ufeff"}')).toString()).toBe('{"a":"\ufeff"}');
+  });
+
+  it('a .snapshot the header reader cannot open is an error, not "none"', async () => {
+    const base = await tempDir();
+    mkdirSync(join(base, '.snapshot'));
+    const dir = await openDir(base);
+    try {
+      const error = await caught(readSnapshotHeader(dir));
+      expect(error.code).toBeDefined();
+      expect(error.code).not.toBe('ENOENT');
+    } finally {
+      await dir.close();
+    }
+  });
+
+  it.each([
+    ['version 2', { v: 2 }, 'unknown header'],
+    ['an array', null, 'unknown header'],
+    ['a numeric generation', { generation: 5 }, 'malformed header'],
+    ['a negative offset', { offset: -1 }, 'malformed header'],
+    ['a fractional offset', { offset: 1.5 }, 'malformed header'],
+    ['a string offset', { offset: '5' }, 'malformed header'],
+    ['a partial that is not a boolean', { partial: 'yes' }, 'malformed header'],
+    ['inFlight that is not an array', { inFlight: 'a.json' }, 'malformed header'],
+  ])('a header with %s is refused', async (_name, fields, why) => {
+    const base = await tempDir();
+    const line = fields === null ? '[1]' : JSON.stringify({ v: 1, generation: 'g', offset: 5, partial: false, inFlight: [], ...fields });
+    writeFileSync(join(base, '.snapshot'), `${line}\n[]`);
+    const dir = await openDir(base);
+    try {
+      expect(refusal(await caught(readSnapshotHeader(dir)))).toEqual(unusable(why));
+      expect(refusal(thrown(() => readSnapshotFile(dir, 1 << 20)))).toEqual(unusable(why));
+    } finally {
+      await dir.close();
+    }
+  });
+
+  it('each entry counts as its share of the body', () => {
+    const body = Buffer.from(`[${recordText('a', { n: 1 })},${recordText('b', { text: 'x'.repeat(50) })}]`);
+    const sizes = [...parseSnapshotBody(body, limits, (entry) => entry).values()].map((stored) => stored.size);
+    expect(sizes).toEqual([Math.ceil(body.length / 2), Math.ceil(body.length / 2)]);
+    expect(parseSnapshotBody(Buffer.from('[]'), limits, (entry) => entry).size).toBe(0);
+  });
+
+  it('a tombstone in a snapshot is refused', () => {
+    const tombstone = JSON.stringify({ v: 1, key: 'a', rev: 2, deleted: true, txn: '0123456789abcdef01234567', with: '*' });
+    expect(refusal(thrown(() => parseSnapshotBody(Buffer.from(`[${tombstone}]`), limits, (entry) => entry)))).toEqual(unusable('holds a tombstone'));
   });
 });

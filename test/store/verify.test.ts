@@ -178,3 +178,102 @@ describe('verify() against files changed behind the store', () => {
     await store.close();
   });
 });
+
+describe('verify() against the snapshot, field by field', () => {
+  it('a store without a snapshot (an empty one saves none) says the snapshot was not checked', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false });
+    expect(await store.verify()).toStrictEqual({ ok: true, entries: 0, snapshotChecked: false, problems: [] });
+    expect(existsSync(join(dir, '.snapshot'))).toBe(false);
+    await store.close();
+  });
+
+  it('a snapshot record with the file’s content but another rev differs', async () => {
+    const dir = await storeWithSnapshot();
+    forgeSnapshot(dir, ['{"entry":{"n":1},"key":"a","rev":3,"v":1}', '{"entry":{"n":1},"key":"b","rev":1,"v":1}']);
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    const problems = (await store.verify()).problems.filter((problem) => problem.kind.startsWith('snapshot'));
+    expect(problems).toEqual([{ kind: 'snapshot-differs', file: entryFileName('a'), detail: 'snapshot holds rev 3, file rev 1' }]);
+    await store.close();
+  });
+
+  it('a snapshot record with the file’s rev but other content differs', async () => {
+    const dir = await storeWithSnapshot();
+    forgeSnapshot(dir, ['{"entry":{"n":1},"key":"a","rev":1,"v":1}', '{"entry":{"n":42},"key":"b","rev":1,"v":1}']);
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    const report = await store.verify();
+    expect(report.problems).toEqual([{ kind: 'snapshot-differs', file: entryFileName('b'), detail: 'snapshot holds rev 1, file rev 1' }]);
+    expect(JSON.stringify(report)).not.toContain('42');
+    await store.close();
+  });
+
+  it('files the change log names since the snapshot are skipped, the others are still compared', async () => {
+    const dir = await storeWithSnapshot();
+    const writer = await openStore(dir, { fsync: false });
+    await writer.update('b', () => ({ n: 2 })); // a change record names b
+    await writer.close();
+    forgeSnapshot(dir, ['{"entry":{"n":1},"key":"a","rev":9,"v":1}', '{"entry":{"n":1},"key":"b","rev":1,"v":1}']);
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    const report = await store.verify();
+    expect(report.snapshotChecked).toBe(true);
+    expect(report.problems.filter((problem) => problem.kind.startsWith('snapshot'))).toEqual([
+      { kind: 'snapshot-differs', file: entryFileName('a'), detail: 'snapshot holds rev 9, file rev 1' },
+    ]);
+    await store.close();
+  });
+
+  it('a change record that cannot be parsed makes the snapshot one no new process would use: not compared', async () => {
+    const dir = await storeWithSnapshot();
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.changes');
+    await log.append('not/a/record');
+    await log.close();
+    await handle.close();
+    forgeSnapshot(dir, ['{"entry":{"n":1},"key":"a","rev":9,"v":1}', '{"entry":{"n":1},"key":"b","rev":1,"v":1}']);
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(await store.verify()).toMatchObject({ ok: true, snapshotChecked: false, problems: [] });
+    await store.close();
+  });
+
+  it('a tombstone is not counted as an entry', async () => {
+    const dir = await storeWithSnapshot();
+    const id = 'ef'.repeat(12);
+    writeFileSync(join(dir, entryFileName('t')), `{"deleted":true,"key":"t","rev":2,"txn":"${id}","v":1,"with":["${entryFileName('t')}"]}\n`);
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(await store.verify()).toMatchObject({ ok: true, entries: 2, problems: [] });
+    await store.close();
+  });
+
+  it('an entry file over maxEntryBytes is a bad entry file, reported by code', async () => {
+    const dir = join(await tempDir(), 'store');
+    const store = await openStore(dir, { fsync: false, maxEntryBytes: 200, logger: { warn: () => undefined } });
+    await store.update('a', () => ({ n: 1 }));
+    await store.loadAll(); // warm: the load would quarantine the file verify is to report
+    writeFileSync(join(dir, entryFileName('big')), `{"entry":{"s":"${'x'.repeat(300)}"},"key":"big","rev":1,"v":1}\n`);
+    const report = await store.verify();
+    expect(report.problems).toContainEqual({ kind: 'bad-entry-file', file: entryFileName('big'), detail: 'ETOOBIG' });
+    await store.close();
+  });
+});
+
+describe('verify() after the change log was rotated', () => {
+  it('a snapshot of an older log generation is not compared (a new process would not use it)', async () => {
+    const dir = await storeWithSnapshot();
+    const old = readFileSync(join(dir, '.snapshot'), 'utf8');
+    const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    await store.loadAll();
+    const handle = await openDir(dir);
+    const log = await openChangeLog(handle, '.changes');
+    await log.rotate();
+    await log.close();
+    await handle.close();
+    expect((await store.verify()).ok).toBe(true); // the store follows the new generation
+    // Put back a snapshot of the old generation, with a body that differs from the files.
+    writeFileSync(join(dir, '.snapshot'), old);
+    forgeSnapshot(dir, ['{"entry":{"n":1},"key":"a","rev":9,"v":1}', '{"entry":{"n":1},"key":"b","rev":1,"v":1}']);
+    const report = await store.verify();
+    expect(report.problems.filter((problem) => problem.kind.startsWith('snapshot'))).toEqual([]);
+    expect(report.snapshotChecked).toBe(false);
+    await store.close();
+  });
+});
