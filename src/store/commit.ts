@@ -319,7 +319,6 @@ export class CommitLayer {
   async #rollForward(id: string, files: readonly IntentFile[], whose: 'own' | 'found' = 'found'): Promise<void> {
     for (const file of files) this.#owned.delete(file.file);
     for (const file of files) {
-      // Stryker disable next-line ConditionalExpression: the checks pass for an own commit (its locks held); skipping them only saves reads
       if (whose === 'found') {
         // A staged file renamed already (or dropped) is gone: its entry, read here, then either
         // carries this commit (its rename meets ENOENT below: done) or moved on (the unlink of
