@@ -258,6 +258,7 @@ export class CommitLayer {
         : this.#recordText(write, write.entryJson, marker),
     );
     for (const [index, write] of writes.entries()) {
+      // Stryker disable next-line ArithmeticOperator: an intent's rev is informational (recovery decides by `from` and the commit id in the file)
       intent.push({ file: write.fileName, staged: stagedFileName(id, index), from: write.fromRev, rev: write.fromRev + 1, del: write.entryJson === undefined });
     }
     try {
