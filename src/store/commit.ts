@@ -347,12 +347,14 @@ export class CommitLayer {
       const announced = await this.#changes
         .append(intentRecordFor(id, files.map((file) => file.file)))
         .then(() => true, () => false);
-      for (const file of announced ? tombstones : []) {
-        const current = await this.#files.read(file.file).catch(() => undefined);
-        if (current !== undefined && current.record.entry === undefined && current.record.txn === id) {
-          await this.#dir.unlink(file.file).catch((error: unknown) => {
-            if (errnoCode(error) !== 'ENOENT') throw error;
-          });
+      if (announced) {
+        for (const file of tombstones) {
+          const current = await this.#files.read(file.file).catch(() => undefined);
+          if (current !== undefined && current.record.entry === undefined && current.record.txn === id) {
+            await this.#dir.unlink(file.file).catch((error: unknown) => {
+              if (errnoCode(error) !== 'ENOENT') throw error;
+            });
+          }
         }
       }
     }
