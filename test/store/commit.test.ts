@@ -263,6 +263,27 @@ describe('a reader meeting a multi-key commit another store finished', () => {
     });
     expect({ ...(await reader.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
   });
+
+  it("a file carrying a finished commit's marker, locked by a writer: the reader waits for that lock before it answers", async () => {
+    const { dir, reader, writer } = await twoStores();
+    await writer.updateMany((record) => {
+      record['a'] = { n: 2 };
+      record['b'] = { n: 2 };
+    });
+    const release = await holdLock(dir, 'a');
+    let answered = false;
+    const read = reader.loadAll().then((all) => {
+      answered = true;
+      return all;
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(answered).toBe(false); // a locked file may be mid-commit: never answered from before its lock goes
+    } finally {
+      await release();
+    }
+    expect({ ...(await read) }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
+  });
 });
 
 async function poll(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
