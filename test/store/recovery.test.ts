@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
+import { holdLock } from './support.js';
 
 const tempDir = useTempDirs();
 const ID = 'ab'.repeat(12);
@@ -180,9 +181,14 @@ const staged = (key: string, n: number, rev: number) => `{"entry":{"n":${n}},"ke
 const tombstone = (key: string, rev: number) => `{"deleted":true,"key":"${key}","rev":${rev},${WITH}}\n`;
 
 async function recovered(dir: string) {
-  const store = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+  const warnings: { message: string; details: Record<string, unknown> | undefined }[] = [];
+  const store = await openStore(dir, { fsync: false, logger: { warn: (message, details) => void warnings.push({ message, details }) } });
   const all = { ...(await store.loadAll()) };
   await store.close();
+  expect(warnings).toContainEqual({
+    message: 'hardfs store: completing a multi-key commit left by a writer that stopped',
+    details: { file: join(dir, '.locks', `${ID}.txn`) },
+  });
   return {
     all,
     left: readdirSync(dir).filter((name) => name.startsWith('.staged-')),
@@ -248,6 +254,24 @@ describe('recovery of a crashed multi-key commit, case by case', () => {
     expect(after.all).toEqual({ a: { n: 2 } });
     expect([after.left, after.intents, after.files]).toEqual([[], [], [entryFileName('a')]]);
   });
+
+  it('a live writer finishing its commit while an open waits on its lock: the open reads it whole and completes nothing', async () => {
+    const dir = await crashState([{ key: 'a', from: 1, del: false }, { key: 'b', from: 1, del: false }], { 1: staged('b', 2, 2) }, { a: staged('a', 2, 2) });
+    const release = await holdLock(dir, 'b'); // the writer, alive, between its two renames
+    const warnings: string[] = [];
+    const opening = openStore(dir, { fsync: false, lockTimeoutMs: 20_000, logger: { warn: (message) => void warnings.push(message) } });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      renameSync(join(dir, `.staged-${ID}-1`), join(dir, entryFileName('b')));
+      rmSync(join(dir, '.locks', `${ID}.txn`));
+    } finally {
+      await release();
+    }
+    const store = await opening;
+    expect({ ...(await store.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 } });
+    expect(warnings.filter((message) => message.includes('completing a multi-key commit'))).toEqual([]);
+    await store.close();
+  }, 30_000);
 
   it('an intent that is not a file (a directory at its name) fails the open, naming it; nothing is renamed', async () => {
     const dir = await crashState([{ key: 'a', from: 1, del: false }], { 0: staged('a', 2, 2) });
