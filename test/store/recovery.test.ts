@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { entryFileName, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
+import { importFresh } from '../support/platform.js';
 import { holdLock } from './support.js';
 
 const tempDir = useTempDirs();
@@ -281,5 +282,22 @@ describe('recovery of a crashed multi-key commit, case by case', () => {
     expect(error.code).toBe('EINSECURE'); // what a read of a non-file is; never taken as "no intent"
     expect(error.path).toBe(join(dir, '.locks', `${ID}.txn`));
     expect(existsSync(join(dir, `.staged-${ID}-0`))).toBe(true);
+  });
+});
+
+describe('the size bound of an intent', () => {
+  it('64 MiB: an intent naming thousands of files parses; one byte more is ECORRUPT (ETOOBIG) naming the intent', async () => {
+    // A fresh copy: the bound is computed when the module loads.
+    const fresh = await importFresh<typeof import('../../src/store/commit.js')>(new URL('../../src/store/commit.ts', import.meta.url));
+    const files = Array.from({ length: 3000 }, (_, index) => ({ file: `k${index}.json`, staged: `.staged-${ID}-${index}`, from: 1, rev: 2, del: false }));
+    const bytes = Buffer.from(JSON.stringify({ v: 1, id: ID, files }));
+    expect(bytes.length).toBeGreaterThan(128 * 1024);
+    expect(fresh.parseIntent(bytes, ID, '/store/.locks/x.txn')).toHaveLength(3000);
+    const over = Buffer.alloc(64 * 1024 * 1024 + 1, 0x20);
+    bytes.copy(over);
+    const error = await caught(() => fresh.parseIntent(over, ID, '/store/.locks/x.txn'));
+    expect(error.code).toBe('ECORRUPT');
+    expect(error.message).toContain('ETOOBIG');
+    expect(error.path).toBe('/store/.locks/x.txn');
   });
 });
