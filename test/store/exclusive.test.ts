@@ -363,11 +363,19 @@ describe("writer: 'exclusive', when an entry file is not what its last commit le
     mkdirSync(fileOf('b'));
     writeFileSync(join(fileOf('b'), 'x'), 'not empty');
     // commit() starts from the owner's own last commits (updateMany would read the store, and quarantine the directory)
-    const error = await caught(owner.commit(['a', 'b'], () => new Map([['a', { n: 2 }], ['b', { n: 2 }]])));
+    const previous = process.umask(0o277);
+    const error = await caught(owner.commit(['a', 'b'], () => new Map([['a', { n: 2 }], ['b', { n: 2 }]]))).finally(() => process.umask(previous));
     expect(isPossiblyApplied(error)).toBe(true);
     expect(error.code).toMatch(/^(EISDIR|ENOTEMPTY|EEXIST)$/);
-    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toHaveLength(1);
+    const intents = readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'));
+    expect(intents).toHaveLength(1);
+    expect(statSync(join(dir, '.locks', intents[0] as string)).mode & 0o777).toBe(0o600); // exact, whatever the umask
     expect(JSON.parse(readFileSync(fileOf('a'), 'utf8'))).toMatchObject({ entry: { n: 2 }, rev: 2 }); // renamed before the failure
     await owner.close();
+    // The next open reads the intent and completes what it can (the directory is not an entry: quarantined).
+    const next = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect((await next.loadAll())['a']).toEqual({ n: 2 });
+    await next.close();
   });
 });
