@@ -2,7 +2,7 @@
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -377,5 +377,20 @@ describe("writer: 'exclusive', when an entry file is not what its last commit le
     expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
     expect((await next.loadAll())['a']).toEqual({ n: 2 });
     await next.close();
+  });
+});
+
+describe("writer: 'exclusive' open, waiting for shared commits", () => {
+  it('a key lock name held by a symlink is refused as such (ESYMLINK naming it), not reported as a commit in flight; writer.lock is released', async () => {
+    const dir = join(await tempDir(), 'store');
+    await (await openStore(dir, { fsync: false })).close();
+    writeFileSync(join(dir, 'target'), 'x');
+    const lock = join(dir, '.locks', `${entryFileName('a')}.lock`);
+    symlinkSync(join(dir, 'target'), lock);
+    const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 500 }));
+    expect(error.code).toBe('ESYMLINK');
+    expect(error.path).toBe(lock);
+    expect(readdirSync(join(dir, '.locks'))).not.toContain('writer.lock');
+    expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('x');
   });
 });
