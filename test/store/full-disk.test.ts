@@ -154,13 +154,13 @@ function freePages(disk: SmallDisk, pages: number): void {
 // A shared commit's key lock files take a page each, before anything else.
 
 describe.skipIf(skip !== undefined)('a full disk, step by step', () => {
-  async function filled(options: { writer?: 'exclusive'; warnings?: string[] } = {}) {
+  async function filled(options: { writer?: 'exclusive'; warnings?: { message: string; details: Record<string, unknown> | undefined }[] } = {}) {
     const disk = mountSmallDisk(1024 * 1024);
     disks.push(disk);
     const dir = join(disk.path, 'store');
     const store = await openStore(dir, {
       ...(options.writer === undefined ? {} : { writer: options.writer }),
-      logger: { warn: (message) => void options.warnings?.push(message) },
+      logger: { warn: (message, details) => void options.warnings?.push({ message, details }) },
     });
     await store.update('a', () => ({ n: 1 }));
     await store.update('b', () => ({ n: 1 }));
@@ -249,13 +249,16 @@ describe.skipIf(skip !== undefined)('a full disk, step by step', () => {
   });
 
   it("an exclusive writer's after-commit record that does not fit: the commit is done and reported done, with a warning", async () => {
-    const warnings: string[] = [];
+    const warnings: { message: string; details: Record<string, unknown> | undefined }[] = [];
     const { disk, dir, store } = await filled({ writer: 'exclusive', warnings });
     padChangeLogToRoom(dir, `${entryFileName('c')}\n`.length); // room for the first record only
     disk.fill();
     freePages(disk, 1); // the new entry file's page (an exclusive writer takes no key lock)
     expect(await store.update('c', () => ({ n: 1 }))).toEqual({ n: 1 });
-    expect(warnings).toContain('hardfs store: could not append the after-commit change record');
+    expect(warnings).toContainEqual({
+      message: 'hardfs store: could not append the after-commit change record',
+      details: { file: join(dir, '.changes'), reason: expect.stringContaining('ENOSPC') as unknown },
+    });
     disk.free();
     const fresh = await openStore(dir, { create: false });
     expect(await fresh.get('c')).toEqual({ n: 1 });
