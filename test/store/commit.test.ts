@@ -264,13 +264,17 @@ describe('a reader meeting a multi-key commit another store finished', () => {
     expect({ ...(await reader.loadAll()) }).toEqual({ a: { n: 2 }, b: { n: 2 }, c: { n: 1 } });
   });
 
-  it("a file carrying a finished commit's marker, locked by a writer: the reader waits for that lock before it answers", async () => {
+  it.each([
+    ['', false],
+    [' (an exclusive writer is opening meanwhile: writer.lock is there)', true],
+  ])("a file carrying a finished commit's marker, locked by a writer: the reader waits for that lock before it answers%s", async (_, exclusiveOpening) => {
     const { dir, reader, writer } = await twoStores();
     await writer.updateMany((record) => {
       record['a'] = { n: 2 };
       record['b'] = { n: 2 };
     });
     const release = await holdLock(dir, 'a');
+    if (exclusiveOpening) writeFileSync(join(dir, '.locks', 'writer.lock'), 'an exclusive writer draining shared commits');
     let answered = false;
     const read = reader.loadAll().then((all) => {
       answered = true;
