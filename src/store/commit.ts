@@ -159,7 +159,7 @@ export class CommitLayer {
       }
       return await body();
     } finally {
-      // Released in reverse; a release that finds its lock taken over rejects (ELOCKED): the
+      // Released in reverse; a release that finds its lock taken over rejects (ELOCKLOST): the
       // first such error is the caller's to hear.
       let failure: unknown;
       for (const lock of held.reverse()) {
