@@ -2,11 +2,11 @@
 // per-key lock files; other stores read coherently; their writes are ELOCKED naming the owner;
 // close releases the store for the next writer.
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { afterEach, describe, expect, it } from 'vitest';
-import { entryFileName, openStore } from '../../src/store/index.js';
+import { entryFileName, isPossiblyApplied, openStore } from '../../src/store/index.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -368,5 +368,77 @@ describe("writer: 'exclusive' against shared writers in other processes", () => 
     expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.json.lock'))).toEqual([]);
     expect(await owner.update('a', (current) => ({ n: current === undefined ? 10 : -1 }))).toEqual({ n: 10 });
     await owner.close();
+  });
+});
+
+describe("writer: 'exclusive', when an entry file is not what its last commit left", () => {
+  async function owning() {
+    const dir = join(await tempDir(), 'store');
+    const owner = await openStore(dir, { fsync: false, writer: 'exclusive', logger: { warn: () => undefined } });
+    for (const key of ['a', 'b']) await owner.update(key, () => ({ n: 1 }));
+    return { dir, owner, fileOf: (key: string) => join(dir, entryFileName(key)) };
+  }
+
+  it('a directory where the rename goes: the update rejects as possibly applied (the file cannot tell), the flag enumerable', async () => {
+    const { owner, fileOf } = await owning();
+    rmSync(fileOf('a'));
+    mkdirSync(fileOf('a'));
+    const error = await caught(owner.update('a', () => ({ n: 2 })));
+    expect(error.code).toBe('EISDIR');
+    expect(isPossiblyApplied(error)).toBe(true);
+    expect({ ...error }).toMatchObject({ possiblyApplied: true });
+    expect(statSync(fileOf('a')).isDirectory()).toBe(true);
+    await owner.close();
+  });
+
+  it('a delete of a file removed behind its back is done; a directory at its name is refused (EISDIR, not applied)', async () => {
+    const { owner, fileOf } = await owning();
+    rmSync(fileOf('a'));
+    expect(await owner.delete('a')).toBe(true);
+    expect(existsSync(fileOf('a'))).toBe(false);
+    rmSync(fileOf('b'));
+    mkdirSync(fileOf('b'));
+    const error = await caught(owner.delete('b'));
+    expect(error.code).toBe('EISDIR');
+    expect(isPossiblyApplied(error)).toBe(false);
+    expect(statSync(fileOf('b')).isDirectory()).toBe(true);
+    await owner.close();
+  });
+
+  it('a multi-key commit whose rename fails past its intent rejects as possibly applied; the intent stays for recovery', async () => {
+    const { dir, owner, fileOf } = await owning();
+    rmSync(fileOf('b'));
+    mkdirSync(fileOf('b'));
+    writeFileSync(join(fileOf('b'), 'x'), 'not empty');
+    // commit() starts from the owner's own last commits (updateMany would read the store, and quarantine the directory)
+    const previous = process.umask(0o277);
+    const error = await caught(owner.commit(['a', 'b'], () => new Map([['a', { n: 2 }], ['b', { n: 2 }]]))).finally(() => process.umask(previous));
+    expect(isPossiblyApplied(error)).toBe(true);
+    expect(error.code).toMatch(/^(EISDIR|ENOTEMPTY|EEXIST)$/);
+    const intents = readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'));
+    expect(intents).toHaveLength(1);
+    expect(statSync(join(dir, '.locks', intents[0] as string)).mode & 0o777).toBe(0o600); // exact, whatever the umask
+    expect(JSON.parse(readFileSync(fileOf('a'), 'utf8'))).toMatchObject({ entry: { n: 2 }, rev: 2 }); // renamed before the failure
+    await owner.close();
+    // The next open reads the intent and completes what it can (the directory is not an entry: quarantined).
+    const next = await openStore(dir, { fsync: false, logger: { warn: () => undefined } });
+    expect(readdirSync(join(dir, '.locks')).filter((name) => name.endsWith('.txn'))).toEqual([]);
+    expect((await next.loadAll())['a']).toEqual({ n: 2 });
+    await next.close();
+  });
+});
+
+describe("writer: 'exclusive' open, waiting for shared commits", () => {
+  it('a key lock name held by a symlink is refused as such (ESYMLINK naming it), not reported as a commit in flight; writer.lock is released', async () => {
+    const dir = join(await tempDir(), 'store');
+    await (await openStore(dir, { fsync: false })).close();
+    writeFileSync(join(dir, 'target'), 'x');
+    const lock = join(dir, '.locks', `${entryFileName('a')}.lock`);
+    symlinkSync(join(dir, 'target'), lock);
+    const error = await caught(openStore(dir, { fsync: false, writer: 'exclusive', lockTimeoutMs: 500 }));
+    expect(error.code).toBe('ESYMLINK');
+    expect(error.path).toBe(lock);
+    expect(readdirSync(join(dir, '.locks'))).not.toContain('writer.lock');
+    expect(readFileSync(join(dir, 'target'), 'utf8')).toBe('x');
   });
 });

@@ -9,10 +9,13 @@ describe('entry file modes', () => {
     try {
       await store.update('k', () => ({ v: 1 }));
       await store.updateMany((record) => void (record['m'] = { v: 1 }));
+      await store.updateMany((record) => {
+        record['x'] = { v: 1 }; // two keys: staged files, renamed in
+        record['y'] = { v: 1 };
+      });
     } finally {
       process.umask(previous);
     }
-    expect(statSync(fileOf('k')).mode & 0o777).toBe(0o600);
-    expect(statSync(fileOf('m')).mode & 0o777).toBe(0o600);
+    for (const key of ['k', 'm', 'x', 'y']) expect([key, statSync(fileOf(key)).mode & 0o777]).toEqual([key, 0o600]);
   });
 });
