@@ -4,53 +4,29 @@
 // (CONFIG_UNICODE), so the filesystem is a FUSE passthrough that folds every name to lower case
 // (test/support/casefold-fs.py, python3-fusepy). Matrix-only (scripts/test-fs.mjs); root, FUSE
 // and python3-fusepy needed, skipped with the reason printed otherwise.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDir } from '../../src/dir/safe-dir.js';
 import { encodeKey } from '../../src/keys/key-codec.js';
+import { casefoldMountSkipReason, mountCasefold, type CasefoldMount } from '../support/casefold-mount.js';
 import { fcParams } from '../support/fc.js';
 
-const SCRIPT = new URL('../support/casefold-fs.py', import.meta.url).pathname;
-const PYTHON = '/usr/bin/python3';
-
-function skipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'FUSE mounts are Linux-only here';
-  if (userInfo().uid !== 0) return 'mounting a FUSE filesystem with allow_other needs root';
-  if (!existsSync('/dev/fuse')) return 'no /dev/fuse';
-  if (spawnSync(PYTHON, ['-c', 'import fusepy'], { stdio: 'ignore' }).status !== 0) return 'python3-fusepy is not installed';
-  return undefined;
-}
-
-const skip = skipReason();
+const skip = casefoldMountSkipReason();
 if (skip !== undefined) console.log(`keys/case-insensitive-fs: skipped (${skip})`);
 
-let backing = '';
+let mount: CasefoldMount | undefined;
 let mountPoint = '';
-let fuse: ChildProcess | undefined;
-
-function mounted(point: string): boolean {
-  return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === point);
-}
 
 describe.skipIf(skip !== undefined)('the key codec on a case-insensitive filesystem (FUSE, names folded to lower case)', () => {
   beforeAll(async () => {
-    backing = await mkdtemp(join(tmpdir(), 'hardfs-casefold-backing-'));
-    mountPoint = await mkdtemp(join(tmpdir(), 'hardfs-casefold-'));
-    fuse = spawn(PYTHON, [SCRIPT, backing, mountPoint], { stdio: 'ignore' });
-    for (let i = 0; i < 200 && !mounted(mountPoint); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (!mounted(mountPoint)) throw new Error('the FUSE filesystem did not mount');
+    mount = await mountCasefold('hardfs-casefold');
+    mountPoint = mount.mountPoint;
   });
 
   afterAll(async () => {
-    if (mountPoint !== '' && mounted(mountPoint)) spawnSync('umount', [mountPoint]);
-    fuse?.kill('SIGTERM');
-    await rm(mountPoint, { recursive: true, force: true });
-    await rm(backing, { recursive: true, force: true });
+    await mount?.unmount();
   });
 
   it('is case-insensitive: a name written in one case is read in another, and is one file', async () => {

@@ -6,15 +6,13 @@
 // FUSE mount (test/support/casefold-fs.py, a passthrough; root, /dev/fuse and python3-fusepy
 // needed, skipped with the reason printed otherwise) is checked to be refused, and to open
 // with the flag.
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, statfsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir, userInfo } from 'node:os';
+import { existsSync, mkdirSync, statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { networkFilesystemName, openStore, openStoreSync } from '../../src/store/index.js';
 import * as networkFs from '../../src/store/network-fs.js';
 import { importFresh } from '../support/platform.js';
+import { casefoldMountSkipReason, mountCasefold, type CasefoldMount } from '../support/casefold-mount.js';
 import { caught, useTempDirs } from '../support/tmp.js';
 
 const tempDir = useTempDirs();
@@ -69,23 +67,8 @@ describe('network filesystem detection', () => {
   });
 });
 
-const SCRIPT = new URL('../support/casefold-fs.py', import.meta.url).pathname;
-const PYTHON = '/usr/bin/python3';
-
-function fuseSkipReason(): string | undefined {
-  if (process.platform !== 'linux') return 'FUSE mounts are Linux-only here';
-  if (userInfo().uid !== 0) return 'mounting a FUSE filesystem with allow_other needs root';
-  if (!existsSync('/dev/fuse')) return 'no /dev/fuse';
-  if (spawnSync(PYTHON, ['-c', 'import fusepy'], { stdio: 'ignore' }).status !== 0) return 'python3-fusepy is not installed';
-  return undefined;
-}
-
-const fuseSkip = fuseSkipReason();
+const fuseSkip = casefoldMountSkipReason();
 if (fuseSkip !== undefined) console.log(`store/network-fs: the FUSE mount tests are skipped (${fuseSkip})`);
-
-function mounted(point: string): boolean {
-  return readFileSync('/proc/mounts', 'utf8').split('\n').some((line) => line.split(' ')[1] === point);
-}
 
 /** Runs `check` while process.platform reads `platform` (the platform switch is read per call). */
 async function asPlatform<T>(platform: NodeJS.Platform, check: () => Promise<T>): Promise<T> {
@@ -100,23 +83,16 @@ async function asPlatform<T>(platform: NodeJS.Platform, check: () => Promise<T>)
 }
 
 describe.skipIf(fuseSkip !== undefined)('a store on a FUSE filesystem', () => {
-  let backing = '';
+  let mount: CasefoldMount | undefined;
   let mountPoint = '';
-  let fuse: ChildProcess | undefined;
 
   beforeAll(async () => {
-    backing = await mkdtemp(join(tmpdir(), 'hardfs-netfs-backing-'));
-    mountPoint = await mkdtemp(join(tmpdir(), 'hardfs-netfs-'));
-    fuse = spawn(PYTHON, [SCRIPT, backing, mountPoint], { stdio: 'ignore' });
-    for (let i = 0; i < 400 && !mounted(mountPoint); i += 1) await new Promise((resolve) => setTimeout(resolve, 50));
-    if (!mounted(mountPoint)) throw new Error('the FUSE filesystem did not mount');
+    mount = await mountCasefold('hardfs-netfs');
+    mountPoint = mount.mountPoint;
   });
 
   afterAll(async () => {
-    if (mountPoint !== '' && mounted(mountPoint)) spawnSync('umount', [mountPoint]);
-    fuse?.kill('SIGTERM');
-    await rm(mountPoint, { recursive: true, force: true });
-    await rm(backing, { recursive: true, force: true });
+    await mount?.unmount();
   });
 
   function freshDir(name: string): string {
